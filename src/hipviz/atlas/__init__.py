@@ -1,0 +1,1 @@
+"""The anatomical atlas: structure catalog, built meshes, labelled body surface."""

@@ -1,0 +1,1 @@
+"""Subcommands of the `hipviz` command line."""

@@ -1,0 +1,244 @@
+"""Schema of a condition file (conditions/<id>.yaml) and a referral pattern (pain_maps/patterns/<id>.json).
+
+Probabilities are P(feature | condition) for a person with that condition: the ranking compares
+them with the prior-weighted average over all conditions, so each feature counts as a likelihood
+ratio. Every figure says whether it is cited (with reference keys) or an estimate.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hipviz.vocabulary import vocabulary
+
+Probability = float
+Basis = Literal["cited", "estimate"]
+Register = Literal["patient", "clinician"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_ids(values, allowed, what: str):
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown {what} id(s) {unknown}; allowed: {', '.join(sorted(allowed))}")
+    return values
+
+
+def _check_probabilities(mapping: dict[str, float]) -> dict[str, float]:
+    for k, p in mapping.items():
+        if not (0.0 <= p <= 1.0):
+            raise ValueError(f"{k}: probability {p} is outside 0..1")
+    return mapping
+
+
+class TwoRegisters(Strict):
+    """The same idea in plain words for patients and in precise words for clinicians."""
+
+    patient: str = Field(min_length=20)
+    clinician: str = Field(min_length=20)
+
+
+class Names(Strict):
+    patient: str
+    clinician: str
+
+
+class Reference(Strict):
+    key: str = Field(pattern=r"^[A-Z0-9_a-z]+$")
+    citation: str = Field(min_length=20)
+    pmid: str | None = Field(default=None, pattern=r"^\d{5,9}$")
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+
+    @model_validator(mode="after")
+    def _has_identifier(self):
+        if not (self.pmid or self.doi):
+            raise ValueError(f"reference {self.key}: give a PMID or a DOI")
+        return self
+
+
+class Estimate(Strict):
+    """A number with its provenance: cited (reference keys) or an estimate (note says why)."""
+
+    value: float = Field(ge=0.0, le=1.0)
+    basis: Basis
+    references: list[str] = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _cited_has_refs(self):
+        if self.basis == "cited" and not self.references:
+            raise ValueError("a cited figure needs at least one reference key")
+        return self
+
+
+class ReferralPath(Strict):
+    """How the pain reaches the skin: ordered atlas base ids from the source to the skin zone."""
+
+    mechanism: Literal["nerve_root", "peripheral_nerve", "muscle", "tendon", "joint", "bone", "visceral", "systemic"]
+    segments: list[str] = Field(min_length=1)
+    steps: list[str] = Field(min_length=1)
+    explanation: TwoRegisters
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, v):
+        for s in v:
+            if not (s[:1] in "TLSC" and s[1:].isdigit()):
+                raise ValueError(f"segment {s!r} is not like T12, L5, S1")
+        return v
+
+
+class Demographics(Strict):
+    """Age bands P(age band | condition) and the share of women, with provenance."""
+
+    age_bands: dict[Literal["under_30", "30_49", "50_69", "70_plus"], Probability]
+    female_fraction: float = Field(ge=0.0, le=1.0)
+    basis: Basis
+    references: list[str] = []
+    note: str = ""
+
+    @field_validator("age_bands")
+    @classmethod
+    def _sums_to_one(cls, v):
+        if abs(sum(v.values()) - 1.0) > 0.02 or len(v) != 4:
+            raise ValueError("age_bands must give all four bands, summing to 1")
+        return v
+
+
+class Finding(Strict):
+    """A clinician's test or sign with its published accuracy (sens/spec or likelihood ratios)."""
+
+    id: str
+    sensitivity: float | None = Field(default=None, ge=0.0, le=1.0)
+    specificity: float | None = Field(default=None, ge=0.0, le=1.0)
+    lr_positive: float | None = Field(default=None, gt=0.0)
+    lr_negative: float | None = Field(default=None, gt=0.0)
+    basis: Basis
+    references: list[str] = []
+    note: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _known(cls, v):
+        _check_ids([v], vocabulary().findings, "finding")
+        return v
+
+    @model_validator(mode="after")
+    def _has_accuracy(self):
+        if self.lr_positive is None and (self.sensitivity is None or self.specificity is None):
+            raise ValueError(f"finding {self.id}: give sensitivity and specificity, or lr_positive")
+        if self.basis == "cited" and not self.references:
+            raise ValueError(f"finding {self.id}: a cited figure needs reference keys")
+        return self
+
+    def likelihood_ratios(self) -> tuple[float, float]:
+        """(LR+, LR-), derived from sensitivity/specificity when not given directly."""
+        if self.lr_positive is not None:
+            return self.lr_positive, self.lr_negative if self.lr_negative is not None else 1.0
+        sens, spec = self.sensitivity, self.specificity
+        return sens / max(1.0 - spec, 0.01), max(1.0 - sens, 0.01) / max(spec, 0.01)
+
+
+class Treatment(Strict):
+    intervention: str
+    findings: str = Field(min_length=20)  # what the trials found: names, effect sizes, time points
+    grade: Literal["strong", "moderate", "limited", "very_limited", "expert_opinion", "recommend_against"]
+    references: list[str] = []
+
+
+class Condition(Strict):
+    id: str
+    names: Names
+    category: Literal[
+        "tendon", "bursa", "muscle", "myofascial", "nerve_root", "nerve_entrapment", "joint", "bone",
+        "neural_emergency", "vascular_emergency", "systemic",
+    ]
+    urgency: Literal["routine", "soon", "emergency"]
+    source_structures: list[str] = Field(min_length=1)
+    referral_path: ReferralPath
+    qualities: dict[str, Probability] = {}
+    aggravators: dict[str, Probability] = {}
+    relievers: dict[str, Probability] = {}
+    red_flags: dict[str, Probability] = {}
+    demographics: Demographics
+    prior: Estimate
+    findings: list[Finding] = []
+    summary: TwoRegisters
+    pathophysiology: TwoRegisters
+    treatments: list[Treatment] = Field(min_length=1)
+    avoid: list[str] = []
+    refer_when: list[str] = Field(min_length=1)
+    references: list[Reference] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _known_condition(cls, v):
+        _check_ids([v], vocabulary().conditions, "condition")
+        return v
+
+    @field_validator("qualities")
+    @classmethod
+    def _q(cls, v):
+        return _check_probabilities(_check_ids(v, vocabulary().qualities, "quality"))
+
+    @field_validator("aggravators")
+    @classmethod
+    def _a(cls, v):
+        return _check_probabilities(_check_ids(v, vocabulary().aggravators, "aggravator"))
+
+    @field_validator("relievers")
+    @classmethod
+    def _r(cls, v):
+        return _check_probabilities(_check_ids(v, vocabulary().relievers, "reliever"))
+
+    @field_validator("red_flags")
+    @classmethod
+    def _f(cls, v):
+        return _check_probabilities(_check_ids(v, vocabulary().red_flags, "red flag"))
+
+    @model_validator(mode="after")
+    def _references_resolve(self):
+        keys = {r.key for r in self.references}
+        if len(keys) != len(self.references):
+            raise ValueError("duplicate reference keys")
+        used = set(self.prior.references) | set(self.demographics.references)
+        for f in self.findings:
+            used |= set(f.references)
+        for t in self.treatments:
+            used |= set(t.references)
+        missing = sorted(used - keys)
+        if missing:
+            raise ValueError(f"reference keys used but not listed under references: {missing}")
+        ids = [f.id for f in self.findings]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a finding is listed twice")
+        return self
+
+
+class ReferralPattern(Strict):
+    """Where a condition is felt: region -> P(pain there | condition), with the side rule and basis."""
+
+    format: Literal["hipviz-referral-pattern"]
+    version: Literal[1]
+    condition: str
+    side_rule: Literal["same_side", "both_sides", "midline"]
+    basis: Literal["study", "expert_opinion", "clinical_consensus"]
+    regions: dict[str, Probability] = Field(min_length=1)
+    references: list[str] = []
+    note: str = ""
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v):
+        return _check_probabilities(_check_ids(v, vocabulary().regions, "region"))
+
+    @field_validator("condition")
+    @classmethod
+    def _cond(cls, v):
+        _check_ids([v], vocabulary().conditions, "condition")
+        return v
