@@ -53,11 +53,13 @@ class Reference(Strict):
     citation: str = Field(min_length=20)
     pmid: str | None = Field(default=None, pattern=r"^\d{5,9}$")
     doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    # Citation details that could not be checked are said so here, never guessed.
+    unverified: str | None = None
 
     @model_validator(mode="after")
     def _has_identifier(self):
-        if not (self.pmid or self.doi):
-            raise ValueError(f"reference {self.key}: give a PMID or a DOI")
+        if not (self.pmid or self.doi or self.unverified):
+            raise ValueError(f"reference {self.key}: give a PMID or a DOI, or say in 'unverified' why neither is known")
         return self
 
 
