@@ -1,0 +1,1 @@
+"""PyVista scenes, colours, camera presets and offscreen images of the atlas."""
