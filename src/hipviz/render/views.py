@@ -31,6 +31,6 @@ def views() -> dict[str, View]:
         focal = np.asarray(v.get("focal_point", raw["focal_point"]), float)
         d = np.asarray(v["direction"], float)
         pos = focal + d / np.linalg.norm(d) * float(v["distance"])
-        out[name] = View(name, v["label"], tuple(pos.round(4)), tuple(focal), tuple(map(float, v["view_up"])))
+        out[name] = View(name, v["label"], tuple(pos.round(4).tolist()), tuple(focal.tolist()), tuple(map(float, v["view_up"])))
     out["reset"] = View("reset", "Reset", *[getattr(out[raw["reset"]], f) for f in ("position", "focal_point", "view_up")])
     return out
