@@ -9,6 +9,8 @@ import sys
 
 # Subcommand modules, in the order `hipviz --help` lists them.
 COMMANDS = [
+    "hipviz.commands.ddx",
+    "hipviz.commands.conditions",
 ]
 
 

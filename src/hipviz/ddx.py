@@ -1,0 +1,795 @@
+"""Rank the candidate conditions for a pain map, with reasons, questions to ask next and alerts.
+
+The model is a transparent naive-Bayes style product over the conditions of the knowledge base:
+
+    score(c) ∝ prior(c) × location(c) × Π symptom LRs × Π finding LRs × age LR × sex LR
+
+* **prior**: each condition's ``prior.value`` (normalised over the conditions).
+* **location**: each referral pattern gives P(region painted | c) = w (`W_FLOOR` for regions it
+  does not list, clipped to [`W_FLOOR`, `W_CEIL`]). Every painted region counts w / B and every
+  unpainted region (1 - w) / (1 - B), where B is the prior-weighted average of the same
+  probability over all conditions (derived, so the factors read as likelihood ratios against the
+  average presentation). Painted regions are weighted a little by intensity (exponent
+  0.5 + 0.05 × intensity, so 10/10 counts fully); unpainted regions count only when something is
+  painted at all. Applying the absence term to every region, not only to expected ones, keeps it
+  monotone (a lower w is never worse when the region is not painted); in practice the regions a
+  pattern expects (w ≥ 0.3) carry nearly all of it.
+  Sides: a ``same_side`` pattern is evaluated with the affected side left and with it right
+  (the mirror region is painted with probability `CONTRALATERAL` × w, at least `W_FLOOR`), and the
+  two are averaged (½ + ½, the better one is reported as the side); ``both_sides`` and ``midline``
+  patterns apply on each side independently; midline regions are side-free. Everything is built
+  by swapping left and right slots, so mirroring a map mirrors the result exactly.
+* **symptoms** (qualities, aggravators, relievers, red flags): a ticked item counts
+  P(item | c) / B(item); items a condition does not list have P = `UNLISTED` for their kind (red
+  flags: `UNLISTED_RED_FLAG`, per flag; ``age_over_50`` unlisted is read off the age bands). An item
+  not ticked counts for nothing (absence of an answer is not a "no"). When the age is given,
+  ``age_over_50`` is already in the age likelihood and is not counted twice.
+* **findings**: a test found present counts its LR+, a test found absent its LR−, both from the
+  condition's finding list (sensitivity/specificity or likelihood ratios); unlisted findings are
+  neutral (LR 1): the knowledge base lists the tests that matter for each condition.
+* **demographics**: P(age band | c) and the share of women, against their prior-weighted averages.
+
+Red flags are never outvoted: every red flag ticked produces an alert ahead of the list, naming
+the emergency/soon conditions whose data lists that flag; an emergency condition for which a
+ticked flag is characteristic (LR ≥ `KEY_FLAG_LR` against the average) is moved to the top.
+
+``ask_next`` ranks unanswered items by the mutual information between the answer and the
+posterior over the top `ASK_TOP` candidates (the expected entropy reduction, in bits).
+
+Pure numpy/python; the per-condition arrays are built once per knowledge base and cached.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Mapping
+
+import numpy as np
+
+from hipviz.painmap import REGION_IDS, SIDE_CODES, SIDE_NAMES, PainMap
+from hipviz.vocabulary import vocabulary
+
+__all__ = [
+    "DISCLAIMER",
+    "Reason",
+    "Candidate",
+    "Alert",
+    "Question",
+    "Result",
+    "Model",
+    "model",
+    "rank",
+]
+
+DISCLAIMER = (
+    "hipviz gives educational information, not a diagnosis. The ranking compares your answers with "
+    "textbook patterns; only a clinician who examines you can say what is causing your pain. "
+    "If anything worries you, or a red flag applies, seek medical care."
+)
+
+# -- model constants (all in one place, all documented) ----------------------------------------
+#: P(region painted | condition) for a region its pattern does not list; also the lower clip.
+W_FLOOR = 0.03
+#: Upper clip for pattern weights, so an unpainted "certain" region never zeroes a condition.
+W_CEIL = 0.97
+#: same_side conditions: chance of the mirror-image region being painted, relative to the
+#: affected side (about a third of women with GTPS have it on both sides [SEGAL07]; 0.2 keeps
+#: one-sided painting clearly favoured while bilateral painting costs but does not exclude).
+CONTRALATERAL = 0.2
+#: Weight of the "not painted" evidence (1 = plain naive Bayes).
+ABSENCE_WEIGHT = 1.0
+#: P(item | condition) for questionnaire items a condition does not list: "uncommon".
+UNLISTED = {"qualities": 0.1, "aggravators": 0.1, "relievers": 0.1}
+#: P(red flag | condition) when a condition does not list the flag. Most flags are rare outside
+#: the conditions that list them (0.01); risk factors common in the population are set near
+#: their population rates so that they do not look specific. age_over_50 is not here: it is
+#: read off each condition's age bands.
+UNLISTED_RED_FLAG_DEFAULT = 0.01
+UNLISTED_RED_FLAG = {
+    "smoker": 0.15,
+    "heavy_alcohol_use": 0.05,
+    "history_of_cancer": 0.05,
+    "long_term_corticosteroids": 0.02,
+    "immunosuppression": 0.02,
+    "recent_trauma": 0.05,
+    "bilateral_leg_symptoms": 0.05,
+    "night_or_rest_pain": 0.05,
+    "low_energy_availability": 0.02,
+}
+#: Red flag LR (against the average) from which a flag counts as a feature of an emergency
+#: condition and moves that condition to the top.
+KEY_FLAG_LR = 10.0
+#: Default false-positive rate of a test for conditions that do not list it (ask_next only).
+FINDING_FPR_DEFAULT = 0.2
+#: ask_next looks at the top candidates only.
+ASK_TOP = 5
+ASK_COUNT = 5
+#: Reasons shown per candidate, and the smallest factor change worth a sentence (x1.5 or x1/1.5).
+WHY_COUNT = 6
+WHY_MIN_LOG = math.log(1.5)
+
+AGE_BANDS = ("under_30", "30_49", "50_69", "70_plus")
+_SYMPTOM_KINDS = ("qualities", "aggravators", "relievers", "red_flags")
+_N_SLOTS = 3 * len(REGION_IDS)
+_MIRROR = np.array([3 * (k // 3) + (0, 2, 1)[k % 3] for k in range(_N_SLOTS)])
+
+
+def _age_band(age: int) -> int:
+    return 0 if age < 30 else 1 if age < 50 else 2 if age < 70 else 3
+
+
+def _lc(label: str) -> str:
+    """Lower-case the first letter unless the label starts with an acronym (FABER, SIJ, C-sign)."""
+    if len(label) > 1 and label[0].isupper() and (label[1].islower() or label[1] == " "):
+        return label[0].lower() + label[1:]
+    return label
+
+
+def _short(name: str) -> str:
+    """A condition name without its parenthetical gloss: 'Gluteal tendinopathy (sore ...)' -> 'Gluteal tendinopathy'."""
+    i = name.find(" (")
+    return name[:i] if i > 0 else name
+
+
+# -- questions for ask_next ---------------------------------------------------------------------
+
+_QUALITY_Q = {
+    "aching": "Is it an aching pain?",
+    "deep_ache": "Is it a deep ache?",
+    "sharp": "Is the pain sharp?",
+    "throbbing": "Is the pain throbbing?",
+    "burning": "Does the pain burn?",
+    "electric": "Does it feel electric, like a shock?",
+    "shooting": "Does the pain shoot down the leg?",
+    "pins_and_needles": "Do you get pins and needles?",
+    "numbness": "Is any part of the painful area numb?",
+    "stiffness": "Does it feel stiff?",
+    "cramping": "Does it cramp?",
+}
+_AGGRAVATOR_Q = {
+    "lying_on_side": "Does lying on the painful side bring on or worsen the pain?",
+    "single_leg_stance": "Does standing on one leg bring on the pain?",
+    "morning_stiffness": "Is it stiff first thing in the morning?",
+    "night_pain": "Does the pain bother you at night?",
+    "tight_clothing_belt": "Do tight clothes or a belt bring on or worsen the pain?",
+}
+_RELIEVER_Q = {"nothing": "Does nothing at all ease the pain?"}
+_RED_FLAG_Q = {
+    "saddle_anaesthesia": "Is there any numbness between the legs or around the back passage?",
+    "bladder_or_bowel_dysfunction": "Any new trouble controlling the bladder or bowels?",
+    "bilateral_leg_symptoms": "Are there symptoms in both legs?",
+    "progressive_weakness": "Is any leg weakness getting worse?",
+    "fever_or_infection_signs": "Any fever, chills or feeling unwell?",
+    "history_of_cancer": "Have you ever had cancer?",
+    "unexplained_weight_loss": "Have you lost weight without trying?",
+    "night_or_rest_pain": "Is there pain at rest or at night that nothing eases?",
+    "recent_trauma": "Was there a recent fall or injury?",
+    "age_over_50": "Are you over 50?",
+    "smoker": "Do you smoke?",
+    "long_term_corticosteroids": "Do you take steroid tablets long-term?",
+    "heavy_alcohol_use": "Do you drink a lot of alcohol?",
+    "immunosuppression": "Is your immune system weakened by an illness or by medicines?",
+    "pulsatile_abdominal_mass": "Is there a throbbing lump in the belly?",
+    "presyncope": "Do you feel faint or about to pass out?",
+    "unable_to_weight_bear": "Are you unable to put weight on the leg?",
+    "unable_to_hop": "Are you unable to hop on the leg?",
+    "low_energy_availability": "Are you training hard while eating too little?",
+    "constant_non_mechanical_pain": "Is the pain constant, whatever position you are in?",
+    "progressive_weight_bearing_pain": "Does pain on standing or walking keep getting worse?",
+    "persisting_pain_normal_xray": "Has the pain persisted although an X-ray was normal?",
+}
+_FINDING_Q = {
+    "single_leg_stance_pain": "Does standing on one leg for 30 s bring on the pain? (examination)",
+    "trochanter_tenderness": "Is the bony point on the side of the hip tender to press? (examination)",
+    "slr_positive": "Does a straight leg raise bring on the leg pain? (examination)",
+    "hop_test_pain": "Does hopping on the leg bring on the pain? (examination)",
+    "ischial_tenderness": "Is the sitting bone tender to press? (examination)",
+    "iliac_crest_point_tenderness": "Is there one tender spot on the back of the hip bone, about 7 cm from the spine? (examination)",
+}
+
+
+def _question(kind: str, item: str) -> str:
+    v = vocabulary()
+    if kind == "qualities":
+        return _QUALITY_Q.get(item) or f"Does the pain feel {_lc(v.qualities[item])}?"
+    if kind == "aggravators":
+        return _AGGRAVATOR_Q.get(item) or f"Does {_lc(v.aggravators[item])} bring on or worsen the pain?"
+    if kind == "relievers":
+        return _RELIEVER_Q.get(item) or f"Does {_lc(v.relievers[item])} ease the pain?"
+    if kind == "red_flags":
+        return _RED_FLAG_Q.get(item) or f"Red-flag check: {_lc(v.red_flags[item])}?"
+    return _FINDING_Q.get(item) or f"Examination: {v.findings[item]}?"
+
+
+# -- result types -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of evidence for or against a candidate, as a sentence and as numbers."""
+
+    text: str
+    factor: float  # multiplies the candidate's odds against the average presentation
+    direction: str  # "for" | "against" | "note"
+    kind: str  # location, absence, qualities, aggravators, relievers, red_flags, finding, negative_finding, age, sex, alert
+    item: str | None = None
+    source: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "factor": round(self.factor, 3),
+            "direction": self.direction,
+            "kind": self.kind,
+            "item": self.item,
+            "source": list(self.source),
+        }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    condition: str
+    name: str  # patient-facing name
+    clinician_name: str
+    score: float  # normalised posterior over all conditions (sums to 1)
+    side: str | None  # left, right, either, both, midline, or None when nothing is painted
+    urgency: str
+    promoted: bool
+    why: tuple[Reason, ...]
+    log_score: float  # unnormalised log posterior (prior × likelihood ratios)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "condition": self.condition,
+            "name": self.name,
+            "clinician_name": self.clinician_name,
+            "score": self.score,
+            "side": self.side,
+            "urgency": self.urgency,
+            "promoted": self.promoted,
+            "why": [r.text for r in self.why],
+            "reasons": [r.to_dict() for r in self.why],
+        }
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # "emergency" | "urgent"
+    red_flags: tuple[str, ...]
+    rule_out: tuple[str, ...]  # condition ids to rule out, most specific first
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "red_flags": list(self.red_flags), "rule_out": list(self.rule_out), "message": self.message}
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str  # qualities, aggravators, relievers, red_flags, findings
+    question: str  # the question with the candidates it separates
+    separates: tuple[str, str]
+    information_gain: float  # bits, over the top candidates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "id": self.id,
+            "kind": self.kind,
+            "separates": list(self.separates),
+            "information_gain_bits": round(self.information_gain, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    candidates: tuple[Candidate, ...]  # best first (promoted emergencies before the rest)
+    alerts: tuple[Alert, ...]
+    ask_next: tuple[Question, ...]
+    disclaimer: str = DISCLAIMER
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alerts": [a.to_dict() for a in self.alerts],
+            "candidates": [c.to_dict() for c in self.candidates],
+            "ask_next": [q.to_dict() for q in self.ask_next],
+            "disclaimer": self.disclaimer,
+        }
+
+    def top(self, n: int = 3) -> list[str]:
+        return [c.condition for c in self.candidates[:n]]
+
+
+# -- the precomputed model ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Symptoms:
+    ids: tuple[str, ...]
+    index: dict[str, int]
+    p: np.ndarray  # (C, F) P(item | condition), unlisted filled in
+    listed: np.ndarray  # (C, F) bool
+    log_lr: np.ndarray  # (C, F) log(p / baseline)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """Per-condition arrays derived once from the knowledge base (see the module docstring)."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    clinician_names: tuple[str, ...]
+    urgency: tuple[str, ...]
+    same_side: np.ndarray  # (C,) bool
+    log_prior: np.ndarray  # (C,)
+    p_region: np.ndarray  # (C, 2, S) P(slot painted | c, affected side left/right)
+    loc_pos: np.ndarray  # (C, 2, S) log(p / B), 0 on unused slots
+    loc_neg: np.ndarray  # (C, 2, S) log((1 - p) / (1 - B)), 0 on unused slots
+    symptoms: dict[str, _Symptoms]
+    finding_ids: tuple[str, ...]
+    finding_index: dict[str, int]
+    log_lr_pos: np.ndarray  # (C, F)
+    log_lr_neg: np.ndarray  # (C, F)
+    finding_p_pos: np.ndarray  # (C, F) P(test positive | c), for ask_next
+    finding_source: tuple[tuple[tuple[str, ...], ...], ...]  # [c][f] reference keys, () if estimate/unlisted
+    age_log_lr: np.ndarray  # (C, 4)
+    female_log_lr: np.ndarray  # (C,)
+    male_log_lr: np.ndarray  # (C,)
+    key_flags: np.ndarray  # (C, F_red) bool: flag characteristic of an emergency condition
+    rule_out: dict[str, tuple[int, ...]]  # red flag -> emergency/soon conditions listing it
+    questions: tuple[tuple[str, str], ...]  # (kind, id) for every askable item
+    question_p: np.ndarray  # (C, Q) P(yes | c)
+
+    @classmethod
+    def from_entries(cls, entries: Mapping[str, Any]) -> Model:
+        """Build from {id: Entry(condition, pattern)} (the shape `knowledge()` returns)."""
+        v = vocabulary()
+        ids = tuple(entries)
+        conds = [entries[i].condition for i in ids]
+        pats = [entries[i].pattern for i in ids]
+        n = len(ids)
+        if n == 0:
+            raise ValueError("no conditions to rank")
+        prior = np.array([c.prior.value for c in conds], dtype=np.float64)
+        if not np.all(prior > 0):
+            bad = [i for i, c in zip(ids, conds, strict=True) if c.prior.value <= 0]
+            raise ValueError(f"conditions with a zero prior cannot be ranked: {bad}")
+        prior = prior / prior.sum()
+
+        # location: P(slot painted | c, affected side h) for h = left (0), right (1)
+        valid = np.zeros(_N_SLOTS, dtype=bool)
+        for r, rid in enumerate(REGION_IDS):
+            for s in v.region_sides(rid):
+                valid[3 * r + SIDE_CODES[s]] = True
+        same_side = np.array([p.side_rule == "same_side" for p in pats], dtype=bool)
+        p_region = np.zeros((n, 2, _N_SLOTS))
+        for ci, pat in enumerate(pats):
+            w = np.full(len(REGION_IDS), W_FLOOR)
+            for rid, val in pat.regions.items():
+                w[REGION_IDS.index(rid)] = val
+            w = np.clip(w, W_FLOOR, W_CEIL)
+            for r, rid in enumerate(REGION_IDS):
+                if rid not in v.sided_regions:
+                    p_region[ci, :, 3 * r] = w[r]
+                elif same_side[ci]:
+                    contra = max(W_FLOOR, CONTRALATERAL * w[r])
+                    p_region[ci, 0, 3 * r + 1], p_region[ci, 0, 3 * r + 2] = w[r], contra
+                    p_region[ci, 1, 3 * r + 1], p_region[ci, 1, 3 * r + 2] = contra, w[r]
+                else:
+                    p_region[ci, :, 3 * r + 1] = w[r]
+                    p_region[ci, :, 3 * r + 2] = w[r]
+        p_region[:, :, ~valid] = 0.5  # unused slots: neutral, masked below
+        base = np.einsum("c,chs->s", prior, p_region) / 2.0
+        loc_pos = np.where(valid, np.log(p_region / base), 0.0)
+        loc_neg = np.where(valid, np.log((1.0 - p_region) / (1.0 - base)), 0.0)
+
+        # questionnaire items
+        bands = np.array([[c.demographics.age_bands[b] for b in AGE_BANDS] for c in conds])
+        bands = np.clip(bands, 0.005, None)  # no age band is impossible
+        bands = bands / bands.sum(axis=1, keepdims=True)
+        over_50 = bands[:, 2] + bands[:, 3]
+        symptoms = {}
+        for kind in _SYMPTOM_KINDS:
+            kids = tuple(getattr(v, kind))
+            p = np.empty((n, len(kids)))
+            listed = np.zeros((n, len(kids)), dtype=bool)
+            for fi, fid in enumerate(kids):
+                if kind == "red_flags":
+                    default = over_50 if fid == "age_over_50" else np.full(n, UNLISTED_RED_FLAG.get(fid, UNLISTED_RED_FLAG_DEFAULT))
+                else:
+                    default = np.full(n, UNLISTED[kind])
+                p[:, fi] = default
+                for ci, c in enumerate(conds):
+                    given = getattr(c, kind)
+                    if fid in given:
+                        p[ci, fi] = given[fid]
+                        listed[ci, fi] = True
+            p = np.clip(p, 0.005, 0.995)
+            log_lr = np.log(p / (prior @ p))
+            symptoms[kind] = _Symptoms(kids, {k: i for i, k in enumerate(kids)}, p, listed, log_lr)
+
+        # findings
+        fids = tuple(v.findings)
+        f_index = {k: i for i, k in enumerate(fids)}
+        lr_pos = np.ones((n, len(fids)))
+        lr_neg = np.ones((n, len(fids)))
+        fpr = np.full((n, len(fids)), np.nan)
+        sources: list[list[tuple[str, ...]]] = [[() for _ in fids] for _ in ids]
+        for ci, c in enumerate(conds):
+            for f in c.findings:
+                fi = f_index[f.id]
+                lp, ln = f.likelihood_ratios()
+                lr_pos[ci, fi], lr_neg[ci, fi] = lp, ln
+                if f.specificity is not None:
+                    fpr[ci, fi] = max(1.0 - f.specificity, 0.01)
+                if f.basis == "cited" and f.references:
+                    sources[ci][fi] = tuple(f.references)
+        lr_pos = np.clip(lr_pos, 0.01, 100.0)
+        lr_neg = np.clip(lr_neg, 0.01, 100.0)
+        # P(positive | c) consistent with the two LRs: rho·LR+ / (rho·LR+ + (1-rho)·LR-), rho the
+        # false-positive rate (1 - specificity where known); unlisted: LR 1, so P = rho.
+        known = ~np.isnan(fpr)
+        col_fpr = np.where(known.any(axis=0), np.where(known, fpr, 0.0).sum(axis=0) / np.maximum(known.sum(axis=0), 1), FINDING_FPR_DEFAULT)
+        rho = np.where(np.isnan(fpr), col_fpr[None, :], fpr)
+        p_pos = rho * lr_pos / (rho * lr_pos + (1 - rho) * lr_neg)
+
+        # demographics
+        age_log_lr = np.log(bands / (prior @ bands))
+        female = np.clip(np.array([c.demographics.female_fraction for c in conds]), 0.01, 0.99)
+        female_log_lr = np.log(female / (prior @ female))
+        male_log_lr = np.log((1 - female) / (prior @ (1 - female)))
+
+        urgency = tuple(c.urgency for c in conds)
+        red = symptoms["red_flags"]
+        emergency = np.array([u == "emergency" for u in urgency])
+        key_flags = red.listed & emergency[:, None] & (red.log_lr >= math.log(KEY_FLAG_LR))
+        rule_out = {}
+        urgent = np.array([u in ("emergency", "soon") for u in urgency])
+        for fi, fid in enumerate(red.ids):
+            rows = np.flatnonzero(red.listed[:, fi] & urgent)
+            # most specific first: emergencies, then by LR
+            order = sorted(rows.tolist(), key=lambda ci: (urgency[ci] != "emergency", -red.log_lr[ci, fi]))
+            rule_out[fid] = tuple(order)
+
+        questions: list[tuple[str, str]] = []
+        cols = []
+        for kind in _SYMPTOM_KINDS:
+            s = symptoms[kind]
+            for fi, fid in enumerate(s.ids):
+                if kind == "relievers" and fid == "nothing":
+                    continue
+                questions.append((kind, fid))
+                cols.append(s.p[:, fi])
+        for fi, fid in enumerate(fids):
+            questions.append(("findings", fid))
+            cols.append(p_pos[:, fi])
+        question_p = np.clip(np.stack(cols, axis=1), 1e-4, 1 - 1e-4)
+
+        return cls(
+            ids=ids,
+            names=tuple(c.names.patient for c in conds),
+            clinician_names=tuple(c.names.clinician for c in conds),
+            urgency=urgency,
+            same_side=same_side,
+            log_prior=np.log(prior),
+            p_region=p_region,
+            loc_pos=loc_pos,
+            loc_neg=loc_neg,
+            symptoms=symptoms,
+            finding_ids=fids,
+            finding_index=f_index,
+            log_lr_pos=np.log(lr_pos),
+            log_lr_neg=np.log(lr_neg),
+            finding_p_pos=p_pos,
+            finding_source=tuple(tuple(r) for r in sources),
+            age_log_lr=age_log_lr,
+            female_log_lr=female_log_lr,
+            male_log_lr=male_log_lr,
+            key_flags=key_flags,
+            rule_out=rule_out,
+            questions=tuple(questions),
+            question_p=question_p,
+        )
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def encode_location(self, pm: PainMap) -> tuple[np.ndarray, np.ndarray]:
+        """(painted indicator, intensity weight) per slot (region × 3 + side code)."""
+        x = np.zeros(_N_SLOTS)
+        a = np.zeros(_N_SLOTS)
+        for r in pm.regions:
+            if r.intensity > 0:
+                k = 3 * _REGION_INDEX[r.region] + SIDE_CODES[r.side]
+                x[k] = 1.0
+                a[k] = 0.5 + 0.05 * r.intensity
+        return x, a
+
+    def location_loglik(self, x: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """(C, 2) location log-likelihood ratio with the affected side left / right.
+
+        Both hypotheses use the left-hypothesis arrays, the right one on the mirrored map, so a
+        mirrored map gives bitwise the same numbers with the columns swapped. Patterns that are
+        not same_side are symmetric: they get the mean of the two (equal up to rounding).
+        """
+        n = len(self.ids)
+        if not x.any():
+            return np.zeros((n, 2))
+        pos, neg = self._loc_pos_left, self._loc_neg_left
+        u = 1.0 - x
+        ll0 = pos @ a + ABSENCE_WEIGHT * (neg @ u)
+        ll1 = pos @ a[_MIRROR] + ABSENCE_WEIGHT * (neg @ u[_MIRROR])
+        sym = (ll0 + ll1) * 0.5
+        return np.stack([np.where(self.same_side, ll0, sym), np.where(self.same_side, ll1, sym)], axis=1)
+
+    @property
+    def _loc_pos_left(self) -> np.ndarray:
+        return self._cache("loc_pos_left", lambda: np.ascontiguousarray(self.loc_pos[:, 0, :]))
+
+    @property
+    def _loc_neg_left(self) -> np.ndarray:
+        return self._cache("loc_neg_left", lambda: np.ascontiguousarray(self.loc_neg[:, 0, :]))
+
+    def _cache(self, name: str, make):
+        store = self.__dict__.setdefault("_derived", {})
+        if name not in store:
+            store[name] = make()
+        return store[name]
+
+    def scores(self, pm: PainMap) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """Unnormalised log scores (C,), the side hypothesis chosen per condition (C,), and the parts."""
+        x, a = self.encode_location(pm)
+        ll = self.location_loglik(x, a)
+        best_h = np.where(ll[:, 1] > ll[:, 0], 1, 0)
+        loc = np.where(self.same_side, np.logaddexp(ll[:, 0], ll[:, 1]) - math.log(2.0), ll[:, 0])
+        total = self.log_prior + loc
+        used: dict[str, list[int]] = {}
+        for kind in _SYMPTOM_KINDS:
+            s = self.symptoms[kind]
+            idx = [s.index[i] for i in getattr(pm, kind)]
+            if kind == "red_flags" and pm.age is not None and "age_over_50" in s.index:
+                idx = [i for i in idx if s.ids[i] != "age_over_50"]  # already in the age likelihood
+            used[kind] = idx
+            if idx:
+                total = total + s.log_lr[:, idx].sum(axis=1)
+        pos = [self.finding_index[f] for f in pm.findings]
+        neg = [self.finding_index[f] for f in pm.negative_findings]
+        if pos:
+            total = total + self.log_lr_pos[:, pos].sum(axis=1)
+        if neg:
+            total = total + self.log_lr_neg[:, neg].sum(axis=1)
+        if pm.age is not None:
+            total = total + self.age_log_lr[:, _age_band(pm.age)]
+        if pm.sex == "female":
+            total = total + self.female_log_lr
+        elif pm.sex == "male":
+            total = total + self.male_log_lr
+        parts = {"x": x, "a": a, "ll": ll, "symptoms": used, "pos": pos, "neg": neg}
+        return total, best_h, parts
+
+
+_REGION_INDEX = {r: i for i, r in enumerate(REGION_IDS)}
+
+
+@cache
+def model() -> Model:
+    """The model of the shipped knowledge base (built once)."""
+    from hipviz.knowledge.loader import knowledge
+
+    return Model.from_entries(knowledge())
+
+
+# -- ranking ----------------------------------------------------------------------------------
+
+
+def rank(painmap: PainMap, model_: Model | None = None) -> Result:
+    """Rank all conditions for a pain map: candidates best first, alerts, questions, disclaimer."""
+    m = model_ if model_ is not None else model()
+    total, best_h, parts = m.scores(painmap)
+    post = np.exp(total - total.max())
+    post /= post.sum()
+
+    present_flags = [f for f in painmap.red_flags]
+    red = m.symptoms["red_flags"]
+    flag_idx = [red.index[f] for f in present_flags]
+    promoted = np.zeros(len(m.ids), dtype=bool)
+    if flag_idx:
+        promoted = m.key_flags[:, flag_idx].any(axis=1)
+    # best first; promoted emergencies ahead; ties broken by vocabulary order (stable)
+    order = sorted(range(len(m.ids)), key=lambda i: (not promoted[i], -total[i], i))
+
+    sides = _sides(m, painmap, parts["x"], parts["ll"], best_h)
+    candidates = tuple(
+        Candidate(
+            condition=m.ids[i],
+            name=m.names[i],
+            clinician_name=m.clinician_names[i],
+            score=float(post[i]),
+            side=sides[i],
+            urgency=m.urgency[i],
+            promoted=bool(promoted[i]),
+            why=tuple(_why(m, painmap, i, best_h[i], parts, bool(promoted[i]), flag_idx)),
+            log_score=float(total[i]),
+        )
+        for i in order
+    )
+    alerts = _alerts(m, present_flags)
+    ask = _ask_next(m, painmap, post)
+    return Result(candidates=candidates, alerts=alerts, ask_next=ask)
+
+
+def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndarray) -> list[str | None]:
+    if not x.any():
+        return [None] * len(m.ids)
+    painted_sides = {r.side for r in pm.regions if r.intensity > 0}
+    sided = painted_sides - {"midline"}
+    if sided == {"left", "right"}:
+        spread = "both"
+    elif sided:
+        spread = next(iter(sided))
+    else:
+        spread = "midline"
+    out: list[str | None] = []
+    for i in range(len(m.ids)):
+        if m.same_side[i]:
+            if ll[i, 0] == ll[i, 1]:
+                out.append("either" if sided else "midline")
+            else:
+                out.append("right" if best_h[i] == 1 else "left")
+        else:
+            out.append(spread)
+    return out
+
+
+def _verdict(log_f: float, present: bool = True) -> tuple[str, str]:
+    f = math.exp(log_f)
+    if f >= 3:
+        return ("typical" if present else "supports"), "for"
+    if f >= 1.5:
+        return "fits", "for"
+    if f <= 1 / 3:
+        return ("unusual" if present else "against"), "against"
+    return "less typical", "against"
+
+
+def _fmt(f: float) -> str:
+    return f"x{f:.1f}" if f >= 0.095 else f"x{f:.2f}"
+
+
+def _why(m: Model, pm: PainMap, ci: int, h: int, parts: dict[str, Any], promoted: bool, flag_idx: list[int]) -> list[Reason]:
+    v = vocabulary()
+    items: list[tuple[float, Reason]] = []
+    name = _short(m.names[ci])
+    x, a = parts["x"], parts["a"]
+    hh = int(h) if m.same_side[ci] else 0
+    affected = "right" if hh == 1 else "left"
+
+    def add(log_f: float, text_fn, kind: str, item: str | None = None, source: tuple[str, ...] = (), present: bool = True):
+        if abs(log_f) < WHY_MIN_LOG:
+            return
+        word, direction = _verdict(log_f, present)
+        f = math.exp(log_f)
+        items.append((abs(log_f), Reason(text_fn(word, f), f, direction, kind, item, source)))
+
+    if x.any():
+        for k in np.flatnonzero(x):
+            r, s = REGION_IDS[k // 3], SIDE_NAMES[k % 3]
+            label = v.regions[r]
+            where = label if s == "midline" else f"{label}, {s}"
+            other = m.same_side[ci] and s != "midline" and s != affected
+            suffix = " (other side)" if other else ""
+            add(float(m.loc_pos[ci, hh, k] * a[k]), lambda w, f, where=where, suffix=suffix: f"{where}{suffix}: {w} ({_fmt(f)})", "location", r)
+        for k in np.flatnonzero((x == 0) & (m.p_region[ci, hh] >= 0.3) & (m.loc_neg[ci, hh] != 0)):
+            r, s = REGION_IDS[k // 3], SIDE_NAMES[k % 3]
+            label = _lc(v.regions[r])
+            where = label if s == "midline" else f"{label}, {s}"
+            add(
+                float(ABSENCE_WEIGHT * m.loc_neg[ci, hh, k]),
+                lambda w, f, where=where: f"no pain at {where}: {'against' if f < 1 else 'fits'} {name} ({_fmt(f)})",
+                "absence", r, present=False,
+            )
+    labels = {"qualities": v.qualities, "aggravators": v.aggravators, "relievers": v.relievers, "red_flags": v.red_flags}
+    for kind, idx in parts["symptoms"].items():
+        s = m.symptoms[kind]
+        for fi in idx:
+            fid = s.ids[fi]
+            label = labels[kind][fid]
+            tag = "eases it: " if kind == "relievers" else ""
+            add(float(s.log_lr[ci, fi]), lambda w, f, label=label, tag=tag: f"{label}: {tag}{w} ({_fmt(f)})", kind, fid)
+    for fi in parts["pos"]:
+        fid = m.finding_ids[fi]
+        src = m.finding_source[ci][fi]
+        cite = f", {', '.join(src)}" if src else ""
+        lf = float(m.log_lr_pos[ci, fi])
+        add(lf, lambda w, f, fid=fid, cite=cite: f"{v.findings[fid]} (found): {'supports' if f > 1 else 'against'} (LR+ {f:.1f}{cite})", "finding", fid, src, present=False)
+    for fi in parts["neg"]:
+        fid = m.finding_ids[fi]
+        src = m.finding_source[ci][fi]
+        cite = f", {', '.join(src)}" if src else ""
+        lf = float(m.log_lr_neg[ci, fi])
+        add(lf, lambda w, f, fid=fid, cite=cite: f"{v.findings[fid]}: tested, not found: {'against' if f < 1 else 'supports'} (LR- {f:.2f}{cite})", "negative_finding", fid, src, present=False)
+    if pm.age is not None:
+        lf = float(m.age_log_lr[ci, _age_band(pm.age)])
+        add(lf, lambda w, f: f"age {pm.age}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", "age", str(pm.age))
+    if pm.sex in ("female", "male"):
+        lf = float((m.female_log_lr if pm.sex == "female" else m.male_log_lr)[ci])
+        who = "women" if pm.sex == "female" else "men"
+        add(lf, lambda w, f: f"{pm.sex}: {'more' if f > 1 else 'less'} common in {who} ({_fmt(f)})", "sex", pm.sex)
+    items.sort(key=lambda t: -t[0])
+    out = [r for _, r in items[:WHY_COUNT]]
+    if promoted:
+        flags = [vocabulary().red_flags[m.symptoms["red_flags"].ids[fi]] for fi in flag_idx if m.key_flags[ci, fi]]
+        out.insert(0, Reason(f"moved to the top: red flag present ({'; '.join(flags)})", 1.0, "note", "alert"))
+    if not out and not pm.has_pain:
+        out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
+    return out
+
+
+def _alerts(m: Model, flags: list[str]) -> tuple[Alert, ...]:
+    v = vocabulary()
+    out = []
+    for fid in flags:
+        rows = m.rule_out.get(fid, ())
+        names = [_short(m.names[i]) for i in rows]
+        emergency = any(m.urgency[i] == "emergency" for i in rows)
+        label = v.red_flags[fid]
+        if names:
+            what = f"It can be a sign of {_join(names)}, which must be ruled out."
+        else:
+            what = "It can be a sign of a serious cause that must be ruled out."
+        if emergency:
+            action = "Please seek medical care now (emergency department or urgent care), before anything else."
+        else:
+            action = "Please seek medical care now: see a doctor promptly rather than waiting for this to settle."
+        out.append(
+            Alert(
+                level="emergency" if emergency else "urgent",
+                red_flags=(fid,),
+                rule_out=tuple(m.ids[i] for i in rows),
+                message=f"Red flag: {label}. {what} {action}",
+            )
+        )
+    out.sort(key=lambda al: al.level != "emergency")
+    return tuple(out)
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=axis)
+
+
+def _ask_next(m: Model, pm: PainMap, post: np.ndarray) -> tuple[Question, ...]:
+    top = np.argsort(-post, kind="stable")[:ASK_TOP]
+    q = post[top] / post[top].sum()
+    answered = set()
+    for kind in _SYMPTOM_KINDS:
+        answered |= {(kind, i) for i in getattr(pm, kind)}
+    answered |= {("findings", f) for f in (*pm.findings, *pm.negative_findings)}
+    if pm.age is not None:
+        answered.add(("red_flags", "age_over_50"))
+    cols = [j for j, qk in enumerate(m.questions) if qk not in answered]
+    if not cols or len(top) < 2:
+        return ()
+    p = m.question_p[np.ix_(top, cols)]  # (K, Q)
+    py = q @ p
+    post_yes = q[:, None] * p / py
+    post_no = q[:, None] * (1 - p) / (1 - py)
+    gain = _entropy(q) - py * _entropy(post_yes, axis=0) - (1 - py) * _entropy(post_no, axis=0)
+    out = []
+    for j in np.argsort(-gain, kind="stable"):
+        if gain[j] < 1e-3 or len(out) >= ASK_COUNT:
+            break
+        kind, item = m.questions[cols[j]]
+        col = p[:, j]
+        hi, lo = int(np.argmax(col)), int(np.argmin(col))
+        if hi == lo or col[hi] - col[lo] < 0.05:
+            continue
+        a, b = int(top[hi]), int(top[lo])
+        text = f"{_question(kind, item)} (separates {_short(m.names[a])} from {_short(m.names[b])})"
+        out.append(Question(item, kind, text, (m.ids[a], m.ids[b]), float(gain[j])))
+    return tuple(out)
