@@ -1,0 +1,150 @@
+"""The atlas packed for the browser: one binary blob sent once, plus a small JSON index.
+
+Per structure: points quantized to uint16 over the structure's bounding box (0.03 mm steps for a
+2 m body), point normals as int8, triangles as uint16 (or uint32 when the mesh has more than
+65,535 vertices). Triangle indices are delta-coded (each index minus the previous one, as a
+wrapping integer) so the zlib stream compresses them well; the viewer undoes the deltas. The
+whole blob is zlib-compressed and inflated in the browser with the standard DecompressionStream.
+
+Nothing here imports Panel; the payload is computed once per atlas and shared by every session.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from hipviz.atlas.catalog import catalog
+from hipviz.render.views import views
+
+SKIN_ID = "skin"
+LAYERS = ("skin", "muscles", "bones", "bursae", "nerves")
+
+
+@dataclass(frozen=True)
+class ScenePayload:
+    meta: dict          # JSON-able index: actors (ids, names, colours, offsets), views, bounds
+    meta_json: str
+    blob: bytes         # zlib-compressed geometry
+    raw_bytes: int      # geometry size before compression
+    skin_points: int
+
+
+def hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    c = colour.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def _pad(buf: bytearray, align: int = 4) -> None:
+    buf.extend(b"\0" * (-len(buf) % align))
+
+
+def _triangles(pd) -> np.ndarray:
+    faces = np.asarray(pd.faces)
+    if faces.size and np.all(faces[0::4] == 3) and faces.size % 4 == 0:
+        return faces.reshape(-1, 4)[:, 1:]
+    tri = pd.triangulate()
+    return np.asarray(tri.faces).reshape(-1, 4)[:, 1:]
+
+
+def _normals(pd) -> np.ndarray:
+    n = pd.point_data.get("Normals")
+    if n is None:
+        n = pd.point_normals
+    n = np.asarray(n, np.float64)
+    length = np.linalg.norm(n, axis=1, keepdims=True)
+    return n / np.where(length > 0, length, 1.0)
+
+
+def pack_mesh(points: np.ndarray, triangles: np.ndarray, normals: np.ndarray, buf: bytearray) -> dict:
+    """Append one mesh to buf; returns its index entry (offsets, counts, dequantization)."""
+    pts = np.asarray(points, np.float64)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    scale = np.where(hi > lo, (hi - lo) / 65535.0, 1.0)
+    q = np.rint((pts - lo) / scale).clip(0, 65535).astype("<u2")
+    entry = {"nverts": int(len(pts)), "ntris": int(len(triangles)),
+             "origin": lo.tolist(), "scale": scale.tolist()}
+    _pad(buf)
+    entry["off_pts"] = len(buf)
+    buf.extend(q.tobytes())
+    _pad(buf)
+    entry["off_nrm"] = len(buf)
+    buf.extend(np.rint(normals * 127).clip(-127, 127).astype(np.int8).tobytes())
+    _pad(buf)
+    wide = len(pts) > 65535
+    dtype = "<u4" if wide else "<u2"
+    flat = np.asarray(triangles, np.int64).ravel()
+    delta = np.diff(flat, prepend=0) % (1 << (32 if wide else 16))
+    entry["idx_bytes"] = 4 if wide else 2
+    entry["off_tri"] = len(buf)
+    buf.extend(delta.astype(dtype).tobytes())
+    return entry
+
+
+def build_payload(atlas) -> ScenePayload:
+    cat = catalog()
+    buf = bytearray()
+    actors = []
+    lo_all, hi_all = np.full(3, np.inf), np.full(3, -np.inf)
+    skin_points = 0
+    for sid, info in atlas.manifest.items():
+        pd = atlas.polydata(sid)
+        pts = np.asarray(pd.points)
+        tri = _triangles(pd)
+        entry = pack_mesh(pts, tri, _normals(pd), buf)
+        try:
+            structure, side = cat.split(sid)
+            what = structure.what
+        except KeyError:
+            what = ""
+        entry.update({
+            "id": sid, "name": info.name, "kind": info.kind, "layer": info.layer,
+            "colour": info.colour, "opacity": float(info.opacity), "visible": bool(info.visible),
+            "what": what,
+        })
+        actors.append(entry)
+        lo_all, hi_all = np.minimum(lo_all, pts.min(0)), np.maximum(hi_all, pts.max(0))
+        if sid == SKIN_ID:
+            skin_points = len(pts)
+    raw = bytes(buf)
+    meta = {
+        "actors": actors,
+        "skin_id": SKIN_ID,
+        "views": {name: v.as_dict() for name, v in views().items()},
+        "bounds": [lo_all.tolist(), hi_all.tolist()],
+    }
+    return ScenePayload(meta, json.dumps(meta, separators=(",", ":")), zlib.compress(raw, 6), len(raw), skin_points)
+
+
+_CACHE: dict[int, tuple[object, ScenePayload]] = {}
+
+
+def payload_for(atlas) -> ScenePayload:
+    """The payload of an atlas object, built once per process."""
+    hit = _CACHE.get(id(atlas))
+    if hit is None or hit[0] is not atlas:
+        hit = (atlas, build_payload(atlas))
+        _CACHE[id(atlas)] = hit
+    return hit[1]
+
+
+def unpack_mesh(blob_raw: bytes, entry: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse of pack_mesh (what the viewer does in JavaScript), for tests."""
+    n, t = entry["nverts"], entry["ntris"]
+    q = np.frombuffer(blob_raw, "<u2", n * 3, entry["off_pts"]).reshape(n, 3)
+    pts = np.asarray(entry["origin"]) + q * np.asarray(entry["scale"])
+    nrm = np.frombuffer(blob_raw, np.int8, n * 3, entry["off_nrm"]).reshape(n, 3) / 127.0
+    dt = "<u4" if entry["idx_bytes"] == 4 else "<u2"
+    delta = np.frombuffer(blob_raw, dt, t * 3, entry["off_tri"]).astype(np.int64)
+    tri = (np.cumsum(delta) % (1 << (8 * entry["idx_bytes"]))).reshape(t, 3)
+    return pts, tri, nrm
+
+
+@lru_cache(maxsize=None)
+def layer_of_kind() -> dict[str, str]:
+    return {"bone": "bones", "joint": "bones", "muscle": "muscles", "bursa": "bursae",
+            "nerve": "nerves", "vessel": "nerves", "skin": "skin"}

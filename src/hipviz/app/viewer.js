@@ -1,0 +1,522 @@
+// hipviz 3D viewer: drives the vtk.js that Panel ships (loaded from the local Panel server).
+// Geometry arrives once (zlib-compressed binary); afterwards only deltas arrive as messages.
+// Picking uses vtk.js's hardware selector: buffers are captured once per camera pose and
+// reused for every pick until the camera or the scene changes.
+
+const CLICK_SLOP_PX = 5;      // press and release within this distance is a click, not a drag
+const CLICK_MAX_MS = 700;
+const HOVER_DELAY_MS = 180;
+const DAB_INTERVAL_MS = 35;   // at most one dab message per interval while painting
+const DAB_STEP_PX = 4;        // sample the stroke path every few (CSS) pixels
+
+function loadVtk(url) {
+  if (window.vtk && window.vtk.Rendering) return Promise.resolve(window.vtk);
+  if (!window.__hipvizVtk) {
+    window.__hipvizVtk = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = url;
+      s.async = true;
+      s.onload = () => (window.vtk ? resolve(window.vtk) : reject(new Error("vtk.js did not define window.vtk")));
+      s.onerror = () => reject(new Error("could not load " + url));
+      document.head.appendChild(s);
+    });
+  }
+  return window.__hipvizVtk;
+}
+
+async function inflate(buffer) {
+  const stream = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return await new Response(stream).arrayBuffer();
+}
+
+function toArrayBuffer(v) {
+  if (v instanceof ArrayBuffer) return v;
+  if (ArrayBuffer.isView(v)) return v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
+  if (v && v.buffer instanceof ArrayBuffer) return v.buffer;
+  throw new Error("expected binary data");
+}
+
+function hexToRgb(hex) {
+  const h = hex.replace("#", "");
+  return [parseInt(h.slice(0, 2), 16) / 255, parseInt(h.slice(2, 4), 16) / 255, parseInt(h.slice(4, 6), 16) / 255];
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const CSS = `
+.hv-root { position: relative; width: 100%; height: 100%; min-height: 300px; overflow: hidden;
+  touch-action: none; user-select: none; -webkit-user-select: none; border-radius: 8px; }
+.hv-gl { position: absolute; inset: 0; }
+.hv-label { position: absolute; pointer-events: none; padding: 4px 9px; border-radius: 6px;
+  background: rgba(20, 24, 32, 0.86); color: #fff; font: 15px/1.3 system-ui, sans-serif;
+  white-space: nowrap; transform: translate(12px, -120%); display: none; z-index: 3; }
+.hv-status { position: absolute; left: 50%; top: 50%; transform: translate(-50%, -50%);
+  color: #dfe6f0; font: 17px system-ui, sans-serif; z-index: 2; text-align: center; }
+.hv-mode { position: absolute; left: 10px; top: 10px; padding: 5px 10px; border-radius: 6px;
+  background: rgba(200, 60, 40, 0.92); color: #fff; font: 600 14px system-ui, sans-serif;
+  display: none; pointer-events: none; z-index: 3; }
+.hv-root.painting { cursor: crosshair; }
+.hv-root.painting .hv-mode { display: block; }
+`;
+
+export function render({ model, el: host }) {
+  const root = el("div", "hv-root");
+  const style = el("style");
+  style.textContent = CSS;
+  const gl = el("div", "hv-gl");
+  const label = el("div", "hv-label");
+  const status = el("div", "hv-status", "Loading the 3D body…");
+  const modeBadge = el("div", "hv-mode", "Paint mode: drag on the skin to paint");
+  root.append(style, gl, status, label, modeBadge);
+  root.dataset.state = "loading";
+
+  const S = {
+    vtk: null, grw: null, renderer: null, renderWindow: null, glwin: null, selector: null,
+    actors: new Map(),          // id -> {actor, mapper, pd, entry, pts, tris}
+    propToId: new Map(),        // vtkActor -> id
+    skin: null,                 // {scalars, rgb, base}
+    queue: [], built: false, disposed: false,
+    src: null, srcDirty: true, capturing: null,
+    renderPending: false, frames: 0,
+    down: null, stroke: null, strokeCounter: 0, hoverTimer: null, labelTimer: null,
+    pointers: new Set(),
+  };
+  window.__hipviz = S;   // handle for tests and the bench
+
+  const setPaint = (on) => {
+    root.classList.toggle("painting", !!on);
+  };
+  setPaint(model.paint_mode);
+  model.on("paint_mode", () => setPaint(model.paint_mode));
+
+  model.on("msg:custom", (msg) => {
+    if (!S.built) S.queue.push(msg);
+    else handle(msg);
+  });
+
+  function requestRender() {
+    if (S.renderPending || S.disposed) return;
+    S.renderPending = true;
+    requestAnimationFrame(() => {
+      S.renderPending = false;
+      if (S.disposed || !S.renderWindow) return;
+      S.renderWindow.render();
+      S.frames += 1;
+      root.dataset.frames = String(S.frames);
+    });
+  }
+
+  function handle(msg) {
+    switch (msg.type) {
+      case "actors": {
+        for (const [id, ch] of Object.entries(msg.changes)) {
+          const a = S.actors.get(id);
+          if (!a) continue;
+          const prop = a.actor.getProperty();
+          if (ch.visible !== undefined) a.actor.setVisibility(!!ch.visible);
+          if (ch.opacity !== undefined) prop.setOpacity(ch.opacity);
+          if (ch.colour !== undefined) {
+            const c = hexToRgb(ch.colour);
+            prop.setColor(...c);
+            if (a.id === S.skinId && S.skin) {
+              S.skin.base = c.map((v) => Math.round(v * 255));
+            }
+          }
+          a.actor.setPickable(a.actor.getVisibility());
+        }
+        S.srcDirty = true;
+        requestRender();
+        break;
+      }
+      case "skin": {
+        if (!S.skin) break;
+        const idx = new Uint32Array(toArrayBuffer(msg.idx));
+        const rgb = new Uint8Array(toArrayBuffer(msg.rgb));
+        const dst = S.skin.rgb;
+        for (let i = 0; i < idx.length; i++) {
+          const v = idx[i] * 3;
+          dst[v] = rgb[3 * i]; dst[v + 1] = rgb[3 * i + 1]; dst[v + 2] = rgb[3 * i + 2];
+        }
+        S.skin.scalars.modified();
+        S.skin.pd.modified();
+        S.skinVersion = (S.skinVersion || 0) + 1;
+        root.dataset.skinVersion = String(S.skinVersion);
+        requestRender();
+        break;
+      }
+      case "skin_reset": {
+        if (!S.skin) break;
+        const [r, g, b] = S.skin.base;
+        const dst = S.skin.rgb;
+        for (let v = 0; v < dst.length; v += 3) { dst[v] = r; dst[v + 1] = g; dst[v + 2] = b; }
+        S.skin.scalars.modified();
+        S.skin.pd.modified();
+        requestRender();
+        break;
+      }
+      case "view":
+        applyCamera(msg.camera);
+        break;
+      case "snapshot":
+        snapshot(msg.filename || "hipviz-view.png");
+        break;
+      case "label":
+        showLabel(msg.text, null, 3000);
+        break;
+    }
+  }
+
+  function applyCamera(v) {
+    const cam = S.renderer.getActiveCamera();
+    cam.setFocalPoint(...v.focal_point);
+    cam.setPosition(...v.position);
+    cam.setViewUp(...v.view_up);
+    cam.setViewAngle(30);
+    S.renderer.resetCameraClippingRange();
+    S.srcDirty = true;
+    requestRender();
+  }
+
+  async function snapshot(filename) {
+    const images = await S.renderWindow.captureImages();
+    const url = await images[0];
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  // ---- building the scene ----------------------------------------------------------------
+  function buildActor(vtk, buf, entry, skinId) {
+    const n = entry.nverts, t = entry.ntris;
+    const q = new Uint16Array(buf, entry.off_pts, n * 3);
+    const pts = new Float32Array(n * 3);
+    const [ox, oy, oz] = entry.origin, [sx, sy, sz] = entry.scale;
+    for (let i = 0; i < n * 3; i += 3) {
+      pts[i] = ox + q[i] * sx; pts[i + 1] = oy + q[i + 1] * sy; pts[i + 2] = oz + q[i + 2] * sz;
+    }
+    const n8 = new Int8Array(buf, entry.off_nrm, n * 3);
+    const nrm = new Float32Array(n * 3);
+    for (let i = 0; i < n * 3; i++) nrm[i] = n8[i] / 127;
+    const delta = entry.idx_bytes === 4 ? new Uint32Array(buf, entry.off_tri, t * 3) : new Uint16Array(buf, entry.off_tri, t * 3);
+    const tris = new Uint32Array(t * 3);
+    const cells = new Uint32Array(t * 4);
+    let acc = 0;
+    const mask = entry.idx_bytes === 4 ? 0xffffffff : 0xffff;
+    for (let i = 0, c = 0; i < t * 3; i++) {
+      acc = entry.idx_bytes === 4 ? (acc + delta[i]) >>> 0 : (acc + delta[i]) & mask;
+      tris[i] = acc;
+    }
+    for (let k = 0; k < t; k++) {
+      cells[4 * k] = 3; cells[4 * k + 1] = tris[3 * k]; cells[4 * k + 2] = tris[3 * k + 1]; cells[4 * k + 3] = tris[3 * k + 2];
+    }
+    const DM = vtk.Common.DataModel, Core = vtk.Common.Core, RC = vtk.Rendering.Core;
+    const pd = DM.vtkPolyData.newInstance();
+    pd.getPoints().setData(pts, 3);
+    pd.getPolys().setData(cells);
+    pd.getPointData().setNormals(Core.vtkDataArray.newInstance({ name: "Normals", numberOfComponents: 3, values: nrm }));
+    const mapper = RC.vtkMapper.newInstance();
+    mapper.setInputData(pd);
+    const actor = RC.vtkActor.newInstance();
+    actor.setMapper(mapper);
+    const prop = actor.getProperty();
+    prop.setColor(...hexToRgb(entry.colour));
+    prop.setOpacity(entry.opacity);
+    prop.setInterpolationToPhong();
+    prop.setAmbient(0.12);
+    prop.setDiffuse(0.85);
+    prop.setSpecular(entry.kind === "bone" ? 0.25 : entry.kind === "nerve" ? 0.35 : 0.12);
+    prop.setSpecularPower(entry.kind === "nerve" ? 30 : 18);
+    actor.setVisibility(!!entry.visible);
+    actor.setPickable(!!entry.visible);
+    const rec = { id: entry.id, actor, mapper, pd, entry, pts, tris };
+    if (entry.id === skinId) {
+      const base = hexToRgb(entry.colour).map((v) => Math.round(v * 255));
+      const rgb = new Uint8Array(n * 3);
+      for (let i = 0; i < n * 3; i += 3) { rgb[i] = base[0]; rgb[i + 1] = base[1]; rgb[i + 2] = base[2]; }
+      const scalars = Core.vtkDataArray.newInstance({ name: "paint", numberOfComponents: 3, values: rgb });
+      pd.getPointData().setScalars(scalars);
+      mapper.setScalarVisibility(true);
+      mapper.setScalarModeToUsePointData();
+      mapper.setColorModeToDirectScalars();
+      S.skin = { scalars, rgb, base, pd };
+    }
+    return rec;
+  }
+
+  async function init() {
+    const vtk = await loadVtk(model.vtk_url);
+    if (S.disposed) return;
+    const meta = JSON.parse(model.scene);
+    const buf = await inflate(toArrayBuffer(model.geometry));
+    if (S.disposed) return;
+    S.vtk = vtk;
+    S.meta = meta;
+    S.skinId = meta.skin_id;
+    const bg = hexToRgb(model.background);
+    const grw = vtk.Rendering.Misc.vtkGenericRenderWindow.newInstance({ background: bg, listenWindowResize: false });
+    grw.setContainer(gl);
+    S.grw = grw;
+    S.renderer = grw.getRenderer();
+    S.renderWindow = grw.getRenderWindow();
+    S.glwin = grw.getApiSpecificRenderWindow();
+    S.interactor = grw.getInteractor();
+    S.renderer.setTwoSidedLighting(true);
+    for (const entry of meta.actors) {
+      const rec = buildActor(vtk, buf, entry, meta.skin_id);
+      S.actors.set(entry.id, rec);
+      S.propToId.set(rec.actor, entry.id);
+      S.renderer.addActor(rec.actor);
+    }
+    const sel = S.glwin.getSelector();
+    sel.setCaptureZValues(true);
+    sel.setFieldAssociation(vtk.Common.DataModel.vtkDataSet.FieldAssociations.FIELD_ASSOCIATION_CELLS);
+    S.selector = sel;
+    S.renderer.getActiveCamera().onModified(() => { S.srcDirty = true; });
+    grw.resize();
+    applyCamera(meta.views.reset);
+    S.resizeObserver = new ResizeObserver(() => {
+      if (S.disposed) return;
+      grw.resize();
+      S.srcDirty = true;
+      requestRender();
+    });
+    S.resizeObserver.observe(root);
+    status.remove();
+    S.built = true;
+    root.dataset.state = "ready";
+    for (const m of S.queue.splice(0)) handle(m);
+    model.send_msg({ type: "ready" });
+    requestRender();
+  }
+
+  // ---- picking ---------------------------------------------------------------------------
+  function displayXY(ev) {
+    const rect = gl.getBoundingClientRect();
+    const [w, h] = S.glwin.getSize();
+    const x = Math.floor((ev.clientX - rect.left) * (w / rect.width));
+    const y = Math.floor(h - 1 - (ev.clientY - rect.top) * (h / rect.height));
+    return [Math.max(0, Math.min(w - 1, x)), Math.max(0, Math.min(h - 1, y))];
+  }
+
+  async function capture() {
+    if (!S.srcDirty && S.src) return S.src;
+    if (S.capturing) return S.capturing;
+    S.capturing = (async () => {
+      const [w, h] = S.glwin.getSize();
+      S.srcDirty = false;
+      const src = await S.selector.getSourceDataAsync(S.renderer, 0, 0, w - 1, h - 1);
+      S.src = src || null;
+      S.capturing = null;
+      return S.src;
+    })();
+    return S.capturing;
+  }
+
+  function pickXY(x, y, onlySkin) {
+    if (!S.src) return null;
+    const nodes = S.src.generateSelection(x, y, x, y);
+    if (!nodes || !nodes.length) return null;
+    const p = nodes[0].getProperties();
+    const id = S.propToId.get(p.prop);
+    if (id === undefined) return null;
+    if (onlySkin && id !== S.skinId) return null;
+    const rec = S.actors.get(id);
+    const cell = p.attributeID;
+    let point = -1;
+    const w = p.worldPosition;
+    if (cell >= 0 && cell < rec.entry.ntris) {
+      let best = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const v = rec.tris[3 * cell + k];
+        const dx = rec.pts[3 * v] - w[0], dy = rec.pts[3 * v + 1] - w[1], dz = rec.pts[3 * v + 2] - w[2];
+        const d = dx * dx + dy * dy + dz * dz;
+        if (d < best) { best = d; point = v; }
+      }
+    }
+    return { structure: id, cell, point, world: w ? [w[0], w[1], w[2]] : null };
+  }
+
+  function showLabel(text, ev, ms) {
+    label.textContent = text;
+    const rect = root.getBoundingClientRect();
+    if (ev) {
+      label.style.left = `${ev.clientX - rect.left}px`;
+      label.style.top = `${ev.clientY - rect.top}px`;
+      label.style.transform = "translate(12px, -120%)";
+    } else {
+      label.style.left = "50%";
+      label.style.top = "auto";
+      label.style.bottom = "12px";
+      label.style.transform = "translate(-50%, 0)";
+    }
+    if (ev) label.style.bottom = "auto";
+    label.style.display = "block";
+    clearTimeout(S.labelTimer);
+    if (ms) S.labelTimer = setTimeout(() => { label.style.display = "none"; }, ms);
+  }
+
+  function nameOf(id) {
+    const rec = S.actors.get(id);
+    return rec ? rec.entry.name : id;
+  }
+
+  // ---- pointer handling (capture phase: runs before vtk.js's interactor) -------------------
+  function sendDabs(stroke, force) {
+    const now = performance.now();
+    if (!force && now - stroke.lastSent < DAB_INTERVAL_MS) {
+      if (!stroke.timer) stroke.timer = setTimeout(() => { stroke.timer = null; sendDabs(stroke, true); }, DAB_INTERVAL_MS);
+      return;
+    }
+    if (!stroke.points.size) return;
+    stroke.lastSent = now;
+    const points = Array.from(stroke.points);
+    stroke.points.clear();
+    model.send_msg({ type: "dab", stroke: stroke.n, points, world: stroke.world.splice(0) });
+  }
+
+  function strokeAt(stroke, x, y) {
+    const hit = pickXY(x, y, true);
+    if (hit && hit.point >= 0) {
+      stroke.points.add(hit.point);
+      if (stroke.world.length < 4) stroke.world.push(hit.world);
+      stroke.hits += 1;
+    }
+  }
+
+  function strokeTo(stroke, ev) {
+    const [x, y] = displayXY(ev);
+    const dx = x - stroke.x, dy = y - stroke.y;
+    const dist = Math.hypot(dx, dy);
+    const step = DAB_STEP_PX * (window.devicePixelRatio || 1);
+    const n = Math.max(1, Math.ceil(dist / step));
+    for (let i = 1; i <= n; i++) strokeAt(stroke, Math.round(stroke.x + (dx * i) / n), Math.round(stroke.y + (dy * i) / n));
+    stroke.x = x; stroke.y = y;
+    sendDabs(stroke, false);
+  }
+
+  async function startStroke(ev) {
+    const stroke = { n: ++S.strokeCounter, points: new Set(), world: [], lastSent: 0, timer: null, hits: 0,
+      pointerId: ev.pointerId, x: 0, y: 0, ready: null, pendingMoves: [] };
+    S.stroke = stroke;
+    const [x, y] = displayXY(ev);
+    stroke.x = x; stroke.y = y;
+    stroke.ready = capture().then(() => {
+      strokeAt(stroke, x, y);
+      for (const m of stroke.pendingMoves.splice(0)) strokeTo(stroke, m);
+      sendDabs(stroke, true);
+    });
+  }
+
+  function endStroke() {
+    const stroke = S.stroke;
+    if (!stroke) return;
+    S.stroke = null;
+    stroke.ready.then(() => {
+      clearTimeout(stroke.timer);
+      sendDabs(stroke, true);
+      model.send_msg({ type: "stroke_end", stroke: stroke.n, hits: stroke.hits });
+    });
+  }
+
+  function onDown(ev) {
+    if (!S.built) return;
+    S.pointers.add(ev.pointerId);
+    clearTimeout(S.hoverTimer);
+    if (ev.pointerType === "mouse" && ev.button !== 0) return;
+    S.down = { x: ev.clientX, y: ev.clientY, t: performance.now(), id: ev.pointerId, moved: false };
+    if (model.paint_mode && S.pointers.size === 1) {
+      ev.stopPropagation();
+      ev.preventDefault();
+      try { root.setPointerCapture(ev.pointerId); } catch (e) { /* ignore */ }
+      startStroke(ev);
+    }
+  }
+
+  function onMove(ev) {
+    if (!S.built) return;
+    const stroke = S.stroke;
+    if (stroke && ev.pointerId === stroke.pointerId) {
+      ev.stopPropagation();
+      ev.preventDefault();
+      const moves = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [ev];
+      for (const m of (moves.length ? moves : [ev])) {
+        if (stroke.ready && stroke.pendingMoves && S.src && !S.capturing) strokeTo(stroke, m);
+        else stroke.pendingMoves.push({ clientX: m.clientX, clientY: m.clientY });
+      }
+      return;
+    }
+    if (S.down && Math.hypot(ev.clientX - S.down.x, ev.clientY - S.down.y) > CLICK_SLOP_PX) S.down.moved = true;
+    if (ev.pointerType === "mouse" && ev.buttons === 0 && !model.paint_mode) {
+      clearTimeout(S.hoverTimer);
+      const cx = ev.clientX, cy = ev.clientY;
+      S.hoverTimer = setTimeout(async () => {
+        await capture();
+        const r = gl.getBoundingClientRect();
+        const hit = pickXY(...displayXY({ clientX: cx, clientY: cy }), false);
+        if (hit) showLabel(nameOf(hit.structure), { clientX: cx, clientY: cy }, 0);
+        else label.style.display = "none";
+        void r;
+      }, HOVER_DELAY_MS);
+    }
+  }
+
+  async function onUp(ev) {
+    if (!S.built) return;
+    S.pointers.delete(ev.pointerId);
+    const stroke = S.stroke;
+    if (stroke && ev.pointerId === stroke.pointerId) {
+      ev.stopPropagation();
+      ev.preventDefault();
+      endStroke();
+      S.down = null;
+      return;
+    }
+    const d = S.down;
+    S.down = null;
+    if (!d || d.id !== ev.pointerId || d.moved) return;
+    if (Math.hypot(ev.clientX - d.x, ev.clientY - d.y) > CLICK_SLOP_PX) return;
+    if (performance.now() - d.t > CLICK_MAX_MS) return;
+    await capture();
+    const hit = pickXY(...displayXY(ev), false);
+    if (hit) {
+      showLabel(nameOf(hit.structure), ev, 2500);
+      model.send_msg({ type: "pick", ...hit });
+    }
+  }
+
+  function onLeave() {
+    clearTimeout(S.hoverTimer);
+    if (!S.stroke) label.style.display = "none";
+  }
+
+  root.addEventListener("pointerdown", onDown, true);
+  root.addEventListener("pointermove", onMove, true);
+  root.addEventListener("pointerup", onUp, true);
+  root.addEventListener("pointercancel", (ev) => { S.pointers.delete(ev.pointerId); if (S.stroke) endStroke(); }, true);
+  root.addEventListener("pointerleave", onLeave);
+  root.addEventListener("contextmenu", (ev) => ev.preventDefault());
+
+  function dispose() {
+    S.disposed = true;
+    if (S.resizeObserver) S.resizeObserver.disconnect();
+    if (S.grw) {
+      try { S.grw.delete(); } catch (e) { /* ignore */ }
+    }
+  }
+  model.on("remove", dispose);
+
+  init().catch((err) => {
+    console.error("hipviz viewer", err);
+    status.textContent = "The 3D view could not start: " + err.message;
+    root.dataset.state = "error";
+  });
+  return root;
+}

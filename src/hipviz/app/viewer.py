@@ -1,0 +1,207 @@
+"""The 3D viewer: a Panel JSComponent that drives the vtk.js Panel already ships.
+
+Traffic, Python to browser:
+- once per page: the scene index (JSON string) and the zlib-compressed geometry (binary);
+- afterwards only messages with what changed: per-actor visibility/opacity/colour, sparse skin
+  colour changes (vertex indices as uint32 bytes, RGB as uint8 bytes), a camera preset, a
+  snapshot request.
+Browser to Python (messages): `ready` (the view was (re)built: Python answers with the full
+dynamic state, so nothing is lost on a re-render), `pick` (a click: structure id, cell id,
+closest point id, world position), `dab` (paint mode: skin points under the brush), `stroke_end`.
+
+vtk.js is loaded from the local Panel server (Panel's bundled copy), never from a CDN.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import param
+from panel.custom import JSComponent
+from panel.io.resources import bundled_files
+from panel.io.state import state
+from panel.models.vtk import AbstractVTKPlot
+
+from hipviz.app.scene import SKIN_ID, ScenePayload, hex_to_rgb
+
+log = logging.getLogger(__name__)
+
+
+def vtk_js_url() -> str:
+    """URL of Panel's bundled vtk.js, relative to the page (served by the Panel server)."""
+    files = [f for f in bundled_files(AbstractVTKPlot) if f.endswith("vtk.js")]
+    url = files[0]
+    if url.startswith("http"):
+        raise RuntimeError(f"Panel resolves vtk.js to a remote URL ({url}); hipviz needs Panel's bundled copy")
+    rel = state.rel_path
+    return f"{rel}/{url}" if rel else url
+
+
+@dataclass
+class ActorState:
+    visible: bool
+    opacity: float
+    colour: str
+
+    def as_dict(self) -> dict:
+        return {"visible": self.visible, "opacity": self.opacity, "colour": self.colour}
+
+
+@dataclass
+class Pick:
+    """A click on the 3D view."""
+    structure: str
+    cell: int
+    point: int
+    world: tuple[float, float, float] | None = None
+
+
+@dataclass
+class Dab:
+    """Skin points under the brush during a paint stroke (stroke numbers come from the browser)."""
+    stroke: int
+    points: np.ndarray
+    world: list = field(default_factory=list)
+
+
+class Viewer(JSComponent):
+    """The interactive 3D body. Use its methods; the parameters are its wire format."""
+
+    scene = param.String(default="{}", doc="JSON index of the scene (actors, views), sent once")
+    geometry = param.Bytes(default=None, doc="zlib-compressed packed geometry, sent once")
+    vtk_url = param.String(default="")
+    paint_mode = param.Boolean(default=False, doc="When on, a one-finger/left-button drag paints on the skin instead of rotating")
+    background = param.String(default="#20242e")
+
+    _esm = "viewer.js"
+
+    _stylesheets = [""":host { display: block; }"""]
+
+    def __init__(self, payload: ScenePayload, **params):
+        params.setdefault("sizing_mode", "stretch_both")
+        params.setdefault("min_height", 420)
+        super().__init__(scene=payload.meta_json, geometry=payload.blob, vtk_url=vtk_js_url(), **params)
+        self.payload = payload
+        self.actors: dict[str, ActorState] = {
+            a["id"]: ActorState(a["visible"], a["opacity"], a["colour"]) for a in payload.meta["actors"]
+        }
+        self.names = {a["id"]: a["name"] for a in payload.meta["actors"]}
+        skin = next((a for a in payload.meta["actors"] if a["id"] == SKIN_ID), None)
+        self.skin_base = np.array(hex_to_rgb(skin["colour"] if skin else "#e8b796"), np.uint8)
+        n = skin["nverts"] if skin else 0
+        self.skin_rgb = np.tile(self.skin_base, (n, 1))
+        self._pick_cbs: list[Callable[[Pick], None]] = []
+        self._dab_cbs: list[Callable[[Dab], None]] = []
+        self._stroke_end_cbs: list[Callable[[int], None]] = []
+        self._ready_cbs: list[Callable[[], None]] = []
+        self.ready_count = 0
+        self.bytes_sent = 0   # payload bytes of delta messages (binary arrays + small JSON), for the bench
+
+    # ---- callbacks -------------------------------------------------------------------------
+    def on_pick(self, cb: Callable[[Pick], None]) -> None:
+        self._pick_cbs.append(cb)
+
+    def on_dab(self, cb: Callable[[Dab], None]) -> None:
+        self._dab_cbs.append(cb)
+
+    def on_stroke_end(self, cb: Callable[[int], None]) -> None:
+        self._stroke_end_cbs.append(cb)
+
+    def on_ready(self, cb: Callable[[], None]) -> None:
+        self._ready_cbs.append(cb)
+
+    # ---- Python -> browser -----------------------------------------------------------------
+    def _send(self, msg: dict, nbytes: int = 0) -> None:
+        self.bytes_sent += nbytes + 64
+        self._send_msg(msg)
+
+    def set_actor(self, sid: str, *, visible: bool | None = None, opacity: float | None = None,
+                  colour: str | None = None) -> None:
+        self.set_actors({sid: {k: v for k, v in (("visible", visible), ("opacity", opacity), ("colour", colour)) if v is not None}})
+
+    def set_actors(self, changes: dict[str, dict]) -> None:
+        """Change visibility/opacity/colour of some actors; only those changes are sent."""
+        out = {}
+        for sid, ch in changes.items():
+            a = self.actors.get(sid)
+            if a is None:
+                continue
+            new = ActorState(bool(ch.get("visible", a.visible)), float(ch.get("opacity", a.opacity)), str(ch.get("colour", a.colour)))
+            if new != a:
+                self.actors[sid] = new
+                out[sid] = new.as_dict()
+        if out:
+            self._send({"type": "actors", "changes": out}, 40 * len(out))
+
+    def set_skin_colours(self, idx: np.ndarray, rgb: np.ndarray) -> None:
+        """Set the colour of some skin vertices (uint8 RGB); sends only those vertices."""
+        idx = np.asarray(idx, np.uint32).ravel()
+        if idx.size == 0:
+            return
+        rgb = np.asarray(rgb, np.uint8).reshape(-1, 3)
+        changed = np.any(self.skin_rgb[idx] != rgb, axis=1)
+        idx, rgb = idx[changed], rgb[changed]
+        if idx.size == 0:
+            return
+        self.skin_rgb[idx] = rgb
+        self._send_skin(idx, rgb)
+
+    def _send_skin(self, idx: np.ndarray, rgb: np.ndarray) -> None:
+        a, b = idx.astype("<u4").tobytes(), np.ascontiguousarray(rgb, np.uint8).tobytes()
+        self._send({"type": "skin", "idx": a, "rgb": b}, len(a) + len(b))
+
+    def set_view(self, name: str) -> None:
+        v = self.payload.meta["views"].get(name)
+        if v is not None:
+            self._send({"type": "view", "camera": v})
+
+    def snapshot(self, filename: str = "hipviz-view.png") -> None:
+        """Ask the browser to save a PNG of the current view."""
+        self._send({"type": "snapshot", "filename": filename})
+
+    def show_label(self, text: str) -> None:
+        self._send({"type": "label", "text": text})
+
+    def resync(self) -> None:
+        """Send the whole dynamic state (after the browser (re)built its view)."""
+        self._send({"type": "actors", "changes": {k: a.as_dict() for k, a in self.actors.items()}}, 40 * len(self.actors))
+        idx = np.flatnonzero(np.any(self.skin_rgb != self.skin_base, axis=1))
+        self._send({"type": "skin_reset"})
+        if idx.size:
+            self._send_skin(idx, self.skin_rgb[idx])
+
+    # ---- browser -> Python -----------------------------------------------------------------
+    def _handle_msg(self, data) -> None:
+        if not isinstance(data, dict):
+            return
+        kind = data.get("type")
+        try:
+            if kind == "ready":
+                self.ready_count += 1
+                self.resync()
+                for cb in self._ready_cbs:
+                    cb()
+            elif kind == "pick":
+                sid = str(data.get("structure"))
+                if sid not in self.actors:
+                    return
+                world = data.get("world")
+                pick = Pick(sid, int(data.get("cell", -1)), int(data.get("point", -1)),
+                            tuple(map(float, world)) if world is not None else None)
+                for cb in self._pick_cbs:
+                    cb(pick)
+            elif kind == "dab":
+                pts = np.asarray(list(data.get("points") or []), dtype=np.int64)
+                pts = pts[(pts >= 0) & (pts < len(self.skin_rgb))]
+                if pts.size:
+                    dab = Dab(int(data.get("stroke", 0)), pts, list(data.get("world") or []))
+                    for cb in self._dab_cbs:
+                        cb(dab)
+            elif kind == "stroke_end":
+                for cb in self._stroke_end_cbs:
+                    cb(int(data.get("stroke", 0)))
+        except Exception:  # a bad message must never kill the session
+            log.exception("viewer message %r failed", kind)
