@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 from test_app_fakes import fake_atlas
 
-from hipviz.app.scene import build_payload, unpack_mesh
+from hipviz.app.scene import _normals, build_payload, unpack_mesh
 
 
 def test_payload_round_trips_geometry():
@@ -22,7 +22,7 @@ def test_payload_round_trips_geometry():
         extent = np.ptp(pd.points, axis=0).max()
         assert np.abs(pts - pd.points).max() <= extent / 65535
         assert np.array_equal(tri, pd.faces.reshape(-1, 4)[:, 1:])
-        src = np.asarray(pd.point_data["Normals"])
+        src = _normals(pd)
         ok = np.linalg.norm(src, axis=1) > 0.5
         assert np.allclose(nrm[ok], src[ok], atol=0.02)
         for off in ("off_pts", "off_nrm", "off_tri"):
