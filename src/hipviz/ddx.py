@@ -79,7 +79,7 @@ W_CEIL = 0.97
 #: one-sided painting clearly favoured while bilateral painting costs but does not exclude).
 CONTRALATERAL = 0.2
 #: Weight of the "not painted" evidence (1 = plain naive Bayes).
-ABSENCE_WEIGHT = 1.0
+ABSENCE_WEIGHT = 0.5
 #: P(item | condition) for questionnaire items a condition does not list: "uncommon".
 UNLISTED = {"qualities": 0.1, "aggravators": 0.1, "relievers": 0.1}
 #: P(red flag | condition) when a condition does not list the flag. Most flags are rare outside
@@ -100,7 +100,7 @@ UNLISTED_RED_FLAG = {
 }
 #: Red flag LR (against the average) from which a flag counts as a feature of an emergency
 #: condition and moves that condition to the top.
-KEY_FLAG_LR = 10.0
+KEY_FLAG_LR = 20.0
 #: Default false-positive rate of a test for conditions that do not list it (ask_next only).
 FINDING_FPR_DEFAULT = 0.2
 #: ask_next looks at the top candidates only.
@@ -541,7 +541,7 @@ class Model:
         """Unnormalised log scores (C,), the side hypothesis chosen per condition (C,), and the parts."""
         x, a = self.encode_location(pm)
         ll = self.location_loglik(x, a)
-        best_h = np.where(ll[:, 1] > ll[:, 0], 1, 0)
+        best_h = np.where(ll[:, 1] > ll[:, 0] + 1e-9, 1, 0)
         loc = np.where(self.same_side, np.logaddexp(ll[:, 0], ll[:, 1]) - math.log(2.0), ll[:, 0])
         total = self.log_prior + loc
         used: dict[str, list[int]] = {}
@@ -609,7 +609,7 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
             side=sides[i],
             urgency=m.urgency[i],
             promoted=bool(promoted[i]),
-            why=tuple(_why(m, painmap, i, best_h[i], parts, bool(promoted[i]), flag_idx)),
+            why=tuple(_why(m, painmap, i, 1 if sides[i] == "right" else 0, parts, bool(promoted[i]), flag_idx)),
             log_score=float(total[i]),
         )
         for i in order
@@ -633,8 +633,8 @@ def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndar
     out: list[str | None] = []
     for i in range(len(m.ids)):
         if m.same_side[i]:
-            if ll[i, 0] == ll[i, 1]:
-                out.append("either" if sided else "midline")
+            if abs(ll[i, 0] - ll[i, 1]) < 1e-9:  # the map does not favour a side for this pattern
+                out.append("either" if spread == "both" else spread)
             else:
                 out.append("right" if best_h[i] == 1 else "left")
         else:
@@ -695,8 +695,9 @@ def _why(m: Model, pm: PainMap, ci: int, h: int, parts: dict[str, Any], promoted
         for fi in idx:
             fid = s.ids[fi]
             label = labels[kind][fid]
-            tag = "eases it: " if kind == "relievers" else ""
-            add(float(s.log_lr[ci, fi]), lambda w, f, label=label, tag=tag: f"{label}: {tag}{w} ({_fmt(f)})", kind, fid)
+            if kind == "relievers":
+                label = f"eased by {_lc(label)}"
+            add(float(s.log_lr[ci, fi]), lambda w, f, label=label: f"{label}: {w} ({_fmt(f)})", kind, fid)
     for fi in parts["pos"]:
         fid = m.finding_ids[fi]
         src = m.finding_source[ci][fi]
