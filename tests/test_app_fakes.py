@@ -18,6 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from hipviz.atlas.catalog import catalog
+from hipviz.painmap import REGION_IDS, SkinLabels
 from hipviz.vocabulary import vocabulary
 
 
@@ -35,19 +36,7 @@ class FakeStructureInfo:
     triangles: int
 
 
-@dataclass
-class FakeSkinLabels:
-    """Same fields as hipviz.painmap.SkinLabels."""
-    checksum: str
-    region: np.ndarray          # int16 per vertex, index into REGION_IDS (-1: none)
-    side: np.ndarray            # uint8 per vertex: 0 midline, 1 left, 2 right
-    vertex_area_cm2: np.ndarray  # float32 per vertex
-
-
-REGION_IDS = tuple(vocabulary().regions)
-
-
-def _skin_labels(mesh: pv.PolyData) -> FakeSkinLabels:
+def _skin_labels(mesh: pv.PolyData) -> SkinLabels:
     p = np.asarray(mesh.points)
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     r = np.full(len(p), REGION_IDS.index("lateral_thigh"), np.int16)
@@ -78,7 +67,7 @@ def _skin_labels(mesh: pv.PolyData) -> FakeSkinLabels:
     for k in range(3):
         np.add.at(va, tri[:, k], tri_area / 3)
     checksum = hashlib.sha256(np.ascontiguousarray(p, np.float32).tobytes() + tri.astype(np.int64).tobytes()).hexdigest()
-    return FakeSkinLabels(checksum, r, side, va.astype(np.float32))
+    return SkinLabels(checksum, r, side, va)
 
 
 def _ellipsoid(rx, ry, rz, center):
@@ -89,7 +78,7 @@ class FakeAtlas:
     def __init__(self, skin_resolution: int = 150):
         cat = catalog()
         meshes: dict[str, pv.PolyData] = {}
-        skin = pv.Sphere(radius=1.0, theta_resolution=skin_resolution, phi_resolution=skin_resolution)
+        skin = pv.Sphere(radius=1.0, direction=(0, 1, 0), theta_resolution=skin_resolution, phi_resolution=skin_resolution)
         skin.points = skin.points * np.array([0.13, 0.62, 0.19]) + np.array([-0.07, -0.33, 0.0])
         meshes["skin"] = skin
         for side, s in (("left", -1.0), ("right", 1.0)):
@@ -116,7 +105,7 @@ class FakeAtlas:
     def polydata(self, sid: str) -> pv.PolyData:
         return self._meshes[sid]
 
-    def skin_labels(self) -> FakeSkinLabels:
+    def skin_labels(self) -> SkinLabels:
         return self._labels
 
 

@@ -1,0 +1,370 @@
+"""Paint session state, free of any UI: the brush, strokes with undo/redo, the questionnaire,
+and their conversion to the pain map document and the ranking.
+
+The brush covers the skin vertices within its radius of the brush centre, measured along the
+surface. The distance is approximated in two steps:
+
+1. shortest paths on the skin's edge graph (Dijkstra from the centre vertices, stopped early by
+   scipy.sparse.csgraph at `GRAPH_REACH` x radius), which visits only the vertices near the brush
+   and never reaches across a gap (the other leg, the other buttock) because it walks along
+   the surface;
+2. among those, the straight-line distance to the nearest centre must be within the radius.
+
+Edge paths run up to 10-30 % longer than true geodesics (how much depends on the direction
+relative to the triangulation), which would give ragged, direction-dependent brush edges;
+the straight-line distance has no such bias, and over a brush of a few centimetres on skin whose
+radius of curvature is 5 cm or more it is within 1-2 % of the geodesic (chord against arc). Where
+two surfaces fold together (the buttock crease), step 1 bounds the overreach to `GRAPH_REACH` x r
+along the surface.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from hipviz import ddx
+from hipviz.painmap import QUALITY_IDS, REGION_IDS, SIDE_CODES, PainMap, PainMapError, SkinLabels, VertexPaint
+from hipviz.vocabulary import vocabulary
+
+#: How far (x radius) the edge-graph search may walk: covers the longest edge-path stretch.
+GRAPH_REACH = 1.5
+
+#: Colour per pain quality, chosen to stay distinct from each other and from skin tones.
+QUALITY_COLOURS: dict[str, str] = {
+    "aching": "#d62728",
+    "deep_ache": "#7b1113",
+    "sharp": "#ff7f0e",
+    "throbbing": "#e7298a",
+    "burning": "#ffc400",
+    "electric": "#1f5fd6",
+    "shooting": "#7b3fbf",
+    "pins_and_needles": "#00a6a6",
+    "numbness": "#5f6b73",
+    "stiffness": "#2e8b2e",
+    "cramping": "#8c564b",
+}
+NO_QUALITY_COLOUR = "#d62728"
+
+BRUSH_RADIUS_CM = (0.5, 15.0)
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    h = hex_colour.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.float32)
+
+
+_QUALITY_RGB = np.stack([_rgb(QUALITY_COLOURS[q]) for q in QUALITY_IDS] + [_rgb(NO_QUALITY_COLOUR)])
+
+
+def edge_graph(points: np.ndarray, triangles: np.ndarray) -> csr_matrix:
+    """Symmetric sparse graph of the mesh edges weighted by their length (metres)."""
+    tri = np.asarray(triangles, np.int64)
+    e = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]])
+    e = np.sort(e, axis=1)
+    e = np.unique(e, axis=0)
+    p = np.asarray(points, np.float64)
+    w = np.linalg.norm(p[e[:, 0]] - p[e[:, 1]], axis=1)
+    w = np.maximum(w, 1e-9)  # zero-length edges would vanish from the sparse matrix
+    n = len(p)
+    g = coo_matrix((np.concatenate([w, w]), (np.concatenate([e[:, 0], e[:, 1]]), np.concatenate([e[:, 1], e[:, 0]]))), shape=(n, n))
+    return g.tocsr()
+
+
+@dataclass
+class Answers:
+    """The questionnaire: ids from the vocabulary."""
+    qualities: list[str] = field(default_factory=list)
+    aggravators: list[str] = field(default_factory=list)
+    relievers: list[str] = field(default_factory=list)
+    red_flags: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    negative_findings: list[str] = field(default_factory=list)
+    age: int | None = None
+    sex: str | None = None
+
+    def to_dict(self) -> dict:
+        out = {k: list(getattr(self, k)) for k in ("qualities", "aggravators", "relievers", "red_flags", "findings", "negative_findings")}
+        if self.age is not None:
+            out["age"] = int(self.age)
+        if self.sex is not None:
+            out["sex"] = self.sex
+        return out
+
+
+@dataclass
+class Brush:
+    radius_cm: float = 3.0
+    intensity: float = 6.0
+    quality: str | None = "aching"
+    eraser: bool = False
+
+
+@dataclass
+class _Stroke:
+    """One undo step: the vertices it touched with their values before and after."""
+    key: object
+    idx: list = field(default_factory=list)             # chunks of vertex indices (first touch only)
+    old_i: list = field(default_factory=list)
+    old_q: list = field(default_factory=list)
+    seen: np.ndarray | None = None                     # bool mask of touched vertices
+    new_i: np.ndarray | None = None
+    new_q: np.ndarray | None = None
+    label: str = "stroke"
+
+    def indices(self) -> np.ndarray:
+        return np.concatenate(self.idx) if self.idx else np.zeros(0, np.int64)
+
+
+class PaintSession:
+    """The state of one pain map being painted and answered."""
+
+    def __init__(self, points: np.ndarray, triangles: np.ndarray, labels: SkinLabels,
+                 base_colour: str = "#e8b796", graph: csr_matrix | None = None):
+        self.points = np.asarray(points, np.float64)
+        self.labels = labels
+        n = len(self.points)
+        if labels.vertex_count != n:
+            raise ValueError(f"skin labels have {labels.vertex_count} vertices, the skin mesh {n}")
+        self.graph = graph if graph is not None else edge_graph(self.points, triangles)
+        self.intensity = np.zeros(n, np.float32)
+        self.quality = np.full(n, -1, np.int8)
+        self.brush = Brush()
+        self.answers = Answers()
+        self.extra_regions: list = []     # region entries of an imported region-level map that do not map to paint
+        self.base_rgb = _rgb(base_colour)
+        self._undo: list[_Stroke] = []
+        self._redo: list[_Stroke] = []
+        self._current: _Stroke | None = None
+        self.revision = 0                 # bumps on every change (for autosave)
+
+    # ---- brush ---------------------------------------------------------------------------
+    @property
+    def n_vertices(self) -> int:
+        return len(self.intensity)
+
+    def brush_vertices(self, centres) -> np.ndarray:
+        """Skin vertices within the brush radius (along the surface) of any centre vertex."""
+        centres = np.unique(np.asarray(centres, np.int64))
+        centres = centres[(centres >= 0) & (centres < self.n_vertices)]
+        if centres.size == 0:
+            return np.zeros(0, np.int64)
+        r = float(np.clip(self.brush.radius_cm, *BRUSH_RADIUS_CM)) / 100.0
+        d = dijkstra(self.graph, directed=False, indices=centres, limit=r * GRAPH_REACH, min_only=True)
+        cand = np.flatnonzero(np.isfinite(d))
+        if cand.size == 0:
+            return cand
+        pc, cc = self.points[cand], self.points[centres]
+        if len(centres) == 1:
+            d2 = np.sum((pc - cc[0]) ** 2, axis=1)
+        else:
+            d2 = np.min(np.sum((pc[:, None, :] - cc[None, :, :]) ** 2, axis=2), axis=1)
+        return cand[d2 <= r * r]
+
+    def begin_stroke(self, key: object = None, label: str = "stroke") -> None:
+        if self._current is not None:
+            self.end_stroke()
+        self._current = _Stroke(key=key, label=label)
+
+    def _touch(self, idx: np.ndarray) -> None:
+        s = self._current
+        if s.seen is None:
+            s.seen = np.zeros(self.n_vertices, bool)
+        new = idx[~s.seen[idx]]
+        if new.size:
+            s.seen[new] = True
+            s.idx.append(new)
+            s.old_i.append(self.intensity[new].copy())
+            s.old_q.append(self.quality[new].copy())
+
+    def dab(self, centres, key: object = None) -> np.ndarray:
+        """Paint (or erase) around the centre vertices; returns the vertices whose value changed.
+
+        Dabs with the same key belong to one stroke (one undo step); a new key starts a new one.
+        """
+        if self._current is None or (key is not None and self._current.key != key):
+            self.begin_stroke(key)
+        idx = self.brush_vertices(centres)
+        if idx.size == 0:
+            return idx
+        if self.brush.eraser:
+            val, q = np.float32(0), np.int8(-1)
+        else:
+            val = np.float32(np.clip(self.brush.intensity, 0, 10))
+            q = np.int8(QUALITY_IDS.index(self.brush.quality) if self.brush.quality in QUALITY_IDS else -1)
+            if val == 0:
+                q = np.int8(-1)
+        changed = idx[(self.intensity[idx] != val) | (self.quality[idx] != q)]
+        if changed.size:
+            self._touch(changed)
+            self.intensity[changed] = val
+            self.quality[changed] = q
+            self.revision += 1
+        return changed
+
+    def end_stroke(self) -> bool:
+        """Close the current stroke; returns whether it changed anything (then it can be undone)."""
+        s, self._current = self._current, None
+        if s is None or not s.idx:
+            return False
+        idx = s.indices()
+        s.new_i, s.new_q = self.intensity[idx].copy(), self.quality[idx].copy()
+        s.seen = None
+        self._undo.append(s)
+        self._redo.clear()
+        return True
+
+    @property
+    def stroke_open(self) -> bool:
+        return self._current is not None
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> np.ndarray:
+        self.end_stroke()
+        if not self._undo:
+            return np.zeros(0, np.int64)
+        s = self._undo.pop()
+        idx = s.indices()
+        # restore in reverse chunk order is unnecessary: each vertex is recorded once per stroke
+        self.intensity[idx] = np.concatenate(s.old_i)
+        self.quality[idx] = np.concatenate(s.old_q)
+        self._redo.append(s)
+        self.revision += 1
+        return idx
+
+    def redo(self) -> np.ndarray:
+        self.end_stroke()
+        if not self._redo:
+            return np.zeros(0, np.int64)
+        s = self._redo.pop()
+        idx = s.indices()
+        self.intensity[idx] = s.new_i
+        self.quality[idx] = s.new_q
+        self._undo.append(s)
+        self.revision += 1
+        return idx
+
+    def clear(self) -> np.ndarray:
+        """Erase all paint as one undoable step."""
+        self.end_stroke()
+        idx = np.flatnonzero(self.intensity > 0)
+        if idx.size == 0:
+            return idx
+        self.begin_stroke(key=("clear", self.revision), label="clear")
+        self._touch(idx)
+        self.intensity[idx] = 0
+        self.quality[idx] = -1
+        self.revision += 1
+        self.end_stroke()
+        return idx
+
+    # ---- colours ---------------------------------------------------------------------------
+    def colours(self, idx=None) -> np.ndarray:
+        """uint8 RGB of the given skin vertices (all when idx is None): skin blended with the
+        quality colour, more opaque for stronger pain."""
+        i = np.arange(self.n_vertices) if idx is None else np.asarray(idx, np.int64)
+        x = self.intensity[i]
+        q = self.quality[i].astype(np.int64)
+        q = np.where(q < 0, len(QUALITY_IDS), q)
+        alpha = np.where(x > 0, 0.5 + 0.05 * x, 0.0)[:, None]
+        rgb = self.base_rgb * (1 - alpha) + _QUALITY_RGB[q] * alpha
+        return np.rint(rgb).clip(0, 255).astype(np.uint8)
+
+    def painted_indices(self) -> np.ndarray:
+        return np.flatnonzero(self.intensity > 0)
+
+    # ---- the pain map ------------------------------------------------------------------------
+    def vertex_paint(self) -> VertexPaint:
+        return VertexPaint(self.labels.checksum, self.intensity, self.quality)
+
+    def painmap(self, with_vertex_paint: bool = True) -> PainMap:
+        """The pain map document of the current state (validated)."""
+        base = {"format": "hipviz-painmap", "version": 1, **self.answers.to_dict()}
+        if self.extra_regions:
+            base["regions"] = [{"region": r.region, "side": r.side, "intensity": r.intensity} for r in self.extra_regions]
+        pm = PainMap.from_dict(base)
+        if with_vertex_paint and np.any(self.intensity > 0):
+            pm = pm.with_vertex_paint(self.vertex_paint(), self.labels)
+        elif np.any(self.intensity > 0):
+            vp = self.vertex_paint()
+            pm = pm._merged(vp.to_regions(self.labels), vp.qualities_present())
+        return pm
+
+    def rank(self) -> ddx.Result:
+        return ddx.rank(self.painmap(with_vertex_paint=False))
+
+    def summary(self) -> dict:
+        """Painted area (cm²) in total and per region/side touched, for the live display."""
+        vp = self.vertex_paint()
+        per = vp.painted_area_cm2(self.labels)
+        counted = {(r.region, r.side): r.intensity for r in vp.to_regions(self.labels)}
+        regions = sorted(
+            ({"region": k[0], "side": k[1], "area_cm2": a, "intensity": counted.get(k), "counts": k in counted}
+             for k, a in per.items()),
+            key=lambda d: -d["area_cm2"],
+        )
+        return {"total_cm2": vp.total_painted_area_cm2(self.labels), "regions": regions}
+
+    def load(self, pm: PainMap) -> np.ndarray:
+        """Replace the state with a pain map document; returns the vertices to recolour (all).
+
+        Vertex paint is used when present (it must belong to this skin); otherwise the document's
+        regions are painted over the whole of each region so that they show on the body."""
+        old = self.intensity > 0
+        self._undo.clear()
+        self._redo.clear()
+        self._current = None
+        self.intensity[:] = 0
+        self.quality[:] = -1
+        self.extra_regions = []
+        if pm.vertex_paint is not None:
+            vp = VertexPaint.from_sparse(pm.vertex_paint, self.labels)
+            self.intensity[:] = vp.intensity
+            self.quality[:] = vp.quality
+            painted = {(r.region, r.side) for r in vp.to_regions(self.labels)}
+            self.extra_regions = [r for r in pm.regions if (r.region, r.side) not in painted and r.intensity > 0]
+        else:
+            q = QUALITY_IDS.index(pm.qualities[0]) if pm.qualities else -1
+            key = self.labels.region.astype(np.int64) * 3 + self.labels.side
+            for r in pm.regions:
+                mask = key == REGION_IDS.index(r.region) * 3 + SIDE_CODES[r.side]
+                mask &= self.labels.region >= 0
+                if not mask.any():
+                    self.extra_regions.append(r)
+                    continue
+                if r.intensity > 0:
+                    self.intensity[mask] = r.intensity
+                    self.quality[mask] = q
+        self.answers = Answers(
+            qualities=list(pm.qualities), aggravators=list(pm.aggravators), relievers=list(pm.relievers),
+            red_flags=list(pm.red_flags), findings=list(pm.findings), negative_findings=list(pm.negative_findings),
+            age=pm.age, sex=pm.sex,
+        )
+        self.revision += 1
+        return np.flatnonzero(old | (self.intensity > 0))
+
+    def set_answers(self, **changes) -> None:
+        self.answers = replace(self.answers, **changes)
+        PainMap.from_dict({"format": "hipviz-painmap", "version": 1, **self.answers.to_dict()})  # validate
+        self.revision += 1
+
+
+def region_label(region: str, side: str) -> str:
+    label = vocabulary().regions.get(region, region)
+    return label if side == "midline" else f"{label}, {side}"
+
+
+def disc_area_cm2(radius_cm: float) -> float:
+    return math.pi * radius_cm ** 2
+
+
+__all__ = ["PaintSession", "Answers", "Brush", "QUALITY_COLOURS", "edge_graph", "region_label", "PainMapError"]
