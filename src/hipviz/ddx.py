@@ -673,22 +673,32 @@ def _why(m: Model, pm: PainMap, ci: int, h: int, parts: dict[str, Any], promoted
         items.append((abs(log_f), Reason(text_fn(word, f), f, direction, kind, item, source)))
 
     if x.any():
-        for k in np.flatnonzero(x):
-            r, s = REGION_IDS[k // 3], SIDE_NAMES[k % 3]
-            label = v.regions[r]
-            where = label if s == "midline" else f"{label}, {s}"
-            other = m.same_side[ci] and s != "midline" and s != affected
-            suffix = " (other side)" if other else ""
-            add(float(m.loc_pos[ci, hh, k] * a[k]), lambda w, f, where=where, suffix=suffix: f"{where}{suffix}: {w} ({_fmt(f)})", "location", r)
-        for k in np.flatnonzero((x == 0) & (m.p_region[ci, hh] >= 0.3) & (m.loc_neg[ci, hh] != 0)):
-            r, s = REGION_IDS[k // 3], SIDE_NAMES[k % 3]
-            label = _lc(v.regions[r])
-            where = label if s == "midline" else f"{label}, {s}"
-            add(
-                float(ABSENCE_WEIGHT * m.loc_neg[ci, hh, k]),
-                lambda w, f, where=where: f"no pain at {where}: {'against' if f < 1 else 'fits'} {name} ({_fmt(f)})",
-                "absence", r, present=False,
-            )
+        # Location reasons per region; the same region on both sides with the same factor (a
+        # both_sides pattern, or a symmetric map) becomes one sentence, so mirroring the map
+        # mirrors the reasons exactly.
+        painted = [(k, float(m.loc_pos[ci, hh, k] * a[k])) for k in np.flatnonzero(x)]
+        missing = [
+            (k, float(ABSENCE_WEIGHT * m.loc_neg[ci, hh, k]))
+            for k in np.flatnonzero((x == 0) & (m.p_region[ci, hh] >= 0.3) & (m.loc_neg[ci, hh] != 0))
+        ]
+        for kind, entries in (("location", painted), ("absence", missing)):
+            for r, sides, log_f in _pair_sides(entries):
+                label = v.regions[r] if kind == "location" else _lc(v.regions[r])
+                if sides == ("left", "right"):
+                    where, each = f"{label}, both sides", " each"
+                else:
+                    (sd,) = sides
+                    where, each = (label if sd == "midline" else f"{label}, {sd}"), ""
+                if kind == "location":
+                    other = bool(m.same_side[ci]) and sides != ("midline",) and affected not in sides
+                    suffix = " (other side)" if other else ""
+                    add(log_f, lambda w, f, where=where, suffix=suffix, each=each: f"{where}{suffix}: {w} ({_fmt(f)}{each})", kind, r)
+                else:
+                    add(
+                        log_f,
+                        lambda w, f, where=where, each=each: f"no pain at {where}: {'against' if f < 1 else 'fits'} {name} ({_fmt(f)}{each})",
+                        kind, r, present=False,
+                    )
     labels = {"qualities": v.qualities, "aggravators": v.aggravators, "relievers": v.relievers, "red_flags": v.red_flags}
     for kind, idx in parts["symptoms"].items():
         s = m.symptoms[kind]
@@ -724,6 +734,20 @@ def _why(m: Model, pm: PainMap, ci: int, h: int, parts: dict[str, Any], promoted
         out.insert(0, Reason(f"moved to the top: red flag present ({'; '.join(flags)})", 1.0, "note", "alert"))
     if not out and not pm.has_pain:
         out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
+    return out
+
+
+def _pair_sides(entries: list[tuple[int, float]]) -> list[tuple[str, tuple[str, ...], float]]:
+    """(region, sides, log factor) from (slot, log factor): left+right with equal factors merged."""
+    by_region: dict[str, dict[str, float]] = {}
+    for k, lf in entries:
+        by_region.setdefault(REGION_IDS[k // 3], {})[SIDE_NAMES[k % 3]] = lf
+    out = []
+    for r, sides in by_region.items():
+        if "left" in sides and "right" in sides and abs(sides["left"] - sides["right"]) < 1e-12:
+            out.append((r, ("left", "right"), sides["left"]))
+        else:
+            out += [(r, (sd,), lf) for sd, lf in sides.items()]
     return out
 
 

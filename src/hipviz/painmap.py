@@ -586,9 +586,27 @@ class PainMap(_Strict):
         pm = self._merged(paint.to_regions(labels), paint.qualities_present())
         return pm.model_copy(update={"vertex_paint": sparse})
 
-    def _merged(self, regions: list[RegionEntry], qualities: list[str]) -> PainMap:
-        merged_q = list(self.qualities) + [q for q in qualities if q not in self.qualities]
+    def with_paint_regions(self, paint: VertexPaint, labels: SkinLabels) -> PainMap:
+        """A copy with the regions and qualities derived from `paint` merged in, without storing
+        the per-vertex data (what the ranking needs while painting)."""
+        return self.merged(paint.to_regions(labels), paint.qualities_present())
+
+    def merged(self, regions: Iterable[RegionEntry], qualities: Iterable[str] = ()) -> PainMap:
+        """A copy with `regions` merged in (`merge_regions`: higher intensity wins) and
+        `qualities` added (validated ids; duplicates skipped)."""
+        regions = list(regions)
+        for r in regions:
+            if not isinstance(r, RegionEntry):
+                raise PainMapError(f"regions: expected RegionEntry objects, got {type(r).__name__}")
+        merged_q = list(self.qualities)
+        for q in qualities:
+            if q not in _QUALITY_OR_NONE or q is None:
+                raise PainMapError(f"qualities: {q!r} is not a known quality; allowed: {_one_of(QUALITY_IDS)}")
+            if q not in merged_q:
+                merged_q.append(q)
         return self.model_copy(update={"regions": merge_regions(self.regions, regions), "qualities": merged_q})
+
+    _merged = merged  # earlier private name, kept for callers
 
     def mirrored(self, vertex_mirror=None) -> PainMap:
         """The same map with left and right swapped (midline unchanged).

@@ -1,0 +1,116 @@
+"""The knowledge base: every condition file and referral pattern validates and cross-references."""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+
+import pytest
+import yaml
+
+from hipviz.atlas.catalog import catalog
+from hipviz.knowledge import loader
+from hipviz.knowledge.loader import knowledge
+from hipviz.knowledge.schema import Condition, ReferralPattern
+from hipviz.paths import data_dir
+from hipviz.vocabulary import vocabulary
+
+V = vocabulary()
+IDS = list(V.conditions)
+CONDITIONS_DIR = resources.files("hipviz.knowledge").joinpath("conditions")
+PATTERNS_DIR = data_dir("pain_maps") / "patterns"
+
+
+def test_knowledge_loads_every_condition_in_vocabulary_order():
+    k = knowledge()
+    assert list(k) == IDS
+    for cid, e in k.items():
+        assert e.condition.id == cid and e.pattern.condition == cid
+
+
+def test_loader_command_reports_everything_ok(capsys):
+    assert loader.main() == 0
+    out = capsys.readouterr().out
+    assert out.count("ok    ") == len(IDS) and "FAIL" not in out
+
+
+def test_no_stray_knowledge_files():
+    yaml_ids = {p.name[:-5] for p in CONDITIONS_DIR.iterdir() if p.name.endswith(".yaml")}
+    json_ids = {p.stem for p in PATTERNS_DIR.glob("*.json")}
+    assert yaml_ids == set(IDS)
+    assert json_ids == set(IDS)
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_condition_file_validates_on_its_own(cid):
+    raw = yaml.safe_load(CONDITIONS_DIR.joinpath(f"{cid}.yaml").read_text("utf-8"))
+    c = Condition.model_validate(raw)
+    p = ReferralPattern.model_validate(json.loads((PATTERNS_DIR / f"{cid}.json").read_text("utf-8")))
+    assert c.id == cid and p.condition == cid
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_every_reference_key_resolves(cid):
+    e = knowledge()[cid]
+    c = e.condition
+    keys = {r.key for r in c.references}
+    used = set(c.prior.references) | set(c.demographics.references) | set(e.pattern.references)
+    for f in c.findings:
+        used |= set(f.references)
+    for t in c.treatments:
+        used |= set(t.references)
+    assert used <= keys, sorted(used - keys)
+    for r in c.references:
+        assert r.pmid or r.doi or r.unverified
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_every_region_and_structure_id_resolves(cid):
+    e = knowledge()[cid]
+    assert set(e.pattern.regions) <= set(V.regions)
+    cat = catalog().structures
+    for sid in [*e.condition.source_structures, *e.condition.referral_path.steps]:
+        assert sid in cat, sid
+    for ids, allowed in ((e.condition.qualities, V.qualities), (e.condition.aggravators, V.aggravators),
+                         (e.condition.relievers, V.relievers), (e.condition.red_flags, V.red_flags)):
+        assert set(ids) <= set(allowed)
+    assert {f.id for f in e.condition.findings} <= set(V.findings)
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_numbers_are_usable_by_the_ranking(cid):
+    e = knowledge()[cid]
+    c = e.condition
+    assert 0 < c.prior.value <= 1
+    assert math.isclose(sum(c.demographics.age_bands.values()), 1.0, abs_tol=0.02)
+    assert max(e.pattern.regions.values()) >= 0.5, "a referral pattern needs a main site"
+    for f in c.findings:
+        lp, ln = f.likelihood_ratios()
+        assert 0 < lp < math.inf and 0 < ln < math.inf
+
+
+def test_each_condition_has_its_pattern():
+    for cid in IDS:
+        assert (PATTERNS_DIR / f"{cid}.json").is_file()
+
+
+def test_emergency_conditions_list_red_flags():
+    urgent = [e.condition for e in knowledge().values() if e.condition.urgency in ("emergency", "soon")]
+    assert {c.id for c in urgent} >= {"cauda_equina_syndrome", "abdominal_aortic_aneurysm"}
+    for c in urgent:
+        assert c.red_flags, f"{c.id} is {c.urgency} but lists no red flags"
+        if c.urgency == "emergency":
+            assert max(c.red_flags.values()) >= 0.3, f"{c.id}: no red flag is common in it"
+
+
+def test_every_red_flag_is_listed_by_some_condition():
+    listed = set()
+    for e in knowledge().values():
+        listed |= set(e.condition.red_flags)
+    assert listed == set(V.red_flags)
+
+
+def test_trigger_point_maps_are_labelled_expert_derived():
+    for cid in ("gluteus_medius_trigger_points", "gluteus_minimus_trigger_points"):
+        assert knowledge()[cid].pattern.basis == "expert_opinion"
