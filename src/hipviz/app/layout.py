@@ -1,0 +1,668 @@
+"""The hipviz web app: the 3D viewer with its paint tools, view controls, questionnaire, maps and
+results, wired to a PaintSession and the local SQLite store.
+
+One `AppContext` per server process holds what all sessions share (the atlas, its packed scene,
+the skin graph, the store); one `HipvizApp` per browser session holds that person's state.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+import logging
+import time
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import panel as pn
+import param
+from panel.custom import JSComponent
+
+from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
+from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
+from hipviz.app.store import Store, new_token, valid_token
+from hipviz.app.viewer import Dab, Pick, Viewer
+from hipviz.painmap import PainMap, PainMapError
+from hipviz.vocabulary import vocabulary
+
+log = logging.getLogger(__name__)
+
+COOKIE = "hipviz_session"
+AUTOSAVE_S = 0.8          # during a long stroke, save at least this often
+LIVE_SUMMARY_S = 0.25     # refresh the painted area at most this often during a stroke
+
+LAYER_LABELS = {"skin": "Skin", "muscles": "Muscles", "bones": "Bones", "bursae": "Bursae", "nerves": "Nerves"}
+SEXES = {"Female": "female", "Male": "male", "Other": "other", "Prefer not to say": None}
+
+BASE_CSS = """
+:host { --hv-accent: #c0392b; font-size: 16px; }
+"""
+BIG_BUTTONS = """
+:host .bk-btn { min-height: 44px; font-size: 16px; }
+"""
+CHECKS = """
+:host .bk-input-group label, :host label { font-size: 16px; line-height: 1.5; padding: 5px 0; display: flex; align-items: center; gap: 8px; }
+:host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; }
+"""
+
+
+def quality_css() -> str:
+    rules = [BIG_BUTTONS, ":host .bk-btn { text-align: left; justify-content: flex-start; padding-left: 44px; position: relative; }"]
+    for i, colour in enumerate(QUALITY_COLOURS.values(), start=1):
+        rules.append(
+            f":host .bk-btn-group > .bk-btn:nth-child({i})::before {{ content: ''; position: absolute; left: 12px; top: 50%;"
+            f" width: 20px; height: 20px; margin-top: -10px; border-radius: 50%; background: {colour}; border: 2px solid #fff;"
+            f" box-shadow: 0 0 0 1px #9995; }}"
+        )
+    return "\n".join(rules)
+
+
+class SessionKeeper(JSComponent):
+    """Keeps the session token in the page URL (?s=...&m=...) and in a cookie."""
+
+    token = param.String(default="")
+    map_id = param.Integer(default=0)
+
+    _esm = """
+    export function render({ model }) {
+      function apply() {
+        const t = model.token;
+        if (!t) return;
+        document.cookie = `hipviz_session=${t}; Max-Age=31536000; Path=/; SameSite=Strict`;
+        const url = new URL(window.location.href);
+        url.searchParams.set("s", t);
+        if (model.map_id) url.searchParams.set("m", String(model.map_id));
+        window.history.replaceState(null, "", url.toString());
+      }
+      apply();
+      model.on("token", apply);
+      model.on("map_id", apply);
+      const d = document.createElement("div");
+      d.style.display = "none";
+      return d;
+    }
+    """
+
+
+@dataclass
+class AppContext:
+    """What every session of one server shares."""
+
+    atlas: object
+    store: Store
+
+    @cached_property
+    def payload(self) -> ScenePayload:
+        return payload_for(self.atlas)
+
+    @cached_property
+    def skin(self) -> tuple[np.ndarray, np.ndarray]:
+        pd = self.atlas.polydata(SKIN_ID)
+        tri = np.asarray(pd.faces).reshape(-1, 4)[:, 1:]
+        return np.asarray(pd.points, np.float64), tri
+
+    @cached_property
+    def labels(self):
+        return self.atlas.skin_labels()
+
+    @cached_property
+    def graph(self):
+        return edge_graph(*self.skin)
+
+    @cached_property
+    def skin_colour(self) -> str:
+        return self.atlas.manifest[SKIN_ID].colour
+
+    def new_session(self) -> PaintSession:
+        pts, tri = self.skin
+        return PaintSession(pts, tri, self.labels, base_colour=self.skin_colour, graph=self.graph)
+
+    def warm_up(self) -> None:
+        """Build the shared pieces (and the ranking model) before the first page is served."""
+        _ = self.payload, self.graph, self.labels
+        self.new_session().rank()
+
+
+def _html(obj: str = "", **kw) -> pn.pane.HTML:
+    kw.setdefault("stylesheets", [PANE_CSS])
+    return pn.pane.HTML(obj, **kw)
+
+
+def _arg(name: str) -> str | None:
+    args = pn.state.session_args or {}
+    v = args.get(name)
+    if not v:
+        return None
+    v = v[0]
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+
+
+def _fmt_time(t: float) -> str:
+    return _dt.datetime.fromtimestamp(t).strftime("%d %b %Y, %H:%M")
+
+
+class HipvizApp:
+    """One browser session."""
+
+    def __init__(self, ctx: AppContext, token: str | None = None, map_id: int | None = None):
+        self.ctx = ctx
+        self.store = ctx.store
+        self.session = ctx.new_session()
+        self.voc = vocabulary()
+        self._stroke_key = None
+        self._last_save = 0.0
+        self._last_summary = 0.0
+        self._saved_revision = -1
+        self._updating_widgets = False
+        self.isolated: str | None = None
+        self.layers = {layer: True for layer in LAYERS}
+        self.token, self.map_id = self._resolve_session(token, map_id)
+        self._build_widgets()
+        self._wire()
+        self._open_map(self.map_id, initial=True)
+
+    # ---- session identity ----------------------------------------------------------------
+    def _resolve_session(self, token: str | None, map_id: int | None) -> tuple[str, int]:
+        if token is None:
+            token = _arg("s")
+            if not valid_token(token):
+                token = (pn.state.cookies or {}).get(COOKIE)
+            m = _arg("m")
+            if map_id is None and m and m.isdigit():
+                map_id = int(m)
+        if not valid_token(token):
+            token = new_token()
+        self.store.ensure_person(token)
+        ids = {m.id for m in self.store.list_maps(token)}
+        if map_id not in ids:
+            map_id = self.store.latest_map(token)
+        if map_id is None:
+            map_id = self.store.create_map(token, self._document())
+        return token, map_id
+
+    def _document(self) -> str:
+        return self.session.painmap().to_json(indent=None)
+
+    # ---- widgets -------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        v = self.voc
+        self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460)
+        self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
+
+        # paint tools
+        self.mode = pn.widgets.RadioButtonGroup(
+            options={"Look around": False, "Paint": True}, value=False, color="primary",
+            sizing_mode="stretch_width", stylesheets=[BIG_BUTTONS], label="Mode")
+        self.radius = pn.widgets.FloatSlider(label="Brush size (cm)", start=1, end=10, step=0.5, value=3, sizing_mode="stretch_width")
+        self.intensity = pn.widgets.IntSlider(label="How strong (0 = none, 10 = worst)", start=0, end=10, value=6, sizing_mode="stretch_width")
+        self.quality = pn.widgets.RadioButtonGroup(
+            label="What it feels like", options={label: q for q, label in v.qualities.items()}, value="aching",
+            orientation="vertical", color="light", sizing_mode="stretch_width", stylesheets=[quality_css()])
+        self.eraser = pn.widgets.Toggle(label="Eraser", value=False, color="warning", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.undo_btn = pn.widgets.Button(label="↶ Undo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.redo_btn = pn.widgets.Button(label="↷ Redo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.clear_btn = pn.widgets.Button(label="Clear all", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+
+        # view tools
+        views = self.ctx.payload.meta["views"]
+        self.view_buttons = []
+        for name in ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right", "reset"):
+            if name in views:
+                b = pn.widgets.Button(label=views[name]["label"], stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+                b.on_click(lambda e, n=name: self.viewer.set_view(n))
+                self.view_buttons.append(b)
+        self.layer_toggle = pn.widgets.CheckButtonGroup(
+            label="Layers", options={LAYER_LABELS[layer]: layer for layer in LAYERS}, value=list(LAYERS),
+            color="primary", variant="outline", orientation="vertical", sizing_mode="stretch_width", stylesheets=[BIG_BUTTONS])
+        skin_entry = next(a for a in self.ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
+        self.skin_opacity = pn.widgets.FloatSlider(label="Skin see-through ← → solid", start=0.05, end=1.0, step=0.05,
+                                                   value=float(skin_entry["opacity"]), sizing_mode="stretch_width")
+        structures = {a["name"]: a["id"] for a in sorted(self.ctx.payload.meta["actors"], key=lambda a: a["name"])}
+        self.isolate = pn.widgets.Select(label="Show one structure alone", options={"(everything)": "", **structures}, value="", sizing_mode="stretch_width")
+        self.show_all = pn.widgets.Button(label="Show everything", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.info = _html("<p class='hv-muted'>Click a structure to see its name and what it does.</p>", sizing_mode="stretch_width")
+
+        # questionnaire
+        def checks(options: dict[str, str]) -> pn.widgets.CheckBoxGroup:
+            return pn.widgets.CheckBoxGroup(options={label: k for k, label in options.items()}, value=[], stylesheets=[CHECKS], sizing_mode="stretch_width")
+
+        self.q_qualities = checks(v.qualities)
+        self.q_aggravators = checks(v.aggravators)
+        self.q_relievers = checks(v.relievers)
+        self.q_red_flags = checks(v.red_flags)
+        self.q_age = pn.widgets.IntInput(label="Age (years)", value=None, start=0, end=120, placeholder="e.g. 54", sizing_mode="stretch_width")
+        self.q_sex = pn.widgets.RadioButtonGroup(label="Sex", options=SEXES, value=None, color="light", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        finding_opts = {label: k for k, label in v.findings.items()}
+        self.q_findings = pn.widgets.MultiChoice(label="Found present", options=finding_opts, value=[], sizing_mode="stretch_width")
+        self.q_negative = pn.widgets.MultiChoice(label="Tested and absent", options=finding_opts, value=[], sizing_mode="stretch_width")
+
+        # maps
+        self.maps_select = pn.widgets.Select(label="My pain maps", options={}, sizing_mode="stretch_width")
+        self.new_map_btn = pn.widgets.Button(label="New map", color="primary", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.title_input = pn.widgets.TextInput(label="Name of this map", value="", sizing_mode="stretch_width")
+        self.delete_btn = pn.widgets.Button(label="Delete this map", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.export_btn = pn.widgets.FileDownload(callback=self._export_json, filename="hipviz-painmap.json", label="Save map as a file (JSON)",
+                                                  color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.import_input = pn.widgets.FileInput(accept=".json,application/json", sizing_mode="stretch_width", label="Open a map file")
+        self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.import_msg = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.saved_msg = _html("", sizing_mode="stretch_width")
+
+        # results
+        self.alerts = _html("", sizing_mode="stretch_width", visible=False)
+        self.painted = _html("", sizing_mode="stretch_width")
+        self.ranking = _html("", sizing_mode="stretch_width")
+        self.ask_next = _html("", sizing_mode="stretch_width")
+
+    def _wire(self) -> None:
+        v = self.viewer
+        v.on_dab(self._on_dab)
+        v.on_stroke_end(self._on_stroke_end)
+        v.on_pick(self._on_pick)
+        v.on_ready(self._on_ready)
+        self.mode.param.watch(self._on_mode, "value")
+        for w in (self.radius, self.intensity, self.quality, self.eraser):
+            w.param.watch(self._on_brush, "value")
+        self.undo_btn.on_click(lambda e: self._apply_change(self.session.undo()))
+        self.redo_btn.on_click(lambda e: self._apply_change(self.session.redo()))
+        self.clear_btn.on_click(lambda e: self._apply_change(self.session.clear()))
+        self.layer_toggle.param.watch(self._on_layers, "value")
+        self.skin_opacity.param.watch(lambda e: self.viewer.set_actor(SKIN_ID, opacity=e.new), "value")
+        self.isolate.param.watch(self._on_isolate, "value")
+        self.show_all.on_click(lambda e: setattr(self.isolate, "value", ""))
+        for w in (self.q_qualities, self.q_aggravators, self.q_relievers, self.q_red_flags, self.q_age, self.q_sex, self.q_findings, self.q_negative):
+            w.param.watch(self._on_answers, "value")
+        self.maps_select.param.watch(self._on_map_select, "value")
+        self.new_map_btn.on_click(self._on_new_map)
+        self.title_input.param.watch(self._on_rename, "value")
+        self.delete_btn.on_click(self._on_delete)
+        self.import_input.param.watch(self._on_import, "value")
+        self.png_btn.on_click(lambda e: self.viewer.snapshot(f"hipviz-{time.strftime('%Y%m%d-%H%M%S')}.png"))
+        self._on_brush()
+
+    # ---- painting -----------------------------------------------------------------------
+    def _on_mode(self, event=None) -> None:
+        paint = bool(self.mode.value)
+        self.viewer.paint_mode = paint
+        if paint:
+            if "skin" not in self.layer_toggle.value:
+                self.layer_toggle.value = [*self.layer_toggle.value, "skin"]
+            if self.isolate.value and self.isolate.value != SKIN_ID:
+                self.isolate.value = ""
+            if self.skin_opacity.value < 0.6:
+                self.skin_opacity.value = 1.0
+
+    def _on_brush(self, event=None) -> None:
+        b = self.session.brush
+        b.radius_cm = float(self.radius.value)
+        b.intensity = float(self.intensity.value)
+        b.quality = self.quality.value
+        b.eraser = bool(self.eraser.value)
+
+    def _on_dab(self, dab: Dab) -> None:
+        key = (self.viewer.ready_count, dab.stroke)
+        changed = self.session.dab(dab.points, key=key)
+        if changed.size:
+            self.viewer.set_skin_colours(changed, self.session.colours(changed))
+        now = time.monotonic()
+        if now - self._last_summary > LIVE_SUMMARY_S:
+            self._last_summary = now
+            self._refresh_painted()
+        if now - self._last_save > AUTOSAVE_S:
+            self._save()
+
+    def _on_stroke_end(self, stroke: int) -> None:
+        self.session.end_stroke()
+        self._after_change()
+
+    def _apply_change(self, idx: np.ndarray) -> None:
+        if idx.size:
+            self.viewer.set_skin_colours(idx, self.session.colours(idx))
+        self._after_change()
+
+    def _after_change(self) -> None:
+        self.undo_btn.disabled = not self.session.can_undo()
+        self.redo_btn.disabled = not self.session.can_redo()
+        self._save()
+        self._refresh_results()
+
+    def _on_ready(self) -> None:
+        # the browser (re)built the view: the viewer already re-sent actors and skin colours
+        pass
+
+    def _on_pick(self, pick: Pick) -> None:
+        entry = next((a for a in self.ctx.payload.meta["actors"] if a["id"] == pick.structure), None)
+        if entry is None:
+            return
+        what = html.escape(entry.get("what") or "")
+        region = ""
+        if pick.structure == SKIN_ID and 0 <= pick.point < self.session.n_vertices:
+            lab = self.session.labels
+            r = int(lab.region[pick.point])
+            if r >= 0:
+                from hipviz.painmap import REGION_IDS, SIDE_NAMES
+                region = f"<p>Body area: <b>{html.escape(region_label(REGION_IDS[r], SIDE_NAMES[int(lab.side[pick.point])]))}</b></p>"
+        self.info.object = f"<div class='hv-info'><h3>{html.escape(entry['name'])}</h3>{region}<p>{what}</p></div>"
+
+    # ---- view ---------------------------------------------------------------------------
+    def _visibility(self) -> dict[str, dict]:
+        out = {}
+        layers = set(self.layer_toggle.value)
+        for a in self.ctx.payload.meta["actors"]:
+            if self.isolated:
+                vis = a["id"] == self.isolated
+            else:
+                vis = a["layer"] in layers and bool(a["visible"])
+            out[a["id"]] = {"visible": vis}
+        return out
+
+    def _on_layers(self, event=None) -> None:
+        self.viewer.set_actors(self._visibility())
+
+    def _on_isolate(self, event) -> None:
+        self.isolated = event.new or None
+        self.viewer.set_actors(self._visibility())
+        if self.isolated:
+            self.viewer.set_actor(self.isolated, opacity=1.0 if self.isolated != SKIN_ID else self.skin_opacity.value)
+
+    # ---- questionnaire --------------------------------------------------------------------
+    def _on_answers(self, event=None) -> None:
+        if self._updating_widgets:
+            return
+        negative = [f for f in self.q_negative.value if f not in self.q_findings.value]
+        try:
+            self.session.set_answers(
+                qualities=list(self.q_qualities.value), aggravators=list(self.q_aggravators.value),
+                relievers=list(self.q_relievers.value), red_flags=list(self.q_red_flags.value),
+                findings=list(self.q_findings.value), negative_findings=negative,
+                age=self.q_age.value, sex=self.q_sex.value)
+        except PainMapError as e:
+            self.saved_msg.object = f"<p class='hv-error'>{html.escape(str(e))}</p>"
+            return
+        self._save()
+        self._refresh_results()
+
+    def _answers_to_widgets(self) -> None:
+        a = self.session.answers
+        self._updating_widgets = True
+        try:
+            self.q_qualities.value = list(a.qualities)
+            self.q_aggravators.value = list(a.aggravators)
+            self.q_relievers.value = list(a.relievers)
+            self.q_red_flags.value = list(a.red_flags)
+            self.q_findings.value = list(a.findings)
+            self.q_negative.value = list(a.negative_findings)
+            self.q_age.value = a.age
+            self.q_sex.value = a.sex
+        finally:
+            self._updating_widgets = False
+
+    # ---- maps and storage ---------------------------------------------------------------
+    def _save(self) -> None:
+        if self.session.revision == self._saved_revision:
+            return
+        try:
+            self.store.save_map(self.token, self.map_id, self._document())
+        except Exception as e:  # never lose the in-memory state because a save failed
+            log.exception("saving map %s failed", self.map_id)
+            self.saved_msg.object = f"<p class='hv-error'>Could not save: {html.escape(str(e))}</p>"
+            return
+        self._saved_revision = self.session.revision
+        self._last_save = time.monotonic()
+        self.saved_msg.object = f"<p class='hv-muted'>Saved on this computer at {time.strftime('%H:%M:%S')}.</p>"
+
+    def _refresh_maps(self) -> None:
+        maps = self.store.list_maps(self.token)
+        opts = {f"{m.title} — {_fmt_time(m.updated)}": m.id for m in maps}
+        self._updating_widgets = True
+        try:
+            self.maps_select.options = opts
+            self.maps_select.value = self.map_id
+            current = next((m for m in maps if m.id == self.map_id), None)
+            self.title_input.value = current.title if current else ""
+        finally:
+            self._updating_widgets = False
+
+    def _open_map(self, map_id: int, initial: bool = False) -> None:
+        text = self.store.load_map(self.token, map_id)
+        try:
+            pm = PainMap.from_json(text, self.session.labels)
+        except PainMapError as e:
+            log.warning("stored map %s does not load (%s); starting empty", map_id, e)
+            pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1})
+        old = self.session.painted_indices()
+        self.session.load(pm)
+        self.map_id = map_id
+        self._saved_revision = self.session.revision
+        self.keeper.map_id = map_id
+        changed = np.union1d(old, self.session.painted_indices())
+        if changed.size:
+            self.viewer.set_skin_colours(changed, self.session.colours(changed))
+        self._answers_to_widgets()
+        self._refresh_maps()
+        self.undo_btn.disabled = True
+        self.redo_btn.disabled = True
+        self._refresh_results()
+
+    def _on_map_select(self, event) -> None:
+        if self._updating_widgets or event.new is None or event.new == self.map_id:
+            return
+        self.session.end_stroke()
+        self._save()
+        self._open_map(int(event.new))
+
+    def _on_new_map(self, event=None) -> None:
+        self.session.end_stroke()
+        self._save()
+        empty = PainMap.from_dict({"format": "hipviz-painmap", "version": 1}).to_json(indent=None)
+        self._open_map(self.store.create_map(self.token, empty))
+
+    def _on_rename(self, event) -> None:
+        if self._updating_widgets or not event.new.strip():
+            return
+        self.store.rename_map(self.token, self.map_id, event.new)
+        self._refresh_maps()
+
+    def _on_delete(self, event=None) -> None:
+        self.store.delete_map(self.token, self.map_id)
+        latest = self.store.latest_map(self.token)
+        if latest is None:
+            latest = self.store.create_map(self.token, PainMap.from_dict({"format": "hipviz-painmap", "version": 1}).to_json(indent=None))
+        self._open_map(latest)
+
+    def _export_json(self) -> io.StringIO:
+        self.session.end_stroke()
+        return io.StringIO(self.session.painmap().to_json())
+
+    def import_document(self, raw: bytes | str, filename: str = "") -> str | None:
+        """Import a pain map file as a new map; returns the rejection message, or None."""
+        try:
+            pm = PainMap.from_json(raw, self.session.labels)
+        except PainMapError as e:
+            return str(e)
+        self.session.end_stroke()
+        self._save()
+        title = (filename.rsplit("/", 1)[-1].removesuffix(".json") or "Imported map")[:60]
+        new_id = self.store.create_map(self.token, pm.to_json(indent=None), title=f"{title} (imported)")
+        self._open_map(new_id)
+        return None
+
+    def _on_import(self, event) -> None:
+        if not event.new:
+            return
+        err = self.import_document(event.new, self.import_input.filename or "")
+        if err:
+            self.import_msg.object = f"**This file was not opened.** {err}"
+            self.import_msg.visible = True
+        else:
+            self.import_msg.visible = False
+            self.saved_msg.object = "<p class='hv-muted'>The file was opened as a new map.</p>"
+
+    # ---- results ------------------------------------------------------------------------
+    def _refresh_painted(self) -> None:
+        s = self.session.summary()
+        if s["total_cm2"] <= 0:
+            self.painted.object = "<p class='hv-muted'>Nothing painted yet. Choose <b>Paint</b>, then drag on the body where it hurts.</p>"
+            return
+        items = "".join(
+            f"<li>{html.escape(region_label(r['region'], r['side']))}: {r['area_cm2']:.0f} cm²"
+            + (f" · {r['intensity']:g}/10" if r["intensity"] is not None else " <span class='hv-muted'>(too small to count)</span>")
+            + "</li>"
+            for r in s["regions"][:10]
+        )
+        self.painted.object = (
+            f"<div class='hv-painted' data-area='{s['total_cm2']:.1f}'><p><b>Painted area: {s['total_cm2']:.0f} cm²</b></p>"
+            f"<ul class='hv-regions'>{items}</ul></div>"
+        )
+
+    def _refresh_results(self) -> None:
+        self._refresh_painted()
+        t0 = time.perf_counter()
+        pm = self.session.painmap(with_vertex_paint=False)
+        result = self.session.rank()
+        self.last_rank_ms = (time.perf_counter() - t0) * 1000
+        self.last_result = result
+        if result.alerts:
+            alerts = "".join(f"<div class='hv-alert hv-{a.level}'><b>{'Seek medical care now' if a.level == 'emergency' else 'See a doctor soon'}:</b> {html.escape(a.message)}</div>"
+                             for a in result.alerts)
+            self.alerts.object = alerts
+            self.alerts.visible = True
+        else:
+            self.alerts.visible = False
+        has_input = pm.has_pain or any(getattr(pm, k) for k in ("qualities", "aggravators", "relievers", "red_flags", "findings", "negative_findings"))
+        if not has_input:
+            self.ranking.object = "<p class='hv-muted'>Paint where it hurts, or answer a few questions, to see which conditions match.</p>"
+            self.ask_next.object = ""
+            return
+        rows = []
+        for i, c in enumerate(result.candidates[:8]):
+            pct = 100 * c.score
+            side = f" <span class='hv-side'>({c.side})</span>" if c.side in ("left", "right", "both") else ""
+            why = "; ".join(html.escape(r.text) for r in c.why[:2])
+            rows.append(
+                f"<li class='hv-cand' data-condition='{c.condition}'><div class='hv-cand-head'><span class='hv-rank'>{i + 1}</span>"
+                f"<span class='hv-name'>{html.escape(c.name)}{side}</span><span class='hv-pct'>{pct:.0f}%</span></div>"
+                f"<div class='hv-bar'><div style='width:{max(pct, 1):.1f}%'></div></div>"
+                f"<div class='hv-why'>{why}</div></li>"
+            )
+        self.ranking.object = f"<ol class='hv-ranking'>{''.join(rows)}</ol>"
+        if result.ask_next:
+            q = result.ask_next[0]
+            self.ask_next.object = f"<div class='hv-ask'><b>A question that would help:</b> {html.escape(q.question)}</div>"
+        else:
+            self.ask_next.object = ""
+
+    # ---- layout -------------------------------------------------------------------------
+    def view(self) -> pn.viewable.Viewable:
+        v = self.voc
+        paint_tab = pn.Column(
+            self.mode,
+            _html("<p class='hv-help'>In <b>Paint</b> mode, drag on the body to paint where it hurts; "
+                         "in <b>Look around</b> mode, drag to turn the body and click a part to name it.</p>", sizing_mode="stretch_width"),
+            self.radius, self.intensity,
+            _html("<h4 class='hv-h'>What it feels like</h4>", sizing_mode="stretch_width"),
+            self.quality,
+            pn.Row(self.eraser, self.clear_btn, sizing_mode="stretch_width"),
+            pn.Row(self.undo_btn, self.redo_btn, sizing_mode="stretch_width"),
+            name="Paint", sizing_mode="stretch_width", scroll=True,
+        )
+        body_tab = pn.Column(
+            _html("<h4 class='hv-h'>Turn the body to</h4>", sizing_mode="stretch_width"),
+            pn.GridBox(*self.view_buttons, ncols=2, sizing_mode="stretch_width"),
+            _html("<h4 class='hv-h'>Layers</h4>", sizing_mode="stretch_width"),
+            self.layer_toggle, self.skin_opacity, self.isolate, self.show_all, self.info,
+            name="Body", sizing_mode="stretch_width", scroll=True,
+        )
+        questions_tab = pn.Column(
+            _html("<p class='hv-help'>Tick what applies. Everything stays on this computer.</p>", sizing_mode="stretch_width"),
+            pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width"),
+            pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width"),
+            pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width"),
+            pn.Card(_html("<p class='hv-help'>If any of these apply, the app will tell you to seek medical care.</p>"),
+                    self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width"),
+            pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width"),
+            pn.Card(_html("<p class='hv-help'>Examination findings, for the clinician examining you.</p>"),
+                    self.q_findings, self.q_negative, title="For clinicians", collapsed=True, sizing_mode="stretch_width"),
+            name="Questions", sizing_mode="stretch_width", scroll=True,
+        )
+        maps_tab = pn.Column(
+            self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
+            _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
+            self.export_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
+            self.png_btn, self.saved_msg,
+            name="My maps", sizing_mode="stretch_width", scroll=True,
+        )
+        tools = pn.Tabs(paint_tab, body_tab, questions_tab, maps_tab, width=340, sizing_mode="stretch_height",
+                        stylesheets=[":host .bk-tab { font-size: 16px; padding: 10px 12px; }"])
+        results = pn.Column(
+            self.alerts,
+            _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width"),
+            self.painted,
+            _html("<h3 class='hv-h'>Conditions that match best</h3>", sizing_mode="stretch_width"),
+            self.ranking, self.ask_next,
+            _html(f"<p class='hv-disclaimer'>{html.escape(_disclaimer())}</p>", sizing_mode="stretch_width"),
+            width=340, sizing_mode="stretch_height", scroll=True, css_classes=["hv-results"],
+        )
+        header = _html(
+            "<div class='hv-header'><span class='hv-logo'>hipviz</span>"
+            "<span class='hv-tagline'>Show where it hurts on the body — educational, not a diagnosis</span></div>",
+            sizing_mode="stretch_width", height=52, margin=0)
+        main = pn.Row(tools, self.viewer, results, sizing_mode="stretch_both", margin=0)
+        return pn.Column(header, main, self.keeper, sizing_mode="stretch_both", margin=0, stylesheets=[BASE_CSS])
+
+
+def _disclaimer() -> str:
+    from hipviz.ddx import DISCLAIMER
+    return DISCLAIMER
+
+
+GLOBAL_CSS = """
+html, body { margin: 0; height: 100%; background: #f4f5f7; }
+"""
+
+PANE_CSS = """
+.hv-header { display: flex; align-items: baseline; gap: 16px; padding: 10px 18px; background: #1f2a38; color: #fff;
+  font-family: system-ui, sans-serif; }
+.hv-logo { font-weight: 700; font-size: 22px; letter-spacing: 0.5px; }
+.hv-tagline { font-size: 15px; opacity: 0.85; }
+.hv-muted { color: #667; font-size: 15px; }
+.hv-help { color: #445; font-size: 15px; margin: 4px 0 8px; }
+.hv-error { color: #b00020; font-size: 15px; }
+.hv-h { margin: 12px 0 4px; font-size: 17px; color: #223; }
+.hv-info h3 { margin: 6px 0; font-size: 18px; }
+.hv-info p { font-size: 15px; line-height: 1.45; }
+.hv-regions { margin: 4px 0; padding-left: 20px; font-size: 15px; line-height: 1.5; }
+.hv-ranking { list-style: none; margin: 0; padding: 0; }
+.hv-cand { margin: 0 0 10px; padding: 8px 10px; background: #fff; border-radius: 8px; box-shadow: 0 1px 2px #0002; }
+.hv-cand-head { display: flex; align-items: center; gap: 8px; font-size: 16px; }
+.hv-rank { display: inline-flex; width: 24px; height: 24px; border-radius: 12px; background: #1f2a38; color: #fff;
+  align-items: center; justify-content: center; font-size: 13px; flex: none; }
+.hv-name { flex: 1; font-weight: 600; }
+.hv-pct { font-variant-numeric: tabular-nums; color: #334; }
+.hv-side { font-weight: 400; color: #556; }
+.hv-bar { height: 6px; background: #e6e8ee; border-radius: 3px; margin: 6px 0 4px; overflow: hidden; }
+.hv-bar > div { height: 100%; background: #c0392b; }
+.hv-why { font-size: 13.5px; color: #556; line-height: 1.35; }
+.hv-alert { padding: 12px 14px; border-radius: 8px; font-size: 16px; margin: 0 0 10px; line-height: 1.4; }
+.hv-emergency { background: #b00020; color: #fff; }
+.hv-urgent { background: #ffe3b3; color: #4a2b00; border: 2px solid #e08a00; }
+.hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
+.hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
+"""
+
+
+def create_app(ctx: AppContext) -> pn.viewable.Viewable:
+    """A new session's page (call inside a Panel server session)."""
+    app = HipvizApp(ctx)
+    page = app.view()
+    page._hipviz_app = app
+    return page
+
+
+def configure_panel() -> None:
+    """Panel settings for the app (resources are served by the local Panel server)."""
+    pn.extension(notifications=False)
+    if GLOBAL_CSS not in pn.config.raw_css:
+        pn.config.raw_css = [*pn.config.raw_css, GLOBAL_CSS]

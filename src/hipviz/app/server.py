@@ -1,0 +1,57 @@
+"""Serving the app: one shared context per process, one page per browser session.
+
+`HIPVIZ_DB` sets the SQLite file (default: ~/.local/share/hipviz/hipviz.sqlite3).
+`HIPVIZ_ATLAS_FACTORY="module:function"` replaces the shipped atlas with another object of the
+same interface (the test suite uses it to serve a small fake body).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+
+from hipviz.app.store import Store
+
+_CTX = None
+_LOCK = threading.Lock()
+
+
+def _load_atlas():
+    factory = os.environ.get("HIPVIZ_ATLAS_FACTORY")
+    if factory:
+        mod, _, fn = factory.partition(":")
+        return getattr(importlib.import_module(mod), fn)()
+    from hipviz.atlas.meshes import load_atlas
+    return load_atlas()
+
+
+def context(db_path: str | os.PathLike | None = None):
+    """The process-wide AppContext (atlas, packed scene, skin graph, store), built once."""
+    global _CTX
+    from hipviz.app.layout import AppContext
+    with _LOCK:
+        if _CTX is None:
+            _CTX = AppContext(_load_atlas(), Store(db_path))
+            _CTX.warm_up()
+        return _CTX
+
+
+def page():
+    """A fresh page for one browser session."""
+    from hipviz.app.layout import configure_panel, create_app
+    configure_panel()
+    return create_app(context())
+
+
+def serve(port: int = 5006, host: str = "127.0.0.1", db: str | None = None, show: bool = True, **kwargs):
+    """Start the Panel server on host:port (blocking)."""
+    import panel as pn
+
+    os.environ.setdefault("BOKEH_RESOURCES", "server")
+    context(db)
+    origins = [f"{h}:{port}" for h in {host, "127.0.0.1", "localhost"}]
+    return pn.serve(
+        {"hipviz": page}, port=port, address=host, show=show, title="hipviz",
+        websocket_origin=origins, start=True, **kwargs,
+    )

@@ -1,0 +1,101 @@
+"""The app wiring without a browser: messages from the viewer paint, rank, save and restore."""
+
+import json
+
+import numpy as np
+import pytest
+from test_app_fakes import fake_atlas
+from test_app_session import right_lateral_hip_vertex
+
+from hipviz.app.layout import AppContext, HipvizApp
+from hipviz.app.store import Store
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    c = AppContext(fake_atlas(), Store(tmp_path / "app.sqlite3"))
+    yield c
+    c.store.close()
+
+
+def paint_stroke(app: HipvizApp, vertices, stroke=1):
+    app.viewer._handle_msg({"type": "dab", "stroke": stroke, "points": list(map(int, vertices))})
+    app.viewer._handle_msg({"type": "stroke_end", "stroke": stroke})
+
+
+def test_a_stroke_paints_ranks_and_saves(ctx):
+    app = HipvizApp(ctx)
+    v = right_lateral_hip_vertex(app.session)
+    sent = app.viewer.bytes_sent
+    paint_stroke(app, [v, v + 1])
+    painted = app.session.painted_indices()
+    assert v in painted
+    assert np.array_equal(app.viewer.skin_rgb[painted], app.session.colours(painted))
+    assert app.viewer.bytes_sent - sent < 8 * len(painted) + 1000     # only the changed vertices travel
+    assert "gtps_gluteal_tendinopathy" in app.last_result.top(3)
+    assert "gtps_gluteal_tendinopathy" in app.ranking.object
+    assert "80 cm²" in app.painted.object or "cm²" in app.painted.object
+    doc = json.loads(ctx.store.load_map(app.token, app.map_id))
+    assert {"region": "lateral_hip_trochanter", "side": "right"}.items() <= doc["regions"][0].items()
+    assert len(doc["vertex_paint"]["vertices"]) == len(painted)
+    assert not app.undo_btn.disabled
+    app.undo_btn.clicks += 1
+    assert not app.session.intensity.any()
+    assert not json.loads(ctx.store.load_map(app.token, app.map_id)).get("vertex_paint")
+
+
+def test_reopening_the_session_restores_the_drawing(ctx):
+    app = HipvizApp(ctx)
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    app.q_aggravators.value = ["lying_on_side"]
+    again = HipvizApp(ctx, token=app.token)          # reload / server restart: same token
+    assert again.map_id == app.map_id
+    assert np.array_equal(again.session.intensity, app.session.intensity)
+    assert np.array_equal(again.viewer.skin_rgb, app.viewer.skin_rgb)
+    assert again.q_aggravators.value == ["lying_on_side"]
+    # a restarted server has a new store object on the same file
+    ctx2 = AppContext(fake_atlas(), Store(ctx.store.path))
+    third = HipvizApp(ctx2, token=app.token)
+    assert np.array_equal(third.session.intensity, app.session.intensity)
+
+
+def test_sessions_are_isolated(ctx):
+    alice, bob = HipvizApp(ctx), HipvizApp(ctx)
+    assert alice.token != bob.token
+    paint_stroke(alice, [right_lateral_hip_vertex(alice.session)])
+    assert not bob.session.intensity.any()
+    assert HipvizApp(ctx, token=bob.token).session.intensity.any() == False  # noqa: E712
+    assert bob.maps_select.options != alice.maps_select.options or len(ctx.store.list_maps(bob.token)) == 1
+    # a session cannot open another person's map by id
+    evil = HipvizApp(ctx, token=bob.token, map_id=alice.map_id)
+    assert evil.map_id != alice.map_id and not evil.session.intensity.any()
+
+
+def test_several_maps_and_import_export(ctx):
+    app = HipvizApp(ctx)
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    first = app.map_id
+    exported = app._export_json().getvalue()
+    app.new_map_btn.clicks += 1
+    assert app.map_id != first and not app.session.intensity.any()
+    assert len(app.maps_select.options) == 2
+    app.maps_select.value = first
+    assert app.session.intensity.any()
+    err = app.import_document(exported, "mine.json")
+    assert err is None and len(ctx.store.list_maps(app.token)) == 3
+    assert np.array_equal(app.session.intensity > 0, json.loads(exported) and app.session.intensity > 0)
+    bad = json.loads(exported)
+    bad["regions"][0]["side"] = "up"
+    err = app.import_document(json.dumps(bad), "bad.json")
+    assert err and "regions[0].side" in err
+    assert len(ctx.store.list_maps(app.token)) == 3            # nothing half-loaded
+    app.import_input.filename = "bad.json"
+    app.import_input.value = json.dumps({"format": "hipviz-painmap", "version": 99}).encode()
+    assert app.import_msg.visible and "version" in app.import_msg.object
+
+
+def test_red_flag_answer_shows_an_alert(ctx):
+    app = HipvizApp(ctx)
+    app.q_red_flags.value = ["saddle_anaesthesia"]
+    assert app.alerts.visible and "medical care" in app.alerts.object.lower()
+    assert app.last_result.alerts
