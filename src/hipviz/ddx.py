@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
@@ -206,9 +206,11 @@ def _question(kind: str, item: str) -> str:
 # -- result types -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One piece of evidence for or against a candidate, as a sentence and as numbers."""
+class Reason(NamedTuple):
+    """One piece of evidence for or against a candidate, as a sentence and as numbers.
+
+    (A named tuple: a ranking writes about 150 of them, and tuples are quick to build.)
+    """
 
     text: str
     factor: float  # multiplies the candidate's odds against the average presentation
@@ -237,8 +239,14 @@ class Candidate:
     side: str | None  # left, right, either, both, midline, or None when nothing is painted
     urgency: str
     promoted: bool
-    why: tuple[Reason, ...]
     log_score: float  # unnormalised log posterior (prior × likelihood ratios)
+    _evidence: Any = field(default=None, repr=False, compare=False)
+    _index: int = field(default=-1, repr=False, compare=False)
+
+    @property
+    def why(self) -> tuple[Reason, ...]:
+        """The strongest reasons for and against, as sentences with their factors (strongest first)."""
+        return self._evidence.reasons(self._index) if self._evidence is not None else ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -524,6 +532,10 @@ class Model:
         return np.stack([np.where(self.same_side, ll0, sym), np.where(self.same_side, ll1, sym)], axis=1)
 
     @property
+    def _question_index(self) -> dict[tuple[str, str], int]:
+        return self._cache("question_index", lambda: {qk: j for j, qk in enumerate(self.questions)})
+
+    @property
     def _loc_pos_left(self) -> np.ndarray:
         return self._cache("loc_pos_left", lambda: np.ascontiguousarray(self.loc_pos[:, 0, :]))
 
@@ -570,6 +582,7 @@ class Model:
 
 
 _REGION_INDEX = {r: i for i, r in enumerate(REGION_IDS)}
+_SLOT_META = {kind: [(kind, REGION_IDS[k // 3], SIDE_NAMES[k % 3]) for k in range(_N_SLOTS)] for kind in ("location", "absence")}
 
 
 @cache
@@ -600,6 +613,7 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
     order = sorted(range(len(m.ids)), key=lambda i: (not promoted[i], -total[i], i))
 
     sides = _sides(m, painmap, parts["x"], parts["ll"], best_h)
+    why = _explain(m, painmap, parts, sides, promoted, flag_idx)
     candidates = tuple(
         Candidate(
             condition=m.ids[i],
@@ -609,8 +623,9 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
             side=sides[i],
             urgency=m.urgency[i],
             promoted=bool(promoted[i]),
-            why=tuple(_why(m, painmap, i, 1 if sides[i] == "right" else 0, parts, bool(promoted[i]), flag_idx)),
             log_score=float(total[i]),
+            _evidence=why,
+            _index=i,
         )
         for i in order
     )
@@ -657,98 +672,152 @@ def _fmt(f: float) -> str:
     return f"x{f:.1f}" if f >= 0.095 else f"x{f:.2f}"
 
 
-def _why(m: Model, pm: PainMap, ci: int, h: int, parts: dict[str, Any], promoted: bool, flag_idx: list[int]) -> list[Reason]:
-    v = vocabulary()
-    items: list[tuple[float, Reason]] = []
-    name = _short(m.names[ci])
-    x, a = parts["x"], parts["a"]
-    hh = int(h) if m.same_side[ci] else 0
-    affected = "right" if hh == 1 else "left"
+def _explain(m: Model, pm: PainMap, parts: dict[str, Any], sides: list[str | None], promoted: np.ndarray, flag_idx: list[int]) -> _Evidence:
+    """The reasons for every condition (in model order), strongest first.
 
-    def add(log_f: float, text_fn, kind: str, item: str | None = None, source: tuple[str, ...] = (), present: bool = True):
-        if abs(log_f) < WHY_MIN_LOG:
-            return
-        word, direction = _verdict(log_f, present)
-        f = math.exp(log_f)
-        items.append((abs(log_f), Reason(text_fn(word, f), f, direction, kind, item, source)))
+    All evidence factors are gathered as columns of one (conditions × items) matrix and ordered at
+    once; sentences are written only for the `WHY_COUNT` strongest items of a condition, when its
+    `Candidate.why` is first read. For location evidence the
+    same region on both sides with the same factor (a both_sides pattern, or a symmetric map)
+    becomes one sentence, so that mirroring the map mirrors the reasons exactly.
+    """
+    v = vocabulary()
+    n = len(m.ids)
+    rows = np.arange(n)
+    h = np.array([1 if (m.same_side[i] and sides[i] == "right") else 0 for i in range(n)])
+    cols: list[np.ndarray] = []  # (C, j) log factors
+    valid: list[np.ndarray] = []  # (C, j) bool
+    meta: list[tuple] = []  # per column: (kind, item, extra)
+    x, a = parts["x"], parts["a"]
+
+    def location_block(kind: str, slots: np.ndarray, values: np.ndarray, ok: np.ndarray) -> None:
+        # values/ok: (C, len(slots)); a left slot k and its right slot k + 1 with equal factors
+        # for a condition become one "both sides" column for that condition
+        present = np.zeros(_N_SLOTS + 1, dtype=bool)
+        present[slots] = True
+        jl = np.flatnonzero((slots % 3 == 1) & present[slots + 1])
+        jr = np.searchsorted(slots, slots[jl] + 1)
+        eq = ok[:, jl] & ok[:, jr] & (np.abs(values[:, jl] - values[:, jr]) < 1e-12)
+        keep = eq.any(axis=0)
+        ok[:, jl] &= ~eq
+        ok[:, jr] &= ~eq
+        cols.append(values)
+        valid.append(ok)
+        table = _SLOT_META[kind]
+        meta.extend(table[k] for k in slots.tolist())
+        if keep.any():
+            cols.append(values[:, jl[keep]])
+            valid.append(eq[:, keep])
+            meta.extend((kind, REGION_IDS[k // 3], "both") for k in slots[jl[keep]].tolist())
 
     if x.any():
-        # Location reasons per region; the same region on both sides with the same factor (a
-        # both_sides pattern, or a symmetric map) becomes one sentence, so mirroring the map
-        # mirrors the reasons exactly.
-        painted = [(k, float(m.loc_pos[ci, hh, k] * a[k])) for k in np.flatnonzero(x)]
-        missing = [
-            (k, float(ABSENCE_WEIGHT * m.loc_neg[ci, hh, k]))
-            for k in np.flatnonzero((x == 0) & (m.p_region[ci, hh] >= 0.3) & (m.loc_neg[ci, hh] != 0))
-        ]
-        for kind, entries in (("location", painted), ("absence", missing)):
-            for r, sides, log_f in _pair_sides(entries):
-                label = v.regions[r] if kind == "location" else _lc(v.regions[r])
-                if sides == ("left", "right"):
-                    where, each = f"{label}, both sides", " each"
-                else:
-                    (sd,) = sides
-                    where, each = (label if sd == "midline" else f"{label}, {sd}"), ""
-                if kind == "location":
-                    other = bool(m.same_side[ci]) and sides != ("midline",) and affected not in sides
-                    suffix = " (other side)" if other else ""
-                    add(log_f, lambda w, f, where=where, suffix=suffix, each=each: f"{where}{suffix}: {w} ({_fmt(f)}{each})", kind, r)
-                else:
-                    add(
-                        log_f,
-                        lambda w, f, where=where, each=each: f"no pain at {where}: {'against' if f < 1 else 'fits'} {name} ({_fmt(f)}{each})",
-                        kind, r, present=False,
-                    )
-    labels = {"qualities": v.qualities, "aggravators": v.aggravators, "relievers": v.relievers, "red_flags": v.red_flags}
+        painted = np.flatnonzero(x)
+        location_block("location", painted, m.loc_pos[rows, h][:, painted] * a[painted], np.ones((n, painted.size), dtype=bool))
+        neg_h = m.loc_neg[rows, h]
+        unpainted = np.flatnonzero((x == 0) & (neg_h != 0).any(axis=0))
+        location_block("absence", unpainted, ABSENCE_WEIGHT * neg_h[:, unpainted], m.p_region[rows, h][:, unpainted] >= 0.3)
     for kind, idx in parts["symptoms"].items():
-        s = m.symptoms[kind]
-        for fi in idx:
-            fid = s.ids[fi]
-            label = labels[kind][fid]
-            if kind == "relievers":
-                label = f"eased by {_lc(label)}"
-            add(float(s.log_lr[ci, fi]), lambda w, f, label=label: f"{label}: {w} ({_fmt(f)})", kind, fid)
-    for fi in parts["pos"]:
-        fid = m.finding_ids[fi]
-        src = m.finding_source[ci][fi]
-        cite = f", {', '.join(src)}" if src else ""
-        lf = float(m.log_lr_pos[ci, fi])
-        add(lf, lambda w, f, fid=fid, cite=cite: f"{v.findings[fid]} (found): {'supports' if f > 1 else 'against'} (LR+ {f:.1f}{cite})", "finding", fid, src, present=False)
-    for fi in parts["neg"]:
-        fid = m.finding_ids[fi]
-        src = m.finding_source[ci][fi]
-        cite = f", {', '.join(src)}" if src else ""
-        lf = float(m.log_lr_neg[ci, fi])
-        add(lf, lambda w, f, fid=fid, cite=cite: f"{v.findings[fid]}: tested, not found: {'against' if f < 1 else 'supports'} (LR- {f:.2f}{cite})", "negative_finding", fid, src, present=False)
+        if idx:
+            sym = m.symptoms[kind]
+            cols.append(sym.log_lr[:, idx])
+            valid.append(np.ones((n, len(idx)), dtype=bool))
+            meta.extend((kind, sym.ids[i], None) for i in idx)
+    for kind, idx, table in (("finding", parts["pos"], m.log_lr_pos), ("negative_finding", parts["neg"], m.log_lr_neg)):
+        if idx:
+            cols.append(table[:, idx])
+            valid.append(np.ones((n, len(idx)), dtype=bool))
+            meta.extend((kind, m.finding_ids[i], i) for i in idx)
     if pm.age is not None:
-        lf = float(m.age_log_lr[ci, _age_band(pm.age)])
-        add(lf, lambda w, f: f"age {pm.age}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", "age", str(pm.age))
+        cols.append(m.age_log_lr[:, [_age_band(pm.age)]])
+        valid.append(np.ones((n, 1), dtype=bool))
+        meta.append(("age", str(pm.age), None))
     if pm.sex in ("female", "male"):
-        lf = float((m.female_log_lr if pm.sex == "female" else m.male_log_lr)[ci])
-        who = "women" if pm.sex == "female" else "men"
-        add(lf, lambda w, f: f"{pm.sex}: {'more' if f > 1 else 'less'} common in {who} ({_fmt(f)})", "sex", pm.sex)
-    items.sort(key=lambda t: -t[0])
-    out = [r for _, r in items[:WHY_COUNT]]
-    if promoted:
-        flags = [vocabulary().red_flags[m.symptoms["red_flags"].ids[fi]] for fi in flag_idx if m.key_flags[ci, fi]]
-        out.insert(0, Reason(f"moved to the top: red flag present ({'; '.join(flags)})", 1.0, "note", "alert"))
-    if not out and not pm.has_pain:
-        out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
-    return out
+        cols.append((m.female_log_lr if pm.sex == "female" else m.male_log_lr)[:, None])
+        valid.append(np.ones((n, 1), dtype=bool))
+        meta.append(("sex", pm.sex, None))
+
+    values = np.concatenate(cols, axis=1) if cols else np.zeros((n, 0))
+    strength = np.where(np.concatenate(valid, axis=1) & (np.abs(values) >= WHY_MIN_LOG), np.abs(values), -1.0) if cols else values
+    order = np.argsort(-strength, axis=1, kind="stable")[:, :WHY_COUNT]
+    empty = not (pm.has_pain or pm.qualities or pm.aggravators or pm.relievers or pm.red_flags or pm.findings
+                 or pm.negative_findings or pm.age is not None or pm.sex is not None)
+    return _Evidence(m, h, meta, values, strength, order, promoted, tuple(flag_idx), empty)
 
 
-def _pair_sides(entries: list[tuple[int, float]]) -> list[tuple[str, tuple[str, ...], float]]:
-    """(region, sides, log factor) from (slot, log factor): left+right with equal factors merged."""
-    by_region: dict[str, dict[str, float]] = {}
-    for k, lf in entries:
-        by_region.setdefault(REGION_IDS[k // 3], {})[SIDE_NAMES[k % 3]] = lf
-    out = []
-    for r, sides in by_region.items():
-        if "left" in sides and "right" in sides and abs(sides["left"] - sides["right"]) < 1e-12:
-            out.append((r, ("left", "right"), sides["left"]))
+class _Evidence:
+    """The evidence matrix of one ranking; sentences are written per candidate on first request."""
+
+    __slots__ = ("m", "h", "meta", "values", "strength", "order", "promoted", "flag_idx", "empty", "_done")
+
+    def __init__(self, m, h, meta, values, strength, order, promoted, flag_idx, empty):
+        self.m, self.h, self.meta, self.values, self.strength, self.order = m, h, meta, values, strength, order
+        self.promoted, self.flag_idx, self.empty = promoted, flag_idx, empty
+        self._done: dict[int, tuple[Reason, ...]] = {}
+
+    def reasons(self, i: int) -> tuple[Reason, ...]:
+        got = self._done.get(i)
+        if got is not None:
+            return got
+        m, v = self.m, vocabulary()
+        out = []
+        for j in self.order[i].tolist():
+            if self.strength[i, j] < 0:
+                break
+            out.append(_reason(m, i, int(self.h[i]), self.meta[j], float(self.values[i, j]), v))
+        if self.promoted[i]:
+            red = m.symptoms["red_flags"]
+            flags = [v.red_flags[red.ids[fi]] for fi in self.flag_idx if m.key_flags[i, fi]]
+            out.insert(0, Reason(f"moved to the top: red flag present ({'; '.join(flags)})", 1.0, "note", "alert"))
+        if self.empty:
+            out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
+        self._done[i] = got = tuple(out)
+        return got
+
+
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    v = vocabulary()
+    return {
+        "location": dict(v.regions),
+        "absence": {k: _lc(x) for k, x in v.regions.items()},
+        "qualities": dict(v.qualities),
+        "aggravators": dict(v.aggravators),
+        "relievers": {k: f"eased by {_lc(x)}" for k, x in v.relievers.items()},
+        "red_flags": dict(v.red_flags),
+        "findings": dict(v.findings),
+    }
+
+
+def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
+    """One sentence for one evidence item of condition `ci` (h: the affected-side hypothesis)."""
+    kind, item, extra = meta
+    f = math.exp(log_f)
+    labels = _labels()
+    if kind in ("location", "absence"):
+        label = labels[kind][item]
+        where = f"{label}, both sides" if extra == "both" else label if extra == "midline" else f"{label}, {extra}"
+        each = " each" if extra == "both" else ""
+        if kind == "location":
+            word, direction = _verdict(log_f)
+            other = bool(m.same_side[ci]) and extra in ("left", "right") and extra != ("right" if h == 1 else "left")
+            return Reason(f"{where}{' (other side)' if other else ''}: {word} ({_fmt(f)}{each})", f, direction, kind, item)
+        return Reason(f"no pain at {where}: {'against' if f < 1 else 'fits'} {_short(m.names[ci])} ({_fmt(f)}{each})",
+                      f, "against" if f < 1 else "for", kind, item)
+    if kind in _SYMPTOM_KINDS:
+        word, direction = _verdict(log_f)
+        return Reason(f"{labels[kind][item]}: {word} ({_fmt(f)})", f, direction, kind, item)
+    if kind in ("finding", "negative_finding"):
+        src = m.finding_source[ci][extra]
+        cite = f", {', '.join(src)}" if src else ""
+        if kind == "finding":
+            text = f"{labels['findings'][item]} (found): {'supports' if f > 1 else 'against'} (LR+ {f:.1f}{cite})"
         else:
-            out += [(r, (sd,), lf) for sd, lf in sides.items()]
-    return out
+            text = f"{labels['findings'][item]}: tested, not found: {'against' if f < 1 else 'supports'} (LR- {f:.2f}{cite})"
+        return Reason(text, f, "for" if f > 1 else "against", kind, item, src)
+    if kind == "age":
+        return Reason(f"age {item}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item)
+    who = "women" if item == "female" else "men"
+    return Reason(f"{item}: {'more' if f > 1 else 'less'} common in {who} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item)
 
 
 def _alerts(m: Model, flags: list[str]) -> tuple[Alert, ...]:
@@ -784,29 +853,36 @@ def _join(names: list[str]) -> str:
 
 
 def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=axis)
+    """Entropy in bits along `axis` (0 log 0 = 0)."""
+    return -(p * np.log2(np.maximum(p, 1e-300))).sum(axis=axis)
 
 
 def _ask_next(m: Model, pm: PainMap, post: np.ndarray) -> tuple[Question, ...]:
     top = np.argsort(-post, kind="stable")[:ASK_TOP]
-    q = post[top] / post[top].sum()
-    answered = set()
-    for kind in _SYMPTOM_KINDS:
-        answered |= {(kind, i) for i in getattr(pm, kind)}
-    answered |= {("findings", f) for f in (*pm.findings, *pm.negative_findings)}
-    if pm.age is not None:
-        answered.add(("red_flags", "age_over_50"))
-    cols = [j for j, qk in enumerate(m.questions) if qk not in answered]
-    if not cols or len(top) < 2:
+    if len(top) < 2:
         return ()
-    p = m.question_p[np.ix_(top, cols)]  # (K, Q)
+    q = post[top] / post[top].sum()
+    index = m._question_index
+    open_ = np.ones(len(m.questions), dtype=bool)
+    for kind in _SYMPTOM_KINDS:
+        for i in getattr(pm, kind):
+            j = index.get((kind, i))
+            if j is not None:
+                open_[j] = False
+    for f in (*pm.findings, *pm.negative_findings):
+        open_[index[("findings", f)]] = False
+    if pm.age is not None and ("red_flags", "age_over_50") in index:
+        open_[index[("red_flags", "age_over_50")]] = False
+    cols = np.flatnonzero(open_)
+    if cols.size == 0:
+        return ()
+    p = m.question_p[top][:, cols]  # (K, Q)
     py = q @ p
     post_yes = q[:, None] * p / py
     post_no = q[:, None] * (1 - p) / (1 - py)
     gain = _entropy(q) - py * _entropy(post_yes, axis=0) - (1 - py) * _entropy(post_no, axis=0)
     out = []
-    for j in np.argsort(-gain, kind="stable"):
+    for j in np.argsort(-gain, kind="stable").tolist():
         if gain[j] < 1e-3 or len(out) >= ASK_COUNT:
             break
         kind, item = m.questions[cols[j]]
