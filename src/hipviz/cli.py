@@ -9,6 +9,7 @@ import sys
 
 # Subcommand modules, in the order `hipviz --help` lists them.
 COMMANDS = [
+    "hipviz.commands.serve",
     "hipviz.commands.ddx",
     "hipviz.commands.conditions",
 ]

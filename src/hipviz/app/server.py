@@ -44,14 +44,26 @@ def page():
     return create_app(context())
 
 
-def serve(port: int = 5006, host: str = "127.0.0.1", db: str | None = None, show: bool = True, **kwargs):
-    """Start the Panel server on host:port (blocking)."""
+def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLike | None = None, **kwargs):
+    """A started (not yet looping) Panel server for the app on host:port; the shared context is
+    built first, so the first page does not wait for the atlas."""
     import panel as pn
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     context(db)
-    origins = [f"{h}:{port}" for h in {host, "127.0.0.1", "localhost"}]
-    return pn.serve(
-        {"hipviz": page}, port=port, address=host, show=show, title="hipviz",
-        websocket_origin=origins, start=True, **kwargs,
+    origins = sorted({f"{h}:{port}" for h in (host, "127.0.0.1", "localhost")})
+    server = pn.serve(
+        {"hipviz": page}, port=port, address=host, show=False, title="hipviz",
+        websocket_origin=origins, start=False, **kwargs,
     )
+    server.start()
+    return server
+
+
+def serve(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLike | None = None, **kwargs) -> None:
+    """Start the app and block until interrupted."""
+    server = build_server(port, host, db, **kwargs)
+    try:
+        server.io_loop.start()
+    finally:
+        server.stop()

@@ -296,7 +296,7 @@ class PaintSession:
             pm = pm.with_vertex_paint(self.vertex_paint(), self.labels)
         elif np.any(self.intensity > 0):
             vp = self.vertex_paint()
-            pm = pm._merged(vp.to_regions(self.labels), vp.qualities_present())
+            pm = pm.merged(vp.to_regions(self.labels), vp.qualities_present())
         return pm
 
     def rank(self) -> ddx.Result:

@@ -1,0 +1,81 @@
+"""`hipviz serve`: start the web app on this machine and open it in the browser.
+
+Binds 127.0.0.1 by default; every resource (Bokeh, Panel, vtk.js) is served by the local server,
+so the app works offline and no request leaves the machine. Pain maps are kept in a local SQLite
+file (--db, or $HIPVIZ_DB, default ~/.local/share/hipviz/hipviz.sqlite3).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+DEFAULT_PORT = 5006
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="start the web app on this machine and open it in the browser")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; a free one is used if it is taken)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--db", default=None, help="SQLite file for the pain maps (default: $HIPVIZ_DB or ~/.local/share/hipviz/hipviz.sqlite3)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.set_defaults(run=run)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def run(args) -> int:
+    from hipviz.cli import UsageError
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
+    host = args.host
+    port = args.port
+    try:
+        if port == 0 or not _port_free(host, port):
+            if port not in (0, DEFAULT_PORT):
+                raise UsageError(f"port {port} on {host} is in use; choose another with --port")
+            port = _free_port(host)
+    except socket.gaierror as e:
+        raise UsageError(f"--host {host}: {e.strerror}") from None
+    except OSError as e:
+        raise UsageError(f"cannot bind {host}: {e.strerror or e}") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"hipviz serve: warning: binding {host} makes the app and the pain maps in it reachable from other machines",
+              file=sys.stderr)
+    if args.db:
+        os.environ["HIPVIZ_DB"] = os.path.abspath(os.path.expanduser(args.db))
+    # Bokeh and Panel resources from the local server, never a CDN
+    os.environ["BOKEH_RESOURCES"] = "server"
+
+    from hipviz.app.server import build_server
+    from hipviz.app.store import default_db_path
+
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "127.0.0.1") else host
+    url = f"http://{url_host}:{port}/hipviz"
+    server = build_server(port=port, host=host, db=args.db)
+    print(f"hipviz is running at {url}  (pain maps kept in {os.environ.get('HIPVIZ_DB') or default_db_path()}); press Ctrl+C to stop",
+          flush=True)
+    if not args.no_browser:
+        import webbrowser
+
+        server.io_loop.add_callback(lambda: webbrowser.open(url))
+    try:
+        server.io_loop.start()
+    finally:
+        server.stop()
+    return 0

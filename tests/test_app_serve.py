@@ -1,0 +1,30 @@
+"""`hipviz serve` arguments (the server itself is exercised by the browser tests)."""
+
+import socket
+
+import pytest
+
+from hipviz.cli import build_parser, main
+from hipviz.commands import serve
+
+
+def test_serve_defaults_to_this_machine_only():
+    args = build_parser().parse_args(["serve"])
+    assert args.host == "127.0.0.1" and args.port == serve.DEFAULT_PORT and not args.no_browser and args.db is None
+    args = build_parser().parse_args(["serve", "--port", "7001", "--db", "x.sqlite3", "--no-browser"])
+    assert (args.port, args.db, args.no_browser) == (7001, "x.sqlite3", True)
+
+
+def test_busy_explicit_port_is_a_usage_error(capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--no-browser"]) == 2
+    assert "in use" in capsys.readouterr().err
+    assert main(["serve", "--port", "70000", "--no-browser"]) == 2
+
+
+def test_free_port_helpers():
+    p = serve._free_port("127.0.0.1")
+    assert serve._port_free("127.0.0.1", p)
