@@ -38,7 +38,7 @@ def test_table_output(capsys):
 def test_alerts_come_first(capsys):
     code, out, _ = run(["ddx", str(EXAMPLES / "cauda_equina.json")], capsys)
     assert code == 0
-    assert out.startswith("!! EMERGENCY: Red flag:")
+    assert out.startswith("!! EMERGENCY: Red flag")
     assert "seek medical care now" in out.replace("\n   ", " ")
     first_row = next(line for line in out.splitlines() if line.startswith(" 1  "))
     assert "Cauda equina" in first_row and first_row.rstrip().endswith("!")

@@ -268,7 +268,19 @@ def test_red_flag_alert_names_the_urgent_conditions_and_is_never_outvoted(syn):
 def test_a_risk_factor_alerts_but_does_not_promote(syn):
     r = ddx.rank(pm([("lateral_hip_trochanter", "right", 9)], red_flags=["smoker"]), syn)
     assert len(r.alerts) == 1 and "seek medical care now" in r.alerts[0].message
+    assert r.alerts[0].level == "urgent" and r.alerts[0].rule_out == ("cauda_equina_syndrome",)
     assert r.candidates[0].condition == "gtps_gluteal_tendinopathy" and not r.candidates[0].promoted
+
+
+def test_flags_are_grouped_by_level(syn):
+    r = ddx.rank(pm(red_flags=["smoker", "saddle_anaesthesia", "bladder_or_bowel_dysfunction", "unable_to_hop"]), syn)
+    assert [(a.level, a.red_flags) for a in r.alerts] == [
+        ("emergency", ("saddle_anaesthesia", "bladder_or_bowel_dysfunction")),
+        ("urgent", ("smoker", "unable_to_hop")),
+    ]
+    assert r.alerts[0].message.startswith("Red flags: Numbness between the legs or around the back passage; New trouble controlling "
+                                          "the bladder or bowels. These can be signs of Patient cauda_equina_syndrome")
+    assert r.alerts[1].rule_out == ("cauda_equina_syndrome", "femoral_neck_stress_fracture")
 
 
 def test_a_flag_no_condition_lists_still_alerts(syn):
@@ -395,8 +407,9 @@ def test_any_red_flag_always_yields_an_alert(m, flags):
     medical care now, listed before the candidates."""
     m = PainMap.from_dict({**m.to_dict(), "red_flags": flags})
     r = ddx.rank(m)
-    assert {a.red_flags[0] for a in r.alerts} == set(flags)
+    assert {f for a in r.alerts for f in a.red_flags} == set(flags)
     assert all("seek medical care now" in a.message for a in r.alerts)
+    assert [a.level for a in r.alerts] in (["emergency"], ["urgent"], ["emergency", "urgent"])
     assert list(r.to_dict())[0] == "alerts"
     assert math.isclose(sum(c.score for c in r.candidates), 1.0)
 

@@ -821,30 +821,37 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
 
 
 def _alerts(m: Model, flags: list[str]) -> tuple[Alert, ...]:
+    """At most two alerts: "emergency" for the flags characteristic of an emergency condition (the
+    ones that move it to the top), "urgent" for the other flags; each names the emergency/soon
+    conditions to rule out (those whose data lists the flags) and says to seek medical care now."""
+    if not flags:
+        return ()
     v = vocabulary()
+    red = m.symptoms["red_flags"]
+    key = [f for f in flags if m.key_flags[:, red.index[f]].any()]
+    groups = (("emergency", key), ("urgent", [f for f in flags if f not in key]))
     out = []
-    for fid in flags:
-        rows = m.rule_out.get(fid, ())
+    for level, group in groups:
+        if not group:
+            continue
+        rows: list[int] = []
+        if level == "emergency":  # the emergencies these flags are characteristic of come first
+            rows += [i for i in range(len(m.ids)) if m.key_flags[i, [red.index[f] for f in group]].any()]
+        for f in group:
+            rows += [i for i in m.rule_out.get(f, ()) if i not in rows]
+        labels = [v.red_flags[f] for f in group]
         names = [_short(m.names[i]) for i in rows]
-        emergency = any(m.urgency[i] == "emergency" for i in rows)
-        label = v.red_flags[fid]
+        one = len(group) == 1
+        head = f"Red flag: {labels[0]}." if one else f"Red flags: {'; '.join(labels)}."
         if names:
-            what = f"It can be a sign of {_join(names)}, which must be ruled out."
+            what = f"{'It' if one else 'These'} can be {'a sign' if one else 'signs'} of {_join(names)}, which must be ruled out."
         else:
-            what = "It can be a sign of a serious cause that must be ruled out."
-        if emergency:
+            what = f"{'It' if one else 'These'} can be {'a sign' if one else 'signs'} of a serious cause that must be ruled out."
+        if level == "emergency":
             action = "Please seek medical care now (emergency department or urgent care), before anything else."
         else:
             action = "Please seek medical care now: see a doctor promptly rather than waiting for this to settle."
-        out.append(
-            Alert(
-                level="emergency" if emergency else "urgent",
-                red_flags=(fid,),
-                rule_out=tuple(m.ids[i] for i in rows),
-                message=f"Red flag: {label}. {what} {action}",
-            )
-        )
-    out.sort(key=lambda al: al.level != "emergency")
+        out.append(Alert(level=level, red_flags=tuple(group), rule_out=tuple(m.ids[i] for i in rows), message=f"{head} {what} {action}"))
     return tuple(out)
 
 
