@@ -30,6 +30,7 @@ class Skeleton:
     meshes: dict[str, Mesh] = field(default_factory=dict)       # atlas id -> (v, f)
     landmarks: dict[str, np.ndarray] = field(default_factory=dict)  # name_side -> point
     opensim_to_atlas: np.ndarray = field(default_factory=lambda: np.eye(4))
+    lumbar_transform: np.ndarray = field(default_factory=lambda: np.eye(4))  # OpenSim lumbar -> atlas
     facts: Path | None = None
 
     def side_point(self, name: str, side: str) -> np.ndarray:
@@ -160,20 +161,28 @@ def _opensim_fit(sk: Skeleton, facts: Path) -> np.ndarray:
 
 
 def _add_vertebrae(sk: Skeleton, wheels: dict[str, sources.Wheel], facts: Path) -> None:
-    """L1-L5 from myo-sim, placed by their OpenSim transforms, then the fit; stacked on the sacrum."""
+    """L1-L5 from myo-sim at their OpenSim placement, translated (not rotated) onto the sacrum.
+
+    The affine pelvis fit is good near the pelvis but tilts a column that reaches 20 cm above it;
+    both pelvis frames are built from the same landmarks, so OpenSim's orientation carries over.
+    """
     transforms = _load_facts(facts, "mesh_transforms_pelvis_frame.json")["transforms"]
     myo = wheels["myo-sim"]
     placed = {}
     for k in range(1, 6):
         v, f = sources.read_stl(myo.read(f"myo_sim/models/meshes/lumbar{k}.stl"))
         Tstl = np.asarray(transforms[f"lumbar{k}.stl"]["T_pelvisframe_from_stl"])
-        v = apply(sk.opensim_to_atlas, apply(Tstl, v))
-        placed[k] = refine(v, f, levels=2, smooth=10)
-    # Seat the lumbar column on the sacrum: L5's lowest body point ~1 cm (a disc) above S1's top.
+        placed[k] = refine(apply(Tstl, v), f, levels=2, smooth=10)
+    # Seat the column: L5's lowest body point ~1 cm (a disc) above the centre of S1's endplate.
+    sv = sk.meshes["sacrum"][0]
+    endplate = sv[(np.abs(sv[:, 2]) < 0.012) & (sv[:, 1] > np.percentile(sv[:, 1], 90))]
+    s1 = endplate[np.argmax(endplate[:, 1])]
     l5 = placed[5][0]
-    body = l5[l5[:, 0] > np.percentile(l5[:, 0], 60)]
-    lift = sk.landmarks["sacrum_top"][1] + 0.010 - body[:, 1].min()
-    shift = np.array([0.0, lift, 0.0])
+    body = l5[(l5[:, 0] > np.percentile(l5[:, 0], 60)) & (np.abs(l5[:, 2]) < 0.012)]
+    low = body[np.argmin(body[:, 1])]
+    shift = np.array([s1[0] - low[0], s1[1] + 0.010 - low[1], 0.0])
     for k, (v, f) in placed.items():
         sk.meshes[f"vertebra_l{k}"] = (v + shift, f)
-    sk.landmarks["lumbar_shift"] = shift
+    T = np.eye(4)
+    T[:3, 3] = shift
+    sk.lumbar_transform = T

@@ -37,6 +37,8 @@ class SoftTissue:
         if body.startswith("femur"):
             p = p + HIP_CENTRE_OPENSIM
         p = p * [1, 1, SIDES[side]]
+        if body == "lumbar":
+            return apply(self.sk.lumbar_transform, p[None])[0]
         return apply(self.sk.opensim_to_atlas, p[None])[0]
 
     def snap(self, p: np.ndarray, bone: str) -> np.ndarray:
@@ -66,7 +68,6 @@ class SoftTissue:
             self._piriformis(side)
             self._quadratus_femoris(side)
             self._hamstrings(side)
-            self._gluteus_maximus(side)
             self._bursae(side)
             self._hip_joint(side)
             self._sacroiliac_joint(side)
@@ -75,6 +76,27 @@ class SoftTissue:
         self._cauda_equina()
         self._aorta()
         return self.meshes
+
+    def build_superficial(self, skin: Mesh) -> dict[str, Mesh]:
+        """Gluteus maximus and the cluneal nerves: shaped between the deep structures and the skin."""
+        import trimesh
+
+        m = trimesh.Trimesh(*skin, process=False)
+        self._skin = (np.asarray(m.vertices), np.asarray(m.vertex_normals), cKDTree(m.vertices))
+        for side in SIDES:
+            self._gluteus_maximus(side)
+            self._cluneal_nerves(side)
+        return self.meshes
+
+    def under_skin(self, p: np.ndarray, depth: float) -> np.ndarray:
+        """Pull points that lie less than `depth` under the skin back to that depth."""
+        sv, sn, tree = self._skin
+        p = np.array(p, float)
+        _, i = tree.query(p.reshape(-1, 3))
+        q, n = sv[i], sn[i]
+        under = ((q - p.reshape(-1, 3)) * n).sum(1)
+        fix = np.maximum(depth - under, 0.0)
+        return (p.reshape(-1, 3) - fix[:, None] * n).reshape(p.shape)
 
     def _outer_ilium(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """Vertices and normals of the lateral (gluteal) surface of the ilium."""
@@ -180,20 +202,19 @@ class SoftTissue:
         self.paths[f"quadratus_femoris_{side}"] = path
 
     def _hamstrings(self, side: str) -> None:
+        """Proximal hamstrings: from the ischial tuberosity straight down behind the femoral shaft."""
         it = self.sk.side_point("ischial_tuberosity", side)
         fv, _ = self.sk.meshes[f"femur_{side}"]
         knee = self.sk.side_point("femur_distal", side)
-        def posterior_shaft(frac):
+
+        def behind_shaft(frac: float) -> np.ndarray:
             y = it[1] + (knee[1] - it[1]) * frac
             ring = fv[np.abs(fv[:, 1] - y) < 0.006]
-            c = ring.mean(0)
-            return c + [-0.03, 0, (it[2] - c[2]) * 0.15]
-        path = smooth_curve(np.array([it + [-0.004, 0.004, 0], it + [-0.012, -0.04, 0.004 * SIDES[side]],
-                                      posterior_shaft(0.35), posterior_shaft(0.7)]), 40, smoothing=1e-5)
-        r = np.interp(np.linspace(0, 1, 40), [0, 0.12, 0.45, 0.8, 1], [0.007, 0.014, 0.026, 0.022, 0.012])
-        obs = self.obstacles(f"femur_{side}", f"hip_bone_{side}")
-        path[6:] = obs.push_out(path[6:], 0.028)
-        path = smooth_curve(path[::2], 40, smoothing=1e-5)
+            return np.array([ring[:, 0].min() - 0.028, y, ring[:, 2].mean() * 0.7 + it[2] * 0.3])
+
+        ctrl = np.array([it + [-0.004, 0.006, 0], it + [-0.01, -0.03, 0], behind_shaft(0.4), behind_shaft(0.75)])
+        path = smooth_curve(ctrl, 40, smoothing=1e-5)
+        r = np.interp(np.linspace(0, 1, 40), [0, 0.12, 0.45, 0.8, 1], [0.007, 0.013, 0.024, 0.02, 0.011])
         self.meshes[f"hamstrings_{side}"] = tube(path, r, sides=18)
         self.paths[f"hamstrings_{side}"] = path
 
@@ -220,17 +241,20 @@ class SoftTissue:
         deep = top[:, None] * (1 - w)[None, :, None] + ins[:, None] * w[None, :, None] + bulge
         obs = self.obstacles(f"hip_bone_{side}", f"femur_{side}", "sacrum", f"gluteus_medius_{side}",
                              f"piriformis_{side}", f"quadratus_femoris_{side}", f"hamstrings_{side}")
-        deep = obs.push_out(deep, 0.012)
+        deep = obs.push_out(self.under_skin(deep, 0.03), 0.004)
         for _ in range(3):
             inner = deep[1:-1, 1:-1]
             deep[1:-1, 1:-1] = 0.5 * inner + 0.125 * (deep[:-2, 1:-1] + deep[2:, 1:-1] + deep[1:-1, :-2] + deep[1:-1, 2:])
-            deep = obs.push_out(deep, 0.012, iterations=2)
+            deep = obs.push_out(self.under_skin(deep, 0.03), 0.004, iterations=2)
         normal = unit(np.cross(np.gradient(deep, axis=0), np.gradient(deep, axis=1)))
         if (normal @ np.array([-1.0, 0.0, 0.5 * s])).mean() < 0:  # thicken posterolaterally
             normal = -normal
         across = np.sin(np.linspace(0.2, np.pi - 0.2, nu)) ** 0.4
         along = np.interp(w, [0, 0.15, 0.5, 0.85, 1], [0.35, 0.9, 1.0, 0.6, 0.2])
         thick = np.maximum(0.024 * across[:, None] * along[None], 0.003)
+        # never closer than 1 cm to the skin (subcutaneous fat)
+        dist = self._skin[2].query(deep.reshape(-1, 3))[0].reshape(deep.shape[:2])
+        thick = np.clip(np.minimum(thick, dist - 0.012), 0.003, None)
         self.meshes[f"gluteus_maximus_{side}"] = refine(*slab(deep, thick, normal), levels=1, smooth=6)
         self.paths[f"gluteus_maximus_{side}"] = deep[nu // 2]
 
@@ -291,9 +315,9 @@ class SoftTissue:
 
     # -- nerves --------------------------------------------------------------------------------
     def _derived_path(self, key: str, side: str) -> np.ndarray:
+        """Waypoints of a derived nerve path; those above the sacrum follow the lumbar column."""
         pts = self.derived["nerves_r"][key]["path"]
-        shift = self.sk.landmarks["lumbar_shift"]
-        return np.array([self.to_atlas(p, "pelvis", side) for p in pts]) + shift * 0
+        return np.array([self.to_atlas(p, "lumbar" if p[1] > 0.06 else "pelvis", side) for p in pts])
 
     def _nerve(self, atlas_id: str, ctrl: np.ndarray, radius, n: int = 60, clearance: float = 0.004,
                obstacles: tuple[str, ...] = (), flatten: float = 1.0) -> None:
@@ -307,7 +331,7 @@ class SoftTissue:
     def _nerves(self, side: str) -> None:
         s = SIDES[side]
         bones = (f"hip_bone_{side}", f"femur_{side}", "sacrum")
-        foramina = {k: self.to_atlas(v, "pelvis", side) for k, v in self.derived["intervertebral_foramina_r"].items()}
+        foramina = {k: self.to_atlas(v, "lumbar", side) for k, v in self.derived["intervertebral_foramina_r"].items()}
         sci = self._derived_path("sciatic(L4-S3)", side)
         fem = self._derived_path("femoral(L2-L4)", side)
         # Sciatic: on the front of piriformis, out through the greater sciatic foramen BELOW it.
@@ -343,18 +367,20 @@ class SoftTissue:
         s1 = self.to_atlas([-0.092, 0.035, 0.022], "pelvis", side)
         ctrl = np.array([s1 + [-0.02, 0.012, -0.012 * s], s1, s1 + [0.012, -0.01, 0.01 * s], sci[1] + [0.0, -0.02, 0.005 * s]])
         self._nerve(f"nerve_root_s1_{side}", ctrl, 0.003, n=30)
-        # Superior cluneal nerves: three branches crossing the posterior iliac crest 7-8 cm from
-        # the midline, running subcutaneously down over the upper buttock.
+    def _cluneal_nerves(self, side: str) -> None:
+        """Superior cluneal nerves: three branches crossing the posterior iliac crest 7-8 cm from
+        the midline, running under the skin down over the upper buttock."""
+        s = SIDES[side]
         branches = []
-        gmax = self.meshes[f"gluteus_maximus_{side}"]
-        obs = Obstacles([gmax, self.sk.meshes[f"hip_bone_{side}"], self.meshes[f"gluteus_medius_{side}"]])
+        obs = self.obstacles(f"hip_bone_{side}", f"gluteus_medius_{side}", f"gluteus_maximus_{side}")
         crest = self._crest_edge(side, -0.125, -0.07, 0.0, 12)
         for k, dz in enumerate((0.065, 0.078, 0.09)):
             c = crest[np.argmin(np.abs(np.abs(crest[:, 2]) - dz))]
             ctrl = np.array([[-0.125, c[1] + 0.05, 0.03 * s], c + [-0.012, 0.025, 0], c + [-0.016, 0.0, 0.003 * s],
                              c + [-0.02, -0.05, 0.01 * s], c + [-0.015, -0.10, 0.02 * s]])
-            path = obs.push_out(smooth_curve(ctrl, 30, smoothing=1e-6), 0.006)
-            path = smooth_curve(path, 30, smoothing=1e-6)
+            # subcutaneous: outside the bone and muscles, at least 6 mm under the skin
+            path = obs.push_out(smooth_curve(ctrl, 30, smoothing=1e-6), 0.005)
+            path = smooth_curve(self.under_skin(path, 0.006), 30, smoothing=2e-5)
             branches.append(tube(path, 0.0014, sides=8))
             self.paths[f"superior_cluneal_nerves_{side}_{k}"] = path
         self.meshes[f"superior_cluneal_nerves_{side}"] = _merge(branches)
