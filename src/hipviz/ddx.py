@@ -97,6 +97,10 @@ UNLISTED_RED_FLAG = {
     "bilateral_leg_symptoms": 0.05,
     "night_or_rest_pain": 0.05,
     "low_energy_availability": 0.02,
+    # common in any persisting hip pain (most chronic hip pain has a normal X-ray), and in
+    # progressing arthritis or osteonecrosis, which do not list them
+    "persisting_pain_normal_xray": 0.1,
+    "progressive_weight_bearing_pain": 0.05,
 }
 #: Red flag LR (against the average) from which a flag counts as a feature of an emergency
 #: condition and moves that condition to the top.
