@@ -7,13 +7,16 @@ The model is a transparent naive-Bayes style product over the conditions of the 
 * **prior**: each condition's ``prior.value`` (normalised over the conditions).
 * **location**: each referral pattern gives P(region painted | c) = w (`W_FLOOR` for regions it
   does not list, clipped to [`W_FLOOR`, `W_CEIL`]). Every painted region counts w / B and every
-  unpainted region (1 - w) / (1 - B), where B is the prior-weighted average of the same
-  probability over all conditions (derived, so the factors read as likelihood ratios against the
-  average presentation). Painted regions are weighted a little by intensity (exponent
-  0.5 + 0.05 × intensity, so 10/10 counts fully); unpainted regions count only when something is
-  painted at all. Applying the absence term to every region, not only to expected ones, keeps it
+  unpainted region ((1 - w) / (1 - B)) ** `ABSENCE_WEIGHT`, where B is the prior-weighted average
+  of the same probability over all conditions (derived, so the factors read as likelihood ratios
+  against the average presentation). Painted regions are weighted a little by intensity
+  (exponent 0.5 + 0.05 × intensity, so 10/10 counts fully); unpainted regions count only when
+  something is painted at all, and at half weight: the regions of one pattern are strongly
+  correlated (people paint a band, often only its worst part), and at full weight a sparse
+  drawing of the calf and foot lost to lateral hip pain because the root patterns list more
+  regions. Applying the absence term to every region, not only to expected ones, keeps it
   monotone (a lower w is never worse when the region is not painted); in practice the regions a
-  pattern expects (w ≥ 0.3) carry nearly all of it.
+  pattern expects (w ≥ 0.3) carry nearly all of it, and only those are named in the reasons.
   Sides: a ``same_side`` pattern is evaluated with the affected side left and with it right
   (the mirror region is painted with probability `CONTRALATERAL` × w, at least `W_FLOOR`), and the
   two are averaged (½ + ½, the better one is reported as the side); ``both_sides`` and ``midline``
@@ -29,9 +32,15 @@ The model is a transparent naive-Bayes style product over the conditions of the 
   neutral (LR 1): the knowledge base lists the tests that matter for each condition.
 * **demographics**: P(age band | c) and the share of women, against their prior-weighted averages.
 
-Red flags are never outvoted: every red flag ticked produces an alert ahead of the list, naming
-the emergency/soon conditions whose data lists that flag; an emergency condition for which a
-ticked flag is characteristic (LR ≥ `KEY_FLAG_LR` against the average) is moved to the top.
+Red flags are never outvoted: every red flag ticked produces an alert ahead of the list telling
+the user to seek medical care now and naming the emergency/soon conditions whose data lists that
+flag. Flags characteristic of an emergency condition (LR ≥ `KEY_FLAG_LR` against the average:
+saddle anaesthesia, a pulsatile mass, ...) make an "emergency" alert and move that condition to
+the top of the list whatever the rest says; the other flags (risk factors such as smoking) make
+an "urgent" alert and count only as likelihood ratios.
+
+Reasons (`Candidate.why`) come from one evidence matrix (conditions × items) built per ranking;
+the sentences for a candidate are written when its ``why`` is first read.
 
 ``ask_next`` ranks unanswered items by the mutual information between the answer and the
 posterior over the top `ASK_TOP` candidates (the expected entropy reduction, in bits).
