@@ -247,7 +247,7 @@ class HipvizApp:
                                                   color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.import_input = pn.widgets.FileInput(accept=".json,application/json", sizing_mode="stretch_width", label="Open a map file")
         self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.import_msg = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.import_msg = _html("", visible=False, sizing_mode="stretch_width")
         self.saved_msg = _html("", sizing_mode="stretch_width")
 
         # results
@@ -494,7 +494,7 @@ class HipvizApp:
             return
         err = self.import_document(event.new, self.import_input.filename or "")
         if err:
-            self.import_msg.object = f"**This file was not opened.** {err}"
+            self.import_msg.object = f"<div class='hv-import-error' role='alert'><b>This file was not opened.</b> {html.escape(err)}</div>"
             self.import_msg.visible = True
         else:
             self.import_msg.visible = False
@@ -649,6 +649,7 @@ PANE_CSS = """
 .hv-emergency { background: #b00020; color: #fff; }
 .hv-urgent { background: #ffe3b3; color: #4a2b00; border: 2px solid #e08a00; }
 .hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
+.hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
 """
 

@@ -297,6 +297,14 @@ export function render({ model, el: host }) {
     requestRender();
   }
 
+  // page coordinates (CSS pixels) of a world point, for tests and the bench
+  S.project = (x, y, z) => {
+    const [dx, dy] = S.glwin.worldToDisplay(x, y, z, S.renderer);
+    const rect = gl.getBoundingClientRect();
+    const [w, h] = S.glwin.getSize();
+    return [rect.left + (dx * rect.width) / w, rect.top + ((h - dy) * rect.height) / h];
+  };
+
   // ---- picking ---------------------------------------------------------------------------
   function displayXY(ev) {
     const rect = gl.getBoundingClientRect();
