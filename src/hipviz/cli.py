@@ -10,6 +10,8 @@ import sys
 # Subcommand modules, in the order `hipviz --help` lists them.
 COMMANDS = [
     "hipviz.commands.serve",
+    "hipviz.commands.atlas",
+    "hipviz.commands.render",
     "hipviz.commands.ddx",
     "hipviz.commands.conditions",
 ]
@@ -42,4 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module so UsageError is the same class the commands raise.
+    from hipviz.cli import main as _main
+
+    sys.exit(_main())

@@ -175,3 +175,37 @@ class Obstacles:
     def nearest(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, i = self.tree.query(np.asarray(p, float))
         return self.points[i], self.normals[i]
+
+
+def refine_region(v: np.ndarray, f: np.ndarray, selected: np.ndarray) -> Mesh:
+    """Split the selected triangles in four and their neighbours in two or three (red-green
+    refinement), so the finer region joins the rest without cracks."""
+    edges = np.sort(np.stack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]], axis=1), axis=2)  # (m, 3, 2)
+    flat = edges.reshape(-1, 2)
+    uniq, inv = np.unique(flat, axis=0, return_inverse=True)
+    inv = inv.reshape(-1, 3)
+    split = np.zeros(len(uniq), bool)
+    split[inv[selected].ravel()] = True
+    mid_index = np.full(len(uniq), -1)
+    mid_index[split] = len(v) + np.arange(split.sum())
+    v2 = np.vstack([v, v[uniq[split]].mean(axis=1)])
+    out = []
+    for face, ei in zip(f, inv):
+        a, b, c = face
+        m = mid_index[ei]  # midpoints of edges ab, bc, ca (or -1)
+        k = int((m >= 0).sum())
+        if k == 0:
+            out.append([a, b, c])
+        elif k == 3:
+            ab, bc, ca = m
+            out += [[a, ab, ca], [ab, b, bc], [ca, bc, c], [ab, bc, ca]]
+        elif k == 1:
+            j = int(np.argmax(m >= 0))
+            p, q, r = np.roll([a, b, c], -j)
+            out += [[p, m[j], r], [m[j], q, r]]
+        else:  # two split edges: the unsplit one is opposite vertex t
+            j = int(np.argmin(m >= 0))
+            p, q, r = np.roll([a, b, c], -j)  # edge p-q unsplit; q-r and r-p split
+            mqr, mrp = m[(j + 1) % 3], m[(j + 2) % 3]
+            out += [[mqr, r, mrp], [p, q, mqr], [p, mqr, mrp]]
+    return v2, np.asarray(out, np.int64)

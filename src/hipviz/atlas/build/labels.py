@@ -51,8 +51,10 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     # -- trunk and pelvis: angle around a vertical axis through the hip centres ----------------
     theta = np.degrees(np.arctan2(az, x - hip_x))  # 0 front, 90 side, 180 back
     crest_y = _crest_height(sk, theta, s)
-    trunk = (y > fold_y) & ~((y < crotch_y + 0.03) & (az < 0.025) & (theta < 100))
-    leg = ~trunk
+    perineum = (az < 0.035) & (y < crotch_y + 0.045) & (y > crotch_y - 0.03) & (theta > 25) & (theta < 150)
+    trunk = (y > fold_y) & ~perineum
+    leg = ~trunk & ~perineum
+    region[perineum] = R["perineum"]
     # thigh membership below the groin crease in front: the crease runs from the crotch up to
     # about 2 cm below the ASIS laterally
     crease = crotch_y + (asis_y - 0.06 - crotch_y) * np.clip((az - 0.02) / (hip_z + 0.05), 0, 1)
@@ -85,7 +87,6 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     region[rest & back & (y < mid_b) & (az < hip_z)] = R["buttock_lower_medial"]
     region[rest & (theta >= 95) & (y < mid_b) & (az >= hip_z)] = R["buttock_lateral"]
     region[rest & (region < 0) & (theta >= 60) & (theta < 95)] = R["lateral_hip_trochanter"]
-    region[pelvis & (region < 0) & (az < 0.03) & (y < crotch_y + 0.05)] = R["perineum"]
     region[pelvis & (region < 0) & front] = R["groin"]
     region[trunk & (region < 0) & front & (y < asis_y)] = R["groin"]
     # the groin: a band along the crease in front of the hip
@@ -96,14 +97,11 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     frac_thigh = (hip_y - y) / (hip_y - knee_y)
     for k, sgn in (("right", 1), ("left", -1)):
         mine = (leg | (region < 0)) & (s == sgn) & (region < 0)
-        hip_c, knee_c, ankle_c = lm[f"acetabulum_centre_{k}"], lm[f"knee_{k}"], lm[f"ankle_{k}"]
-        axis_pt = np.where((y > knee_y)[:, None],
-                           hip_c + np.clip(frac_thigh, 0, 1)[:, None] * (knee_c - hip_c),
-                           knee_c + np.clip((knee_y - y) / (knee_y - ankle_y), 0, 1)[:, None] * (ankle_c - knee_c))
-        d = v - axis_pt
+        ankle_c = lm[f"ankle_{k}"]
+        d = v - _limb_axis(v, (s == sgn) & ~trunk & ~perineum & (y > ankle_y + 0.02))
         phi = np.degrees(np.arctan2(d[:, 2] * sgn, d[:, 0]))  # 0 front, +90 lateral, -90 medial
-        ant, post = np.abs(phi) < 45, np.abs(phi) > 135
-        lat, med = (phi >= 45) & (phi <= 135), (phi <= -45) & (phi >= -135)
+        ant, post = np.abs(phi) < 50, np.abs(phi) > 130
+        lat, med = (phi >= 50) & (phi <= 130), (phi <= -50) & (phi >= -130)
         thigh = mine & (y >= knee_y + 0.045)
         kneeb = mine & (y < knee_y + 0.045) & (y >= knee_y - 0.045)
         shank = mine & (y < knee_y - 0.045) & (y >= ankle_y + 0.02)
@@ -138,6 +136,23 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     cluneal = back & (y < crest_top + 0.005) & (y > crest_top - 0.095) & (az > 0.04) & (az < 0.12) & trunk
     nerve[cluneal] = 2
     return {"region": region, "side": side, "dermatome": derm, "dermatome_variable": variable, "nerve": nerve}
+
+
+def _limb_axis(v: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Per vertex, the centre of its limb's cross-section at that height (1 cm slices, smoothed)."""
+    y = v[:, 1]
+    lo, hi = y[members].min(), y[members].max()
+    edges = np.arange(lo, hi + 0.01, 0.01)
+    idx = np.clip(np.digitize(y[members], edges) - 1, 0, len(edges) - 2)
+    cnt = np.bincount(idx, minlength=len(edges) - 1)
+    cx = np.bincount(idx, v[members, 0], minlength=len(edges) - 1)
+    cz = np.bincount(idx, v[members, 2], minlength=len(edges) - 1)
+    ok = cnt > 0
+    mids = (edges[:-1] + edges[1:])[ok] / 2
+    kern = np.ones(5) / 5
+    cxs = np.convolve(np.pad(cx[ok] / cnt[ok], 2, mode="edge"), kern, "valid")
+    czs = np.convolve(np.pad(cz[ok] / cnt[ok], 2, mode="edge"), kern, "valid")
+    return np.c_[np.interp(y, mids, cxs), y, np.interp(y, mids, czs)]
 
 
 def _crest_height(sk: Skeleton, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -216,7 +231,7 @@ def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, s
     seed[np.isin(region, [R["knee_medial"], R["knee_anterior"]])] = D["L3"]
     seed[region == R["medial_leg"]] = D["L4"]
     seed[np.isin(region, [R["anterior_shin"], R["lateral_calf"], R["dorsum_foot"], R["big_toe"]])] = D["L5"]
-    seed[np.isin(region, [R["lateral_foot"], R["heel"], R["sole"]])] = D["S1"]
+    seed[np.isin(region, [R["lateral_foot"], R["heel"], R["sole"], R["posterior_calf"]])] = D["S1"]
     seed[region == R["posterior_thigh"]] = D["S2"]
     seed[np.isin(region, [R["perineum"], R["coccyx"]])] = D["S3"]
     seed[(region == R["buttock_lower_medial"]) & (az < 0.045)] = D["S3"]

