@@ -42,6 +42,17 @@ BASE_CSS = """
 BIG_BUTTONS = """
 :host .bk-btn { min-height: 44px; font-size: 16px; }
 """
+MODE_CSS = """
+:host .bk-btn { min-height: 52px; font-size: 18px; font-weight: 600; }
+:host .bk-btn:not(.bk-active) { background: #fff !important; color: #1f4e79 !important; border-color: #1f4e79 !important; }
+:host .bk-btn.bk-active { background: #1f4e79 !important; color: #fff !important; border-color: #1f4e79 !important; box-shadow: inset 0 -5px 0 #f0a500 !important; }
+"""
+SLIDER_CSS = """
+:host .bk-slider-title { font-size: 15px; }
+:host .noUi-horizontal { height: 10px; }
+:host .noUi-horizontal .noUi-handle { width: 28px; height: 28px; right: -14px; top: -10px; border-radius: 50%; }
+:host .noUi-handle::before, :host .noUi-handle::after { display: none; }
+"""
 CHECKS = """
 :host .bk-input-group label, :host label { font-size: 16px; line-height: 1.5; padding: 5px 0; display: flex; align-items: center; gap: 8px; }
 :host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; }
@@ -49,10 +60,15 @@ CHECKS = """
 
 
 def quality_css() -> str:
-    rules = [BIG_BUTTONS, ":host .bk-btn { text-align: left; justify-content: flex-start; padding-left: 44px; position: relative; }"]
+    rules = [
+        ":host .bk-btn-group { display: grid !important; grid-template-columns: 1fr 1fr; gap: 6px; }",
+        ":host .bk-btn { min-height: 44px; font-size: 15px; text-align: left; justify-content: flex-start; padding: 4px 6px 4px 38px;"
+        " position: relative; white-space: normal; line-height: 1.2; border-radius: 6px !important; border: 1px solid #ccd; background: #fff; }",
+        ":host .bk-btn.bk-active { background: #fff4e0; border: 2px solid #1f4e79; font-weight: 700; }",
+    ]
     for i, colour in enumerate(QUALITY_COLOURS.values(), start=1):
         rules.append(
-            f":host .bk-btn-group > .bk-btn:nth-child({i})::before {{ content: ''; position: absolute; left: 12px; top: 50%;"
+            f":host .bk-btn-group > .bk-btn:nth-child({i})::before {{ content: ''; position: absolute; left: 9px; top: 50%;"
             f" width: 20px; height: 20px; margin-top: -10px; border-radius: 50%; background: {colour}; border: 2px solid #fff;"
             f" box-shadow: 0 0 0 1px #9995; }}"
         )
@@ -193,14 +209,14 @@ class HipvizApp:
 
         # paint tools
         self.mode = pn.widgets.RadioButtonGroup(
-            options={"Look around": False, "Paint": True}, value=False, color="primary",
-            sizing_mode="stretch_width", stylesheets=[BIG_BUTTONS], label="Mode")
-        self.radius = pn.widgets.FloatSlider(label="Brush size (cm)", start=1, end=10, step=0.5, value=3, sizing_mode="stretch_width")
-        self.intensity = pn.widgets.IntSlider(label="How strong (0 = none, 10 = worst)", start=0, end=10, value=6, sizing_mode="stretch_width")
+            options={"Look around": False, "Paint": True}, value=False, color="light",
+            sizing_mode="stretch_width", stylesheets=[MODE_CSS], label="Mode")
+        self.radius = pn.widgets.FloatSlider(label="Brush size (cm)", start=1, end=10, step=0.5, value=3, sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
+        self.intensity = pn.widgets.IntSlider(label="How strong (0 = none, 10 = worst)", start=0, end=10, value=6, sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
         self.quality = pn.widgets.RadioButtonGroup(
             label="What it feels like", options={label: q for q, label in v.qualities.items()}, value="aching",
-            orientation="vertical", color="light", sizing_mode="stretch_width", stylesheets=[quality_css()])
-        self.eraser = pn.widgets.Toggle(label="Eraser", value=False, color="warning", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+            color="light", sizing_mode="stretch_width", stylesheets=[quality_css()])
+        self.eraser = pn.widgets.Toggle(label="Eraser", value=False, color="warning", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.undo_btn = pn.widgets.Button(label="↶ Undo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.redo_btn = pn.widgets.Button(label="↷ Redo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.clear_btn = pn.widgets.Button(label="Clear all", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
@@ -218,7 +234,7 @@ class HipvizApp:
             color="primary", variant="outline", orientation="vertical", sizing_mode="stretch_width", stylesheets=[BIG_BUTTONS])
         skin_entry = next(a for a in self.ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
         self.skin_opacity = pn.widgets.FloatSlider(label="Skin see-through ← → solid", start=0.05, end=1.0, step=0.05,
-                                                   value=float(skin_entry["opacity"]), sizing_mode="stretch_width")
+                                                   value=float(skin_entry["opacity"]), sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
         structures = {a["name"]: a["id"] for a in sorted(self.ctx.payload.meta["actors"], key=lambda a: a["name"])}
         self.isolate = pn.widgets.Select(label="Show one structure alone", options={"(everything)": "", **structures}, value="", sizing_mode="stretch_width")
         self.show_all = pn.widgets.Button(label="Show everything", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
@@ -559,13 +575,13 @@ class HipvizApp:
         v = self.voc
         paint_tab = pn.Column(
             self.mode,
-            _html("<p class='hv-help'>In <b>Paint</b> mode, drag on the body to paint where it hurts; "
-                         "in <b>Look around</b> mode, drag to turn the body and click a part to name it.</p>", sizing_mode="stretch_width"),
+            _html("<p class='hv-help'><b>Paint</b>: drag on the body where it hurts. "
+                  "<b>Look around</b>: drag to turn the body, click a part to see its name.</p>", sizing_mode="stretch_width"),
+            pn.Row(self.undo_btn, self.redo_btn, sizing_mode="stretch_width"),
+            pn.Row(self.eraser, self.clear_btn, sizing_mode="stretch_width"),
             self.radius, self.intensity,
             _html("<h4 class='hv-h'>What it feels like</h4>", sizing_mode="stretch_width"),
             self.quality,
-            pn.Row(self.eraser, self.clear_btn, sizing_mode="stretch_width"),
-            pn.Row(self.undo_btn, self.redo_btn, sizing_mode="stretch_width"),
             name="Paint", sizing_mode="stretch_width", scroll=True,
         )
         body_tab = pn.Column(
@@ -627,6 +643,8 @@ PANE_CSS = """
   font-family: system-ui, sans-serif; }
 .hv-logo { font-weight: 700; font-size: 22px; letter-spacing: 0.5px; }
 .hv-tagline { font-size: 15px; opacity: 0.85; }
+:host { font-size: 15px; }
+p, li { font-size: 15px; }
 .hv-muted { color: #667; font-size: 15px; }
 .hv-help { color: #445; font-size: 15px; margin: 4px 0 8px; }
 .hv-error { color: #b00020; font-size: 15px; }
