@@ -120,7 +120,7 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
         lab = np.full(len(sel), R["dorsum_foot"], np.int16)
         lab[fz > foot_mid_z + 0.025] = R["lateral_foot"]
         lab[fy < bottom + 0.012] = R["sole"]
-        lab[(fxx < ankle_c[0] - 0.015) & (fy < ankle_y)] = R["heel"]
+        lab[fxx < ankle_c[0] - 0.015] = R["heel"]  # the back of the ankle and the heel
         lab[(fxx > toe_x - 0.045) & (fz < foot_mid_z - 0.005) & (fy >= bottom + 0.006)] = R["big_toe"]
         region[sel] = lab
     # anything left takes its nearest labelled neighbour along the skin
@@ -214,8 +214,8 @@ def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, s
     back = theta >= 100
     spin = {k: float(sk.meshes[f"vertebra_l{k}"][0][:, 1].mean()) for k in range(1, 6)}
     # posterior trunk: bands at the vertebral levels (dorsal rami), sloping down laterally
-    slope = y + 0.25 * np.clip(az - 0.02, 0, None)
-    trunk_back = back & np.isin(region, [R["low_back_central"], R["low_back_paraspinal"], R["flank"]])
+    slope = y + 0.8 * np.clip(az - 0.02, 0, None)
+    trunk_back = back & np.isin(region, [R["low_back_central"], R["low_back_paraspinal"]])
     levels = [("T12", spin[1] + 0.02, 9), ("L1", spin[2], spin[1] + 0.02), ("L2", spin[3], spin[2]),
               ("L3", spin[4], spin[3]), ("L4", spin[5], spin[4]), ("L5", -9, spin[5])]
     for name, lo, hi in levels:
@@ -223,7 +223,10 @@ def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, s
     # front of the trunk: T12 above, L1 over the inguinal band and groin
     seed[(region == R["lower_abdomen"]) & (y > hip_y + 0.09)] = D["T12"]
     seed[(region == R["groin"])] = D["L1"]
+    seed[(region == R["lower_abdomen"]) & (y <= hip_y + 0.09)] = D["L1"]  # suprapubic
     seed[(region == R["iliac_crest"]) & (theta < 120)] = D["L1"]
+    # L1 wraps round the trunk just above the crest, joining the back band to the groin
+    seed[(region == R["flank"]) & (y < crest_y + 0.06)] = D["L1"]
     # Lee 2008 consistent areas of the lower limb
     frac = (hip_y - y) / (hip_y - knee_y)
     seed[np.isin(region, [R["anterior_thigh"], R["medial_thigh"]]) & (frac > 0.05) & (frac < 0.45)] = D["L2"]
