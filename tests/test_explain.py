@@ -1,0 +1,92 @@
+"""The explanation card: every condition, both registers, accuracy, grades, links, disclaimer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hipviz.ddx import DISCLAIMER
+from hipviz.explain import GRADE_LABELS, card, markdown
+from hipviz.knowledge.loader import knowledge
+from hipviz.vocabulary import vocabulary
+
+CONDITIONS = list(knowledge())
+
+
+@pytest.mark.parametrize("cid", CONDITIONS)
+def test_card_for_every_condition(cid):
+    c = card(cid)
+    k = knowledge()[cid].condition
+    assert c.name == k.names.patient and c.clinician_name == k.names.clinician
+    for part in (c.summary, c.pathophysiology):
+        assert part["patient"] and part["clinician"] and part["patient"] != part["clinician"]
+    assert c.referral["patient"] and c.referral["segments"]
+    assert len(c.tests) == len(k.findings)
+    for t in c.tests:
+        assert t.label == vocabulary().findings[t.id]
+        assert t.basis in ("cited", "estimate") and t.basis_label
+        assert t.accuracy and ("sensitivity" in t.accuracy or "LR+" in t.accuracy)
+    assert len(c.treatments) == len(k.treatments)
+    for t in c.treatments:
+        assert t.grade_label == GRADE_LABELS[t.grade] and t.findings
+    assert c.refer_when
+    assert [f["label"] for f in c.red_flags] == [vocabulary().red_flags[f["id"]] for f in c.red_flags]
+    assert {f["id"] for f in c.red_flags} == set(k.red_flags)
+    assert len(c.references) == len(k.references)
+    for r in c.references:
+        if r.pmid:
+            assert f"https://pubmed.ncbi.nlm.nih.gov/{r.pmid}/" in r.links
+        if r.doi:
+            assert f"https://doi.org/{r.doi}" in r.links
+    assert c.disclaimer == DISCLAIMER
+    json.dumps(c.to_dict())  # plain data
+    md = markdown(c)
+    assert md.startswith(f"# {c.name}") and DISCLAIMER in md
+    for t in c.treatments:
+        assert t.intervention in md
+    for r in c.references:
+        assert f"[{r.key}]" in md
+
+
+def test_registers():
+    c = card("gtps_gluteal_tendinopathy")
+    patient, clinician = c.markdown("patient"), c.markdown("clinician")
+    assert c.summary["patient"] in patient and c.summary["clinician"] not in patient
+    assert c.summary["clinician"] in clinician and c.summary["patient"] not in clinician
+    both = c.markdown()
+    assert c.summary["patient"] in both and c.summary["clinician"] in both
+    with pytest.raises(ValueError):
+        c.markdown("student")
+
+
+def test_accuracy_as_published():
+    c = card("gtps_gluteal_tendinopathy")
+    t = {t.id: t for t in c.tests}
+    assert t["single_leg_stance_pain"].accuracy == "LR+ 7.5, LR- 0.62"
+    assert t["trochanter_tenderness"].accuracy == "sensitivity 85%, specificity 45%"
+    # tests for the condition come before the ones arguing against it
+    assert c.tests[0].id == "single_leg_stance_pain" and c.tests[-1].id in ("neuro_deficit_present", "big_toe_extension_weakness")
+    md = c.markdown()
+    assert "LR+ 7.5" in md and "(estimate)" in md
+    cited = [t for cid in CONDITIONS for t in card(cid).tests if t.basis == "cited"]
+    assert cited and all(t.basis_label == "published figure" and t.references for t in cited)
+
+
+def test_expert_derived_patterns_are_labelled():
+    c = card("gluteus_medius_trigger_points")
+    assert c.pattern["basis"] == "expert_opinion"
+    assert "not validated" in c.pattern["basis_label"] and "not validated" in c.markdown()
+
+
+def test_emergency_card_says_seek_care():
+    md = card("cauda_equina_syndrome").markdown("patient")
+    assert "seek medical care now" in md.lower()
+    assert "Numbness between the legs or around the back passage" in md
+
+
+def test_unknown_condition():
+    with pytest.raises(KeyError, match="unknown condition"):
+        card("sciatica")
+    with pytest.raises(KeyError):
+        card(None)
