@@ -15,7 +15,6 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from hipviz.atlas.build.bones import SIDES, Skeleton
-from hipviz.atlas.build.skin import _neighbours
 from hipviz.vocabulary import vocabulary
 
 DERMATOMES = ("T12", "L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
@@ -95,11 +94,13 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
 
     # -- legs: angle around each limb axis -----------------------------------------------------
     frac_thigh = (hip_y - y) / (hip_y - knee_y)
+    limb_angle = np.zeros(n)  # angle round the limb axis: 0 front, +90 lateral, -90 medial
     for k, sgn in (("right", 1), ("left", -1)):
         mine = (leg | (region < 0)) & (s == sgn) & (region < 0)
         ankle_c = lm[f"ankle_{k}"]
         d = v - _limb_axis(v, (s == sgn) & ~trunk & ~perineum & (y > ankle_y + 0.02))
         phi = np.degrees(np.arctan2(d[:, 2] * sgn, d[:, 0]))  # 0 front, +90 lateral, -90 medial
+        limb_angle[mine] = phi[mine]
         ant, post = np.abs(phi) < 50, np.abs(phi) > 130
         lat, med = (phi >= 50) & (phi <= 130), (phi <= -50) & (phi >= -130)
         thigh = mine & (y >= knee_y + 0.045)
@@ -131,7 +132,7 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     derm, variable = _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, sk)
     nerve = np.zeros(n, np.int8)
     lfcn = np.isin(region, [R["lateral_thigh"], R["anterior_thigh"]]) & (frac_thigh > 0.1) & (frac_thigh < 0.75)
-    lfcn &= _limb_angle(v, sk, hip_y, knee_y, between=(15, 120))
+    lfcn &= (limb_angle >= 15) & (limb_angle <= 120)
     nerve[lfcn] = 1
     cluneal = back & (y < crest_top + 0.005) & (y > crest_top - 0.095) & (az > 0.04) & (az < 0.12) & trunk
     nerve[cluneal] = 2
@@ -169,19 +170,6 @@ def _crest_height(sk: Skeleton, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
         ok = ~np.isnan(tops)
         mine = s == sgn
         out[mine] = np.interp(theta[mine], centres[ok], tops[ok])
-    return out
-
-
-def _limb_angle(v, sk, hip_y, knee_y, between):
-    z = v[:, 2]
-    sgn = np.where(z >= 0, 1.0, -1.0)
-    out = np.zeros(len(v), bool)
-    for k, sg in (("right", 1.0), ("left", -1.0)):
-        hip_c, knee_c = sk.landmarks[f"acetabulum_centre_{k}"], sk.landmarks[f"knee_{k}"]
-        frac = np.clip((hip_y - v[:, 1]) / (hip_y - knee_y), 0, 1)
-        d = v - (hip_c + frac[:, None] * (knee_c - hip_c))
-        phi = np.degrees(np.arctan2(d[:, 2] * sg, d[:, 0]))
-        out |= (sgn == sg) & (phi >= between[0]) & (phi <= between[1])
     return out
 
 
