@@ -88,7 +88,7 @@ def read_obj_group(text: str, group: str) -> tuple[np.ndarray, np.ndarray]:
 def gias_surfaces(wheels: dict[str, Wheel], members: list[tuple[str, str, str]], grid: int = 12):
     """Triangulate GIAS3 finite-element surfaces (geof, ens, mesh) on a grid per element.
 
-    The readers come from the gias3 wheels, imported from the zip files; they still call a few
+    The readers come from the gias3 wheels, unpacked next to the cache; they still call a few
     numpy functions through the scipy namespace, which current SciPy no longer re-exports.
     """
     import scipy
@@ -100,10 +100,14 @@ def gias_surfaces(wheels: dict[str, Wheel], members: list[tuple[str, str, str]],
                  "empty", "asarray", "clip", "isnan", "nan", "inf", "power", "diff", "cumsum", "argmax", "max", "min"):
         if not hasattr(scipy, name):
             setattr(scipy, name, getattr(np, name))
-    for wheel in ("gias3.common", "gias3.fieldwork"):
-        p = str(wheels[wheel].path)
-        if p not in sys.path:
-            sys.path.insert(0, p)
+    # gias3 is a namespace package split over two wheels: unpack both into one folder.
+    site = wheels["gias3.fieldwork"].path.parent / "_gias3_site"
+    if not (site / "gias3" / "fieldwork").is_dir():
+        for wheel in ("gias3.common", "gias3.fieldwork"):
+            with zipfile.ZipFile(wheels[wheel].path) as z:
+                z.extractall(site)
+    if str(site) not in sys.path:
+        sys.path.insert(0, str(site))
     from gias3.fieldwork.field import geometric_field  # noqa: E402  (from the wheel above)
 
     import tempfile
