@@ -14,6 +14,7 @@ COMMANDS = [
     "hipviz.commands.render",
     "hipviz.commands.ddx",
     "hipviz.commands.conditions",
+    "hipviz.commands.report",
 ]
 
 
