@@ -85,6 +85,7 @@ export function render({ model, el: host }) {
     renderPending: false, frames: 0,
     down: null, stroke: null, strokeCounter: 0, hoverTimer: null, labelTimer: null,
     pointers: new Set(),
+    timing: {},
   };
   window.__hipviz = S;   // handle for tests and the bench
 
@@ -105,9 +106,16 @@ export function render({ model, el: host }) {
     requestAnimationFrame(() => {
       S.renderPending = false;
       if (S.disposed || !S.renderWindow) return;
+      const t0 = performance.now();
       S.renderWindow.render();
       S.frames += 1;
       root.dataset.frames = String(S.frames);
+      if (S.skinPending) {
+        // timings for tests and the bench: when the last skin change reached the screen
+        S.skinPending = false;
+        S.timing.skinRendered = performance.now();
+        S.timing.renderMs = S.timing.skinRendered - t0;
+      }
     });
   }
 
@@ -145,6 +153,8 @@ export function render({ model, el: host }) {
         S.skin.scalars.modified();
         S.skin.pd.modified();
         S.skinVersion = (S.skinVersion || 0) + 1;
+        S.skinPending = true;
+        S.timing.skinReceived = performance.now();
         root.dataset.skinVersion = String(S.skinVersion);
         requestRender();
         break;
@@ -436,6 +446,7 @@ export function render({ model, el: host }) {
 
   function onDown(ev) {
     if (!S.built) return;
+    S.timing.down = performance.now();
     S.pointers.add(ev.pointerId);
     clearTimeout(S.hoverTimer);
     if (ev.pointerType === "mouse" && ev.button !== 0) return;
