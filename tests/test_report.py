@@ -14,6 +14,7 @@ from hipviz.atlas.meshes import load_atlas
 from hipviz.cli import main
 from hipviz.painmap import PainMap, VertexPaint
 from hipviz.paths import data_dir
+from hipviz import report
 from hipviz.report import build_pdf, intensity_rgb, pain_map_images, report_views
 
 pypdf = pytest.importorskip("pypdf")
@@ -58,6 +59,7 @@ def test_pdf_for_example_maps(name, tmp_path, atlas):
     assert out.is_file()
     reader = pypdf.PdfReader(str(out))
     assert len(reader.pages) == 1
+    assert not report.LAST_LAYOUT["shrunk"], "the page fits without shrinking the text"
     box = reader.pages[0].mediabox
     assert abs(float(box.width) - 595.3) < 1 and abs(float(box.height) - 841.9) < 1  # A4
     text = _text(out)

@@ -38,6 +38,9 @@ INTENSITY_STOPS = (
 UNPAINTED = (228, 224, 218)
 BONE_ALPHA = 0.22  # how strongly the bones show through the skin
 _BG = (0, 255, 0)  # render background used to find the body's silhouette (never on the body)
+#: What the last `build_pdf` chose: image height (mm), views, and whether the page had to be
+#: shrunk to fit (fonts scaled down; the layout aims to avoid it).
+LAST_LAYOUT: dict = {}
 TOP_CANDIDATES = 5
 REASONS_PER_CANDIDATE = 2
 
@@ -294,7 +297,8 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
 
     page_w, page_h = A4
     margin = 13 * mm
-    width = page_w - 2 * margin
+    pad = 6  # the page frame's own padding on each side (reportlab's default)
+    width = page_w - 2 * margin - 2 * pad
     story: list = []
 
     head = Table(
@@ -325,16 +329,17 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
     # 3. Images (left) and the map in words (right).
     view_names = report_views(painmap, a)
     images = pain_map_images(painmap, a, view_names)
-    wide = len(images) > 2  # images in a full-width row, the two text columns below
     pngs = []
     for im in images:
         buf = io.BytesIO()
         im.save(buf, format="PNG")
         pngs.append(buf.getvalue())
     head_story = story
-    frame_h = page_h - 2 * margin - 6
+    frame_h = page_h - 2 * margin - 2 * pad
 
-    def body(img_h: float) -> list:
+    def body(img_h: float, wide: bool) -> list | None:
+        """The page below the disclaimer: images beside the text column, or (wide) images in
+        a full-width row with the two text columns below."""
         story: list = []
 
         def pil_flowable(im, data):
@@ -354,6 +359,8 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
                                   ("LEFTPADDING", (0, 0), (-1, -1), 1), ("RIGHTPADDING", (0, 0), (-1, -1), 1),
                                   ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
         left_w = width if wide else len(flows) * (img_w + 4) + 4
+        if not wide and width - left_w < 70 * mm:
+            return None  # the text column would be too narrow to read
 
         class Legend(Flowable):
             def __init__(self, w):
@@ -400,7 +407,8 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
         answers_col.append(Paragraph("Your answers", h2))
         ans = info["answers"]
         if ans:
-            t = Table([[Paragraph(_x(k), cell_b), Paragraph(_x(v), cell)] for k, v in ans], colWidths=[74, right_w - 74])
+            key_w = min(74, 0.36 * right_w)
+            t = Table([[Paragraph(_x(k), cell_b), Paragraph(_x(v), cell)] for k, v in ans], colWidths=[key_w, right_w - key_w])
             t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("TOPPADDING", (0, 0), (-1, -1), 1.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
                                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, rule)]))
@@ -463,16 +471,27 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
         return story
 
     def height(flowables) -> float:
-        total = 0.0
-        for f in flowables:
-            total += f.wrap(width, frame_h)[1] + f.getSpaceBefore() + f.getSpaceAfter()
-        return total
+        from reportlab.platypus.flowables import _listWrapOn
 
-    # the largest images that leave room for everything; KeepInFrame shrinks as a last resort
+        w, h = _listWrapOn(flowables, width, None)
+        return h if w <= width + 0.5 else float("inf")
+
+    # the largest images that leave room for everything, beside the text if possible;
+    # KeepInFrame shrinks the page only as a last resort
+    fits = False
     for img_h in np.arange(130, 69, -4) * mm:
-        story = head_story + body(img_h)
-        if height(story) <= frame_h:
+        for wide in (False, True):
+            page = body(img_h, wide)
+            if page is None:
+                continue
+            story = head_story + page
+            if height(story) <= frame_h:
+                fits = True
+                break
+        if fits:
             break
+    LAST_LAYOUT.clear()
+    LAST_LAYOUT.update(image_height_mm=round(float(img_h / mm), 1), views=view_names, wide=wide, shrunk=not fits)
     doc_story = [KeepInFrame(width, frame_h, story, mode="shrink")]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".part")
