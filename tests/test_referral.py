@@ -278,3 +278,22 @@ def test_referral_and_explain_import_no_ui():
         mods = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         mods += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
         assert not [m for m in mods if any(m == f or m.startswith(f + ".") for f in forbidden)], name
+
+
+@pytest.mark.parametrize("cid", CONDITIONS)
+def test_path_geometry(cid, atlas):
+    for side in ("left", None):
+        p = R.referral_path(cid, side, atlas)
+        geo = R.path_geometry(p, atlas)
+        assert {g.step for g in geo} == {s.index for s in p.steps}
+        assert {g.atlas_id for g in geo} == set(p.atlas_ids)
+        for g in geo:
+            assert g.anchor.shape == (3,) and np.all(np.isfinite(g.anchor))
+            for ln in g.lines:
+                assert ln.ndim == 2 and ln.shape[1] == 3 and len(ln) >= 2
+
+
+def test_nerve_lines_run_from_the_spine(atlas):
+    geo = R.path_geometry(R.referral_path("radiculopathy_L5", "right", atlas), atlas)
+    sciatic = next(g for g in geo if g.atlas_id == "sciatic_nerve_right")
+    assert sciatic.lines[0][0][1] > sciatic.lines[0][-1][1], "the sciatic line starts at the pelvis"

@@ -7,7 +7,8 @@ report and the tests share one answer. The main entry points:
 * `select(condition_id, side)` -> `Selection`: highlight set, `ReferralPath`, pattern weights
   per skin vertex, suggested camera view. `Selection.overlap(paint)` -> `Overlap` in cm².
 * `referral_path(condition_id, side)` -> `ReferralPath`: ordered `PathStep`s (atlas ids, name,
-  role, segments), the skin zone, and `frames()` for a step-by-step animation.
+  role, segments), the skin zone, and `frames()` for a step-by-step animation;
+  `path_geometry(path)` -> per step its 3D anchor and centre lines, oriented along the path.
 * `pattern_weights(condition_id, side)` -> float32 per skin vertex (0..1).
 * `overlap(weights, painted)` -> `Overlap`: painted, pattern and shared area and shares.
 * `describe(structure_id)` -> `StructureDescription` for explore mode; `structure_weights`.
@@ -39,6 +40,7 @@ __all__ = [
     "PathStep",
     "ZoneRegion",
     "ReferralPath",
+    "StepGeometry",
     "Overlap",
     "Selection",
     "ReferredPain",
@@ -48,6 +50,7 @@ __all__ = [
     "select",
     "highlight_set",
     "referral_path",
+    "path_geometry",
     "pattern_weights",
     "painted_intensity",
     "overlap",
@@ -357,6 +360,72 @@ def _key(atlas) -> int:
     atlas = _atlas(atlas)
     _ATLASES.setdefault(id(atlas), atlas)
     return id(atlas)
+
+
+@dataclass(frozen=True, eq=False)
+class StepGeometry:
+    """Where a path step is in 3D (atlas frame, metres), to draw the path as lines or a moving dot.
+
+    ``anchor``: the structure's centre; ``lines``: its centre lines (nerves, muscles) oriented
+    along the path, each starting near where the previous step ended."""
+
+    step: int
+    atlas_id: str
+    side: str | None
+    anchor: np.ndarray
+    lines: tuple[np.ndarray, ...]
+
+
+def _centre(atlas, aid: str) -> np.ndarray:
+    v, _ = atlas.arrays(aid)
+    return v.astype(np.float64).mean(axis=0)
+
+
+def _lines(atlas, aid: str) -> list[np.ndarray]:
+    out = []
+    for k, pts in atlas.paths.items():
+        if k == aid or (k.startswith(aid + "_") and k[len(aid) + 1:].isdigit()):
+            pts = np.asarray(pts, np.float64)
+            if len(pts) >= 2:
+                out.append(pts)
+    return out
+
+
+def path_geometry(path: ReferralPath, atlas=None) -> list[StepGeometry]:
+    """3D geometry of a referral path: per step and side, its anchor and oriented centre lines."""
+    a = _atlas(atlas)
+    sides = [path.side] if path.side else ["left", "right"]
+    out: list[StepGeometry] = []
+    for sd in sides:
+        chain = []
+        for st in path.steps:
+            aid = next((i for i in st.atlas_ids if i.endswith(f"_{sd}")), st.atlas_ids[0])
+            chain.append((st.index, aid))
+        anchors = [_centre(a, aid) for _, aid in chain]
+        prev_end = None
+        for k, (idx, aid) in enumerate(chain):
+            lines = _lines(a, aid)
+            oriented = []
+            for ln in lines:
+                if prev_end is not None:
+                    flip = np.linalg.norm(ln[-1] - prev_end) < np.linalg.norm(ln[0] - prev_end)
+                elif k + 1 < len(anchors):
+                    nxt = anchors[k + 1]
+                    flip = np.linalg.norm(ln[0] - nxt) < np.linalg.norm(ln[-1] - nxt)
+                else:
+                    flip = False
+                oriented.append((ln[::-1] if flip else ln).astype(np.float32))
+            sid = aid if aid.endswith(("_left", "_right")) else None
+            out.append(StepGeometry(idx, aid, sd if sid else None, anchors[k].astype(np.float32), tuple(oriented)))
+            prev_end = oriented[0][-1].astype(np.float64) if oriented else anchors[k]
+    if not path.side:  # a midline step appears once
+        seen, uniq = set(), []
+        for g in out:
+            if g.atlas_id not in seen:
+                seen.add(g.atlas_id)
+                uniq.append(g)
+        out = sorted(uniq, key=lambda g: (g.step, g.atlas_id))
+    return out
 
 
 def referral_path(condition_id: str, side: str | None = None, atlas=None) -> ReferralPath:
