@@ -125,6 +125,7 @@ def test_empty_map_and_determinism(tmp_path, atlas):
     a = build_pdf(pm, tmp_path / "a.pdf", atlas=atlas, date="2026-01-31")
     b = build_pdf(pm, tmp_path / "b.pdf", atlas=atlas, date="2026-01-31")
     assert a.read_bytes() == b.read_bytes(), "same map and date give the same PDF"
+    assert report.pdf_bytes(pm, atlas=atlas, date="2026-01-31") == a.read_bytes()
     assert "No pain marked" in _text(a)
     with pytest.raises(ValueError):
         build_pdf({"format": "hipviz-painmap"}, tmp_path / "c.pdf", atlas=atlas)

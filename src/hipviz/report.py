@@ -6,7 +6,10 @@ back images of the pain map (skin coloured by painted intensity, bones faintly v
 area, regions with intensities, qualities, the questionnaire answers in plain words, the top
 candidates with their score and main reasons, and the questions that would help most.
 
-`pain_map_images(painmap, atlas)` gives the two images (PIL) for other uses (the web app).
+`pdf_bytes(...)` returns the same page as bytes; `pain_map_images(painmap, atlas, views)` gives
+the images (PIL), and `report_views` says which views a map needs: front and back, plus a side
+view when much of the paint faces sideways (lateral hip and thigh). `summary_lines` is the
+page's content as plain data.
 Content is deterministic apart from the date: the PDF is written with reportlab's invariant
 mode (no creation time or random document id), and renders use fixed settings.
 """
@@ -24,7 +27,10 @@ import numpy as np
 from hipviz.painmap import PainMap
 from hipviz.vocabulary import vocabulary
 
-__all__ = ["INTENSITY_STOPS", "VIEWS", "intensity_rgb", "report_views", "pain_map_images", "build_pdf", "summary_lines"]
+__all__ = [
+    "INTENSITY_STOPS", "VIEWS", "LAST_LAYOUT", "intensity_rgb", "report_views", "pain_map_images", "build_pdf",
+    "pdf_bytes", "summary_lines",
+]
 
 #: Intensity (0-10) -> colour: pale yellow for mild, through orange and red, to dark red.
 INTENSITY_STOPS = (
@@ -507,3 +513,11 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
         if tmp.exists():
             tmp.unlink()
     return out_path
+
+
+def pdf_bytes(painmap: PainMap, atlas=None, date: _dt.date | str | None = None) -> bytes:
+    """The same one-page summary as bytes (for a download button), written via a temporary file."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hipviz-report-") as d:
+        return build_pdf(painmap, Path(d) / "summary.pdf", atlas=atlas, date=date).read_bytes()
