@@ -40,12 +40,20 @@ BASE_CSS = """
 :host { --hv-accent: #c0392b; font-size: 16px; }
 """
 BIG_BUTTONS = """
-:host .bk-btn { min-height: 44px; font-size: 16px; }
+:host .bk-btn { min-height: 44px; font-size: 16px; white-space: normal; line-height: 1.2; }
 """
 MODE_CSS = """
 :host .bk-btn { min-height: 52px; font-size: 18px; font-weight: 600; }
 :host .bk-btn:not(.bk-active) { background: #fff !important; color: #1f4e79 !important; border-color: #1f4e79 !important; }
 :host .bk-btn.bk-active { background: #1f4e79 !important; color: #fff !important; border-color: #1f4e79 !important; box-shadow: inset 0 -5px 0 #f0a500 !important; }
+"""
+LAYER_CSS = """
+:host .bk-btn { min-height: 44px; font-size: 16px; text-align: left; padding-left: 44px; position: relative; }
+:host .bk-btn:not(.bk-active) { background: #fff !important; color: #556 !important; }
+:host .bk-btn.bk-active { background: #e8f0fb !important; color: #1f2a38 !important; font-weight: 600; }
+:host .bk-btn::before { content: ''; position: absolute; left: 12px; top: 50%; margin-top: -10px; width: 18px; height: 18px;
+  border: 2px solid #1f4e79; border-radius: 4px; background: #fff; }
+:host .bk-btn.bk-active::before { content: '✓'; color: #fff; background: #1f4e79; font-size: 15px; line-height: 18px; text-align: center; }
 """
 SLIDER_CSS = """
 :host .bk-slider-title { font-size: 15px; }
@@ -54,8 +62,11 @@ SLIDER_CSS = """
 :host .noUi-handle::before, :host .noUi-handle::after { display: none; }
 """
 CHECKS = """
-:host .bk-input-group label, :host label { font-size: 16px; line-height: 1.5; padding: 5px 0; display: flex; align-items: center; gap: 8px; }
-:host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; }
+:host { max-width: 100%; }
+:host .bk-input-group { max-width: 100%; }
+:host .bk-input-group label, :host label { font-size: 16px; line-height: 1.35; padding: 6px 0; display: flex; align-items: center; gap: 10px;
+  white-space: normal; overflow-wrap: anywhere; }
+:host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; flex: none; }
 """
 
 
@@ -177,6 +188,7 @@ class HipvizApp:
         self.token, self.map_id = self._resolve_session(token, map_id)
         self._build_widgets()
         self._wire()
+        self.viewer.set_actors(self._visibility())
         self._open_map(self.map_id, initial=True)
 
     # ---- session identity ----------------------------------------------------------------
@@ -226,19 +238,24 @@ class HipvizApp:
         self.view_buttons = []
         for name in ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right", "reset"):
             if name in views:
-                b = pn.widgets.Button(label=views[name]["label"], stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+                b = pn.widgets.Button(label=views[name]["label"], stylesheets=[BIG_BUTTONS, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
+                                      sizing_mode="stretch_width", min_width=60)
                 b.on_click(lambda e, n=name: self.viewer.set_view(n))
                 self.view_buttons.append(b)
         self.layer_toggle = pn.widgets.CheckButtonGroup(
             label="Layers", options={LAYER_LABELS[layer]: layer for layer in LAYERS}, value=list(LAYERS),
-            color="primary", variant="outline", orientation="vertical", sizing_mode="stretch_width", stylesheets=[BIG_BUTTONS])
+            color="light", orientation="vertical", sizing_mode="stretch_width", stylesheets=[LAYER_CSS])
         skin_entry = next(a for a in self.ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
         self.skin_opacity = pn.widgets.FloatSlider(label="Skin see-through ← → solid", start=0.05, end=1.0, step=0.05,
                                                    value=float(skin_entry["opacity"]), sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
         structures = {a["name"]: a["id"] for a in sorted(self.ctx.payload.meta["actors"], key=lambda a: a["name"])}
         self.isolate = pn.widgets.Select(label="Show one structure alone", options={"(everything)": "", **structures}, value="", sizing_mode="stretch_width")
+        self.see_inside_btn = pn.widgets.Button(label="See inside", color="primary", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.solid_btn = pn.widgets.Button(label="Solid skin", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.show_all = pn.widgets.Button(label="Show everything", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.info = _html("<p class='hv-muted'>Click a structure to see its name and what it does.</p>", sizing_mode="stretch_width")
+        self.picked: str | None = None
+        self.alone_btn = pn.widgets.Button(label="Show this alone", visible=False, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
 
         # questionnaire
         def checks(options: dict[str, str]) -> pn.widgets.CheckBoxGroup:
@@ -285,9 +302,12 @@ class HipvizApp:
         self.redo_btn.on_click(lambda e: self._apply_change(self.session.redo()))
         self.clear_btn.on_click(lambda e: self._apply_change(self.session.clear()))
         self.layer_toggle.param.watch(self._on_layers, "value")
-        self.skin_opacity.param.watch(lambda e: self.viewer.set_actor(SKIN_ID, opacity=e.new), "value")
+        self.skin_opacity.param.watch(self._on_skin_opacity, "value")
+        self.see_inside_btn.on_click(lambda e: self._see_inside(True))
+        self.solid_btn.on_click(lambda e: self._see_inside(False))
         self.isolate.param.watch(self._on_isolate, "value")
         self.show_all.on_click(lambda e: setattr(self.isolate, "value", ""))
+        self.alone_btn.on_click(self._on_alone)
         for w in (self.q_qualities, self.q_aggravators, self.q_relievers, self.q_red_flags, self.q_age, self.q_sex, self.q_findings, self.q_negative):
             w.param.watch(self._on_answers, "value")
         self.maps_select.param.watch(self._on_map_select, "value")
@@ -361,18 +381,42 @@ class HipvizApp:
                 from hipviz.painmap import REGION_IDS, SIDE_NAMES
                 region = f"<p>Body area: <b>{html.escape(region_label(REGION_IDS[r], SIDE_NAMES[int(lab.side[pick.point])]))}</b></p>"
         self.info.object = f"<div class='hv-info'><h3>{html.escape(entry['name'])}</h3>{region}<p>{what}</p></div>"
+        self.picked = pick.structure
+        self.alone_btn.visible = pick.structure != self.isolated
 
     # ---- view ---------------------------------------------------------------------------
     def _visibility(self) -> dict[str, dict]:
+        """Which actors show: the layers that are on, or the one isolated structure. A solid skin
+        covers everything else, so what lies beneath is not drawn at all (faster, and nothing
+        pokes through the skin)."""
         out = {}
         layers = set(self.layer_toggle.value)
+        covered = "skin" in layers and self.skin_opacity.value >= 0.99
         for a in self.ctx.payload.meta["actors"]:
             if self.isolated:
                 vis = a["id"] == self.isolated
+            elif a["id"] == SKIN_ID:
+                vis = "skin" in layers
             else:
-                vis = a["layer"] in layers and bool(a["visible"])
+                vis = a["layer"] in layers and bool(a["visible"]) and not covered
             out[a["id"]] = {"visible": vis}
         return out
+
+    def _on_skin_opacity(self, event) -> None:
+        changes = self._visibility()
+        changes[SKIN_ID] = {**changes[SKIN_ID], "opacity": float(event.new)}
+        self.viewer.set_actors(changes)
+
+    def _see_inside(self, inside: bool) -> None:
+        if inside:
+            self.isolate.value = ""
+            self.layer_toggle.value = list(LAYERS)
+        self.skin_opacity.value = 0.3 if inside else 1.0
+
+    def _on_alone(self, event=None) -> None:
+        if self.picked:
+            self.isolate.value = self.picked
+            self.alone_btn.visible = False
 
     def _on_layers(self, event=None) -> None:
         self.viewer.set_actors(self._visibility())
@@ -586,9 +630,13 @@ class HipvizApp:
         )
         body_tab = pn.Column(
             _html("<h4 class='hv-h'>Turn the body to</h4>", sizing_mode="stretch_width"),
-            pn.GridBox(*self.view_buttons, ncols=2, sizing_mode="stretch_width"),
+            *[pn.Row(*self.view_buttons[i:i + 2], sizing_mode="stretch_width") for i in range(0, len(self.view_buttons), 2)],
+            pn.Row(self.see_inside_btn, self.solid_btn, sizing_mode="stretch_width"),
+            self.info, self.alone_btn,
             _html("<h4 class='hv-h'>Layers</h4>", sizing_mode="stretch_width"),
-            self.layer_toggle, self.skin_opacity, self.isolate, self.show_all, self.info,
+            self.skin_opacity, self.layer_toggle,
+            _html("<p class='hv-help'>Muscles, bones, bursae and nerves show when the skin is see-through.</p>", sizing_mode="stretch_width"),
+            self.isolate, self.show_all,
             name="Body", sizing_mode="stretch_width", scroll=True,
         )
         questions_tab = pn.Column(

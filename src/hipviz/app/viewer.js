@@ -91,7 +91,22 @@ export function render({ model, el: host }) {
 
   const setPaint = (on) => {
     root.classList.toggle("painting", !!on);
+    updatePickable();
   };
+
+  // Only visible actors can be picked; in paint mode only the skin; a see-through skin lets
+  // clicks through to what lies beneath it.
+  function updatePickable() {
+    let inside = false;
+    for (const [id, a] of S.actors) if (id !== S.skinId && a.actor.getVisibility()) inside = true;
+    for (const [id, a] of S.actors) {
+      let pick = a.actor.getVisibility();
+      if (model.paint_mode) pick = pick && id === S.skinId;
+      else if (id === S.skinId && inside && a.actor.getProperty().getOpacity() < 0.99) pick = false;
+      a.actor.setPickable(pick);
+    }
+    S.srcDirty = true;
+  }
   setPaint(model.paint_mode);
   model.on("paint_mode", () => setPaint(model.paint_mode));
 
@@ -135,9 +150,8 @@ export function render({ model, el: host }) {
               S.skin.base = c.map((v) => Math.round(v * 255));
             }
           }
-          a.actor.setPickable(a.actor.getVisibility());
         }
-        S.srcDirty = true;
+        updatePickable();
         requestRender();
         break;
       }
@@ -245,7 +259,7 @@ export function render({ model, el: host }) {
     prop.setSpecular(entry.kind === "bone" ? 0.25 : entry.kind === "nerve" ? 0.35 : 0.12);
     prop.setSpecularPower(entry.kind === "nerve" ? 30 : 18);
     actor.setVisibility(!!entry.visible);
-    actor.setPickable(!!entry.visible);
+    actor.setPickable(!!entry.visible && (!model.paint_mode || entry.id === skinId));
     const rec = { id: entry.id, actor, mapper, pd, entry, pts, tris };
     if (entry.id === skinId) {
       const base = hexToRgb(entry.colour).map((v) => Math.round(v * 255));
