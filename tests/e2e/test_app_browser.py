@@ -190,3 +190,35 @@ def test_import_rejects_a_bad_file_with_a_message(context, server, tmp_path):
     page.locator("input[type=file]").set_input_files(str(good))
     page.locator(".hv-cand").first.wait_for(timeout=15_000)
     assert "left" in page.locator(".hv-painted").inner_text()
+
+
+def test_touch_paints_resizes_and_saves_a_picture(browser, server, target, tmp_path):
+    from conftest import VIEWPORT
+    ctx = browser.new_context(viewport=VIEWPORT, has_touch=True, accept_downloads=True)
+    try:
+        page = ctx.new_page()
+        open_app(page, server.url)
+        tab(page, "Body")
+        page.get_by_role("button", name="Right side").tap()
+        page.wait_for_timeout(400)
+        tab(page, "Paint")
+        page.get_by_role("button", name="Paint", exact=True).tap()
+        page.locator(".hv-root.painting").wait_for(timeout=10_000)
+        x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", target)
+        page.touchscreen.tap(x, y)                      # one finger paints in paint mode
+        wait_ranking(page)
+        assert "right" in page.locator(".hv-painted").inner_text()
+        # the view follows the page size
+        w0 = page.evaluate("() => window.__hipviz.glwin.getSize()[0]")
+        page.set_viewport_size({"width": 1100, "height": 760})
+        page.wait_for_function(f"() => window.__hipviz.glwin.getSize()[0] < {w0}", timeout=10_000)
+        # a PNG of the view
+        tab(page, "My maps")
+        with page.expect_download(timeout=20_000) as dl:
+            page.get_by_role("button", name="Save a picture of the view (PNG)").tap()
+        path = tmp_path / "view.png"
+        dl.value.save_as(path)
+        img = np.asarray(Image.open(path).convert("RGB"))
+        assert img.shape[0] > 200 and img.std() > 10
+    finally:
+        ctx.close()
