@@ -396,9 +396,10 @@ def bench_vtk(browser, base, atlas, repeats) -> dict:
 # ---- server time per stroke (in process) -------------------------------------------------------
 
 def server_times(atlas, repeats: int) -> dict:
+    from panel.pane.vtk import synchronizable_serializer as rws
+
     from hipviz.app.layout import AppContext, HipvizApp
     from hipviz.app.store import Store
-    from panel.pane.vtk import synchronizable_serializer as rws
 
     v = target_vertex(atlas)
     with tempfile.TemporaryDirectory() as tmp:

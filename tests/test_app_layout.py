@@ -31,6 +31,9 @@ def test_a_stroke_paints_ranks_and_saves(ctx):
     painted = app.session.painted_indices()
     assert v in painted
     assert np.array_equal(app.viewer.skin_rgb[painted], app.session.colours(painted))
+    ring = np.setdiff1d(app.session.graph[painted].indices, painted)
+    tinted = np.any(app.viewer.skin_rgb[ring] != app.session.base_rgb.astype(np.uint8), axis=1)
+    assert tinted.all()                                                # a soft edge around the paint
     assert app.viewer.bytes_sent - sent < 8 * len(painted) + 1000     # only the changed vertices travel
     assert "gtps_gluteal_tendinopathy" in app.last_result.top(3)
     assert "gtps_gluteal_tendinopathy" in app.ranking.object
@@ -64,7 +67,7 @@ def test_sessions_are_isolated(ctx):
     assert alice.token != bob.token
     paint_stroke(alice, [right_lateral_hip_vertex(alice.session)])
     assert not bob.session.intensity.any()
-    assert HipvizApp(ctx, token=bob.token).session.intensity.any() == False  # noqa: E712
+    assert HipvizApp(ctx, token=bob.token).session.intensity.any() == False
     assert bob.maps_select.options != alice.maps_select.options or len(ctx.store.list_maps(bob.token)) == 1
     # a session cannot open another person's map by id
     evil = HipvizApp(ctx, token=bob.token, map_id=alice.map_id)

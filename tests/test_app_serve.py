@@ -2,8 +2,6 @@
 
 import socket
 
-import pytest
-
 from hipviz.cli import build_parser, main
 from hipviz.commands import serve
 

@@ -151,3 +151,19 @@ def test_invalid_answers_are_rejected():
     s = make_session()
     with pytest.raises(PainMapError, match="aggravators"):
         s.set_answers(aggravators=["not_a_thing"])
+
+
+def test_display_softens_the_edge_and_undo_clears_it():
+    s = make_session()
+    v = right_lateral_hip_vertex(s)
+    changed = s.dab([v], key=1)
+    s.end_stroke()
+    idx, rgb = s.display(changed)
+    ring = np.setdiff1d(idx, changed)
+    assert ring.size and np.all(s.intensity[ring] == 0)
+    base = s.base_rgb.astype(np.uint8)
+    assert np.all(np.any(rgb[np.isin(idx, ring)] != base, axis=1))          # tinted, not bare skin
+    assert np.array_equal(rgb[np.isin(idx, changed)], s.colours(np.sort(changed)))
+    idx2, rgb2 = s.display(s.undo())
+    assert np.all(rgb2 == base)                                              # everything back to skin
+    assert set(ring) <= set(idx2)

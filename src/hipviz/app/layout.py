@@ -73,8 +73,8 @@ CHECKS = """
 def quality_css() -> str:
     rules = [
         ":host .bk-btn-group { display: grid !important; grid-template-columns: 1fr 1fr; gap: 6px; }",
-        ":host .bk-btn { min-height: 44px; font-size: 15px; text-align: left; justify-content: flex-start; padding: 4px 6px 4px 38px;"
-        " position: relative; white-space: normal; line-height: 1.2; border-radius: 6px !important; border: 1px solid #ccd; background: #fff; }",
+        (":host .bk-btn { min-height: 44px; font-size: 15px; text-align: left; justify-content: flex-start; padding: 4px 6px 4px 38px;"
+        " position: relative; white-space: normal; line-height: 1.2; border-radius: 6px !important; border: 1px solid #ccd; background: #fff; }"),
         ":host .bk-btn.bk-active { background: #fff4e0; border: 2px solid #1f4e79; font-weight: 700; }",
     ]
     for i, colour in enumerate(QUALITY_COLOURS.values(), start=1):
@@ -341,7 +341,7 @@ class HipvizApp:
         key = (self.viewer.ready_count, dab.stroke)
         changed = self.session.dab(dab.points, key=key)
         if changed.size:
-            self.viewer.set_skin_colours(changed, self.session.colours(changed))
+            self.viewer.set_skin_colours(*self.session.display(changed))
         now = time.monotonic()
         if now - self._last_summary > LIVE_SUMMARY_S:
             self._last_summary = now
@@ -355,7 +355,7 @@ class HipvizApp:
 
     def _apply_change(self, idx: np.ndarray) -> None:
         if idx.size:
-            self.viewer.set_skin_colours(idx, self.session.colours(idx))
+            self.viewer.set_skin_colours(*self.session.display(idx))
         self._after_change()
 
     def _after_change(self) -> None:
@@ -499,7 +499,7 @@ class HipvizApp:
         self.keeper.map_id = map_id
         changed = np.union1d(old, self.session.painted_indices())
         if changed.size:
-            self.viewer.set_skin_colours(changed, self.session.colours(changed))
+            self.viewer.set_skin_colours(*self.session.display(changed))
         self._answers_to_widgets()
         self._refresh_maps()
         self.undo_btn.disabled = True
@@ -616,7 +616,6 @@ class HipvizApp:
 
     # ---- layout -------------------------------------------------------------------------
     def view(self) -> pn.viewable.Viewable:
-        v = self.voc
         paint_tab = pn.Column(
             self.mode,
             _html("<p class='hv-help'><b>Paint</b>: drag on the body where it hurts. "

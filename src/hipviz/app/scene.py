@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -66,7 +65,7 @@ def pack_mesh(points: np.ndarray, triangles: np.ndarray, normals: np.ndarray, bu
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     scale = np.where(hi > lo, (hi - lo) / 65535.0, 1.0)
     q = np.rint((pts - lo) / scale).clip(0, 65535).astype("<u2")
-    entry = {"nverts": int(len(pts)), "ntris": int(len(triangles)),
+    entry = {"nverts": len(pts), "ntris": len(triangles),
              "origin": lo.tolist(), "scale": scale.tolist()}
     _pad(buf)
     entry["off_pts"] = len(buf)
@@ -97,7 +96,7 @@ def build_payload(atlas) -> ScenePayload:
         tri = _triangles(pd)
         entry = pack_mesh(pts, tri, _normals(pd), buf)
         try:
-            structure, side = cat.split(sid)
+            structure, _side = cat.split(sid)
             what = structure.what
         except KeyError:
             what = ""
@@ -142,9 +141,3 @@ def unpack_mesh(blob_raw: bytes, entry: dict) -> tuple[np.ndarray, np.ndarray, n
     delta = np.frombuffer(blob_raw, dt, t * 3, entry["off_tri"]).astype(np.int64)
     tri = (np.cumsum(delta) % (1 << (8 * entry["idx_bytes"]))).reshape(t, 3)
     return pts, tri, nrm
-
-
-@lru_cache(maxsize=None)
-def layer_of_kind() -> dict[str, str]:
-    return {"bone": "bones", "joint": "bones", "muscle": "muscles", "bursa": "bursae",
-            "nerve": "nerves", "vessel": "nerves", "skin": "skin"}

@@ -20,7 +20,6 @@ along the surface.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,7 +27,15 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from hipviz import ddx
-from hipviz.painmap import QUALITY_IDS, REGION_IDS, SIDE_CODES, PainMap, PainMapError, SkinLabels, VertexPaint
+from hipviz.painmap import (
+    QUALITY_IDS,
+    REGION_IDS,
+    SIDE_CODES,
+    PainMap,
+    PainMapError,
+    SkinLabels,
+    VertexPaint,
+)
 from hipviz.vocabulary import vocabulary
 
 #: How far (x radius) the edge-graph search may walk: covers the longest edge-path stretch.
@@ -279,6 +286,33 @@ class PaintSession:
         rgb = self.base_rgb * (1 - alpha) + _QUALITY_RGB[q] * alpha
         return np.rint(rgb).clip(0, 255).astype(np.uint8)
 
+    def display(self, changed) -> tuple[np.ndarray, np.ndarray]:
+        """Vertices to recolour after `changed` vertices changed, and their display colours.
+
+        Unpainted vertices next to paint get a faint tint of their strongest painted neighbour,
+        which softens the brush edge that would otherwise follow the triangle edges. Display only:
+        the pain map holds just the painted vertices."""
+        changed = np.unique(np.asarray(changed, np.int64))
+        if changed.size == 0:
+            return changed, np.zeros((0, 3), np.uint8)
+        g = self.graph
+        idx = np.union1d(changed, g[changed].indices)
+        rgb = self.colours(idx)
+        edge = idx[self.intensity[idx] == 0]
+        if edge.size:
+            sub = g[edge].tocsr()
+            sub.data = self.intensity[sub.indices].astype(np.float64) + 1e-3   # no explicit zeros
+            nb = np.asarray(sub.argmax(axis=1)).ravel()                         # strongest neighbour
+            near = self.intensity[nb] > 0
+            if near.any():
+                e, n = edge[near], nb[near]
+                q = self.quality[n].astype(np.int64)
+                q = np.where(q < 0, len(QUALITY_IDS), q)
+                alpha = (0.2 + 0.02 * self.intensity[n])[:, None]
+                tint = self.base_rgb * (1 - alpha) + _QUALITY_RGB[q] * alpha
+                rgb[np.searchsorted(idx, e)] = np.rint(tint).clip(0, 255).astype(np.uint8)
+        return idx, rgb
+
     def painted_indices(self) -> np.ndarray:
         return np.flatnonzero(self.intensity > 0)
 
@@ -363,8 +397,4 @@ def region_label(region: str, side: str) -> str:
     return label if side == "midline" else f"{label}, {side}"
 
 
-def disc_area_cm2(radius_cm: float) -> float:
-    return math.pi * radius_cm ** 2
-
-
-__all__ = ["PaintSession", "Answers", "Brush", "QUALITY_COLOURS", "edge_graph", "region_label", "PainMapError"]
+__all__ = ["QUALITY_COLOURS", "Answers", "Brush", "PainMapError", "PaintSession", "edge_graph", "region_label"]

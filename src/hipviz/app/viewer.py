@@ -78,8 +78,6 @@ class Viewer(JSComponent):
 
     _esm = "viewer.js"
 
-    _stylesheets = [""":host { display: block; }"""]
-
     def __init__(self, payload: ScenePayload, **params):
         params.setdefault("sizing_mode", "stretch_both")
         params.setdefault("min_height", 420)
