@@ -102,3 +102,29 @@ def test_red_flag_answer_shows_an_alert(ctx):
     app.q_red_flags.value = ["saddle_anaesthesia"]
     assert app.alerts.visible and "medical care" in app.alerts.object.lower()
     assert app.last_result.alerts
+
+
+def test_a_map_from_an_older_skin_keeps_its_regions(ctx):
+    app = HipvizApp(ctx)
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    doc = json.loads(ctx.store.load_map(app.token, app.map_id))
+    doc["vertex_paint"]["skin_sha256"] = "0" * 64          # as if the atlas had been rebuilt
+    ctx.store.save_map(app.token, app.map_id, json.dumps(doc))
+    again = HipvizApp(ctx, token=app.token)
+    assert "earlier version" in again.saved_msg.object
+    i = again.session.labels.region
+    painted = again.session.painted_indices()
+    from hipviz.painmap import REGION_IDS
+    assert painted.size and np.all(i[painted] == REGION_IDS.index("lateral_hip_trochanter"))
+    assert "gtps_gluteal_tendinopathy" in again.last_result.top(3)
+
+
+def test_keyboard_undo_and_redo(ctx):
+    app = HipvizApp(ctx)
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    painted = app.session.intensity.copy()
+    app.viewer._handle_msg({"type": "key", "action": "undo"})
+    assert not app.session.intensity.any() and not app.redo_btn.disabled
+    app.viewer._handle_msg({"type": "key", "action": "redo"})
+    assert np.array_equal(app.session.intensity, painted)
+    app.viewer._handle_msg({"type": "key", "action": "rm -rf"})   # ignored

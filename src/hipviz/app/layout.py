@@ -229,7 +229,7 @@ class HipvizApp:
             label="What it feels like", options={label: q for q, label in v.qualities.items()}, value="aching",
             color="light", sizing_mode="stretch_width", stylesheets=[quality_css()])
         self.eraser = pn.widgets.Toggle(label="Eraser", value=False, color="warning", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.undo_btn = pn.widgets.Button(label="↶ Undo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.undo_btn = pn.widgets.Button(label="↶ Undo", description="Undo the last stroke (Ctrl+Z)", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.redo_btn = pn.widgets.Button(label="↷ Redo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.clear_btn = pn.widgets.Button(label="Clear all", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
 
@@ -295,6 +295,7 @@ class HipvizApp:
         v.on_stroke_end(self._on_stroke_end)
         v.on_pick(self._on_pick)
         v.on_ready(self._on_ready)
+        v.on_key(lambda action: self._apply_change(self.session.undo() if action == "undo" else self.session.redo()))
         self.mode.param.watch(self._on_mode, "value")
         for w in (self.radius, self.intensity, self.quality, self.eraser):
             w.param.watch(self._on_brush, "value")
@@ -487,11 +488,19 @@ class HipvizApp:
 
     def _open_map(self, map_id: int, initial: bool = False) -> None:
         text = self.store.load_map(self.token, map_id)
+        note = ""
         try:
             pm = PainMap.from_json(text, self.session.labels)
         except PainMapError as e:
-            log.warning("stored map %s does not load (%s); starting empty", map_id, e)
-            pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1})
+            # painted on another version of the body model: keep the painted areas (regions),
+            # which the document carries beside the per-vertex paint
+            try:
+                pm = PainMap.from_json(text).model_copy(update={"vertex_paint": None})
+                note = "This map was drawn on an earlier version of the 3D body; its painted areas were carried over."
+            except PainMapError:
+                pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1})
+                note = "This stored map could not be read; it was left unchanged in the database."
+            log.warning("stored map %s: %s (%s)", map_id, note, e)
         old = self.session.painted_indices()
         self.session.load(pm)
         self.map_id = map_id
@@ -505,6 +514,8 @@ class HipvizApp:
         self.undo_btn.disabled = True
         self.redo_btn.disabled = True
         self._refresh_results()
+        if note:
+            self.saved_msg.object = f"<p class='hv-error'>{html.escape(note)}</p>"
 
     def _on_map_select(self, event) -> None:
         if self._updating_widgets or event.new is None or event.new == self.map_id:

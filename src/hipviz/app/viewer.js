@@ -74,6 +74,8 @@ export function render({ model, el: host }) {
   const modeBadge = el("div", "hv-mode", "Paint mode: drag on the skin to paint");
   root.append(style, gl, status, label, modeBadge);
   root.dataset.state = "loading";
+  root.setAttribute("role", "application");
+  root.setAttribute("aria-label", "3D body: drag to turn it, or to paint in paint mode; click a part to name it");
 
   const S = {
     vtk: null, grw: null, renderer: null, renderWindow: null, glwin: null, selector: null,
@@ -537,8 +539,22 @@ export function render({ model, el: host }) {
   root.addEventListener("pointerleave", onLeave);
   root.addEventListener("contextmenu", (ev) => ev.preventDefault());
 
+  // Ctrl/Cmd+Z undoes a stroke, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes it (not while typing)
+  const onKey = (ev) => {
+    if (!(ev.ctrlKey || ev.metaKey)) return;
+    const t = ev.composedPath ? ev.composedPath()[0] : ev.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+    const k = ev.key.toLowerCase();
+    if (k === "z" || k === "y") {
+      ev.preventDefault();
+      model.send_msg({ type: "key", action: k === "y" || ev.shiftKey ? "redo" : "undo" });
+    }
+  };
+  document.addEventListener("keydown", onKey);
+
   function dispose() {
     S.disposed = true;
+    document.removeEventListener("keydown", onKey);
     if (S.resizeObserver) S.resizeObserver.disconnect();
     if (S.grw) {
       try { S.grw.delete(); } catch (e) { /* ignore */ }

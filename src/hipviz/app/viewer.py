@@ -95,6 +95,7 @@ class Viewer(JSComponent):
         self._dab_cbs: list[Callable[[Dab], None]] = []
         self._stroke_end_cbs: list[Callable[[int], None]] = []
         self._ready_cbs: list[Callable[[], None]] = []
+        self._key_cbs: list[Callable[[str], None]] = []
         self.ready_count = 0
         self.bytes_sent = 0   # payload bytes of delta messages (binary arrays + small JSON), for the bench
 
@@ -110,6 +111,10 @@ class Viewer(JSComponent):
 
     def on_ready(self, cb: Callable[[], None]) -> None:
         self._ready_cbs.append(cb)
+
+    def on_key(self, cb: Callable[[str], None]) -> None:
+        """Keyboard shortcuts: cb('undo') or cb('redo')."""
+        self._key_cbs.append(cb)
 
     # ---- Python -> browser -----------------------------------------------------------------
     def _send(self, msg: dict, nbytes: int = 0) -> None:
@@ -198,6 +203,11 @@ class Viewer(JSComponent):
                     dab = Dab(int(data.get("stroke", 0)), pts, list(data.get("world") or []))
                     for cb in self._dab_cbs:
                         cb(dab)
+            elif kind == "key":
+                action = data.get("action")
+                if action in ("undo", "redo"):
+                    for cb in self._key_cbs:
+                        cb(action)
             elif kind == "stroke_end":
                 for cb in self._stroke_end_cbs:
                     cb(int(data.get("stroke", 0)))
