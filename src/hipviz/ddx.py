@@ -344,6 +344,7 @@ class Model:
     clinician_names: tuple[str, ...]
     urgency: tuple[str, ...]
     same_side: np.ndarray  # (C,) bool
+    side_rule: tuple[str, ...]  # same_side, both_sides or midline, per condition
     log_prior: np.ndarray  # (C,)
     p_region: np.ndarray  # (C, 2, S) P(slot painted | c, affected side left/right)
     loc_pos: np.ndarray  # (C, 2, S) log(p / B), 0 on unused slots
@@ -494,6 +495,7 @@ class Model:
             clinician_names=tuple(c.names.clinician for c in conds),
             urgency=urgency,
             same_side=same_side,
+            side_rule=tuple(p.side_rule for p in pats),
             log_prior=np.log(prior),
             p_region=p_region,
             loc_pos=loc_pos,
@@ -665,6 +667,8 @@ def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndar
                 out.append("either" if spread == "both" else spread)
             else:
                 out.append("right" if best_h[i] == 1 else "left")
+        elif m.side_rule[i] == "midline":  # a central pattern is reported as such, whatever was painted
+            out.append("midline")
         else:
             out.append(spread)
     return out
