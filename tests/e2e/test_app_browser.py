@@ -69,6 +69,8 @@ def paint_at(page, world, strokes=3, spread=14):
     page.get_by_role("button", name="Paint", exact=True).click()
     page.locator(".hv-root.painting").wait_for(timeout=10_000)
     x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", world)
+    camera = "() => window.__hipviz.renderer.getActiveCamera().getPosition()"
+    before = page.evaluate(camera)
     for k in range(strokes):
         oy = (k - strokes // 2) * spread
         page.mouse.move(x - spread, y + oy)
@@ -76,6 +78,7 @@ def paint_at(page, world, strokes=3, spread=14):
         for i in range(1, 9):
             page.mouse.move(x - spread + i * spread / 4, y + oy, steps=2)
         page.mouse.up()
+    assert page.evaluate(camera) == before, "a paint stroke turned the body"
     return x, y
 
 
