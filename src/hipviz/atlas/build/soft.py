@@ -449,7 +449,7 @@ class SoftTissue:
             front = mid[np.argmax(mid[:, 0])]
             pts.append([front[0] + 0.014, front[1], -0.015])
         pts = np.array(pts)
-        top = pts[0] + [0, 0.03, 0]
+        top = pts[0] + [0, 0.012, 0]  # stays below the top edge of the skin
         split = pts[-1]
         aorta = smooth_curve(np.vstack([top, pts[:-1], split]), 30, smoothing=1e-5)
         sac = self.sk.landmarks["sacrum_top"]
