@@ -12,6 +12,8 @@ import json
 import sys
 import textwrap
 
+from hipviz.commands import read_painmap
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -26,26 +28,12 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _read(path: str):
-    from hipviz.cli import UsageError
-    from hipviz.painmap import MAX_DOCUMENT_BYTES, PainMap, PainMapError
-
-    try:
-        if path == "-":
-            raw = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
-            return PainMap.from_json(raw)
-        return PainMap.from_file(path)
-    except PainMapError as e:
-        msg = str(e)
-        raise UsageError(msg if path != "-" and msg.startswith(path) else f"{path}: {msg}") from None
-
-
 def run(args) -> int:
     from hipviz.cli import UsageError
 
     if args.top < 0:
         raise UsageError(f"--top: {args.top} is negative; allowed: 0 (all) or more")
-    pm = _read(args.file)
+    pm = read_painmap(args.file)
 
     from hipviz import ddx
     from hipviz.knowledge.loader import KnowledgeError

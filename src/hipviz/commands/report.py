@@ -10,6 +10,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from hipviz.commands import read_painmap
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -22,19 +24,6 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
     p.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="date printed on the page (default: today)")
     p.set_defaults(run=run)
-
-
-def _read(path: str, labels):
-    from hipviz.cli import UsageError
-    from hipviz.painmap import MAX_DOCUMENT_BYTES, PainMap, PainMapError
-
-    try:
-        if path == "-":
-            return PainMap.from_json(sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1), labels)
-        return PainMap.from_file(path, labels)
-    except PainMapError as e:
-        msg = str(e)
-        raise UsageError(msg if path != "-" and msg.startswith(path) else f"{path}: {msg}") from None
 
 
 def run(args) -> int:
@@ -63,7 +52,7 @@ def run(args) -> int:
     except AtlasError as e:
         print(f"hipviz report: the atlas is damaged ({e}); reinstall hipviz", file=sys.stderr)
         return 1
-    pm = _read(args.file, labels)
+    pm = read_painmap(args.file, labels)
 
     from hipviz.report import build_pdf
 
