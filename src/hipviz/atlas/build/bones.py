@@ -142,8 +142,8 @@ def build_skeleton(wheels: dict[str, sources.Wheel], facts: Path) -> Skeleton:
 
 def _opensim_fit(sk: Skeleton, facts: Path) -> np.ndarray:
     """Affine map from OpenSim's pelvis frame onto this atlas, fitted on paired bony landmarks."""
-    lm = _load_facts(facts, "bony_landmarks_pelvis_frame.json")["landmarks"]
-    hjc = np.asarray(_load_facts(facts, "bony_landmarks_pelvis_frame.json")["hip_joint_centre_r"])
+    bony = _load_facts(facts, "bony_landmarks_pelvis_frame.json")
+    lm, hjc = bony["landmarks"], np.asarray(bony["hip_joint_centre_r"])
     pairs = {
         "ASIS": lm["ASIS_r_bone"],
         "PSIS": lm["PSIS_r_bone"],
