@@ -36,7 +36,7 @@ def test_a_stroke_paints_ranks_and_saves(ctx):
     assert tinted.all()                                                # a soft edge around the paint
     assert app.viewer.bytes_sent - sent < 8 * len(painted) + 1000     # only the changed vertices travel
     assert "gtps_gluteal_tendinopathy" in app.last_result.top(3)
-    assert "gtps_gluteal_tendinopathy" in app.ranking.object
+    assert "gtps_gluteal_tendinopathy" in [it["id"] for it in app.ranking.items]
     assert "80 cm²" in app.painted.object or "cm²" in app.painted.object
     doc = json.loads(ctx.store.load_map(app.token, app.map_id))
     assert {"region": "lateral_hip_trochanter", "side": "right"}.items() <= doc["regions"][0].items()

@@ -20,10 +20,13 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
 from hipviz.app.store import Store, new_token, valid_token
+from hipviz.app.teach import TeachPanel, pdf_file
 from hipviz.app.viewer import Dab, Pick, Viewer
+from hipviz.app.widgets import ClickList
 from hipviz.painmap import PainMap, PainMapError
 from hipviz.vocabulary import vocabulary
 
@@ -139,6 +142,17 @@ class AppContext:
         return edge_graph(*self.skin)
 
     @cached_property
+    def skin_normals(self) -> np.ndarray:
+        """Outward unit normals of the skin vertices (area-weighted face normals)."""
+        p, tri = self.skin
+        fn = np.cross(p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]])
+        n = np.zeros_like(p)
+        for k in range(3):
+            np.add.at(n, tri[:, k], fn)
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        return n
+
+    @cached_property
     def skin_colour(self) -> str:
         return self.atlas.manifest[SKIN_ID].colour
 
@@ -177,6 +191,7 @@ class HipvizApp:
         self.ctx = ctx
         self.store = ctx.store
         self.session = ctx.new_session()
+        self.skin_layers = SkinLayers(self.session, ctx.graph)
         self.voc = vocabulary()
         self._stroke_key = None
         self._last_save = 0.0
@@ -187,6 +202,8 @@ class HipvizApp:
         self.layers = {layer: True for layer in LAYERS}
         self.token, self.map_id = self._resolve_session(token, map_id)
         self._build_widgets()
+        self.teach = TeachPanel(self)
+        self._build_columns()
         self._wire()
         self.viewer.set_actors(self._visibility())
         self._open_map(self.map_id, initial=True)
@@ -216,7 +233,8 @@ class HipvizApp:
     # ---- widgets -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         v = self.voc
-        self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460)
+        self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
+        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0)
         self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
 
         # paint tools
@@ -286,7 +304,10 @@ class HipvizApp:
         # results
         self.alerts = _html("", sizing_mode="stretch_width", visible=False)
         self.painted = _html("", sizing_mode="stretch_width")
-        self.ranking = _html("", sizing_mode="stretch_width")
+        self.ranking = ClickList(item_class="hv-cand", data_key="condition", sizing_mode="stretch_width")
+        self.ranking_note = _html("", sizing_mode="stretch_width")
+        self.pdf_btn = pn.widgets.FileDownload(callback=self.pdf_file, filename="hipviz-summary.pdf", label="Download summary (PDF)",
+                                               color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.ask_next = _html("", sizing_mode="stretch_width")
 
     def _wire(self) -> None:
@@ -317,6 +338,7 @@ class HipvizApp:
         self.delete_btn.on_click(self._on_delete)
         self.import_input.param.watch(self._on_import, "value")
         self.png_btn.on_click(lambda e: self.viewer.snapshot(f"hipviz-{time.strftime('%Y%m%d-%H%M%S')}.png"))
+        self.ranking.on_click(lambda cid: self.teach.select(cid, self.teach._side_for(cid)))
         self._on_brush()
 
     # ---- painting -----------------------------------------------------------------------
@@ -342,7 +364,7 @@ class HipvizApp:
         key = (self.viewer.ready_count, dab.stroke)
         changed = self.session.dab(dab.points, key=key)
         if changed.size:
-            self.viewer.set_skin_colours(*self.session.display(changed))
+            self.viewer.set_skin_colours(*self.skin_layers.display(changed))
         now = time.monotonic()
         if now - self._last_summary > LIVE_SUMMARY_S:
             self._last_summary = now
@@ -356,7 +378,7 @@ class HipvizApp:
 
     def _apply_change(self, idx: np.ndarray) -> None:
         if idx.size:
-            self.viewer.set_skin_colours(*self.session.display(idx))
+            self.viewer.set_skin_colours(*self.skin_layers.display(idx))
         self._after_change()
 
     def _after_change(self) -> None:
@@ -384,6 +406,68 @@ class HipvizApp:
         self.info.object = f"<div class='hv-info'><h3>{html.escape(entry['name'])}</h3>{region}<p>{what}</p></div>"
         self.picked = pick.structure
         self.alone_btn.visible = pick.structure != self.isolated
+        # explore: a click on a structure (not the skin) tells about it, unless a condition is explained
+        if pick.structure != SKIN_ID and self.teach.mode != "explain":
+            self.teach.explore(pick.structure)
+
+    def _build_columns(self) -> None:
+        """The right column (results, explain, explore) and the header."""
+        self.results_box = pn.Column(
+            self.alerts,
+            _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width"),
+            self.painted,
+            _html("<h3 class='hv-h'>Conditions that match best</h3>", sizing_mode="stretch_width"),
+            self.ranking_note, self.ranking, self.ask_next, self.pdf_btn,
+            sizing_mode="stretch_width", margin=0,
+        )
+        self.explain_box = self.teach.explain_box()
+        self.explore_box = self.teach.explore_box()
+        self.results = pn.Column(
+            self.teach.exit_presenter, self.results_box, self.explain_box, self.explore_box,
+            _html(f"<p class='hv-disclaimer'>{html.escape(_disclaimer())}</p>", sizing_mode="stretch_width"),
+            width=360, sizing_mode="stretch_height", scroll=True, css_classes=["hv-results"], stylesheets=[RESULTS_CSS],
+        )
+        self.header = _html(self._header_html(), sizing_mode="stretch_width", height=52, margin=0)
+
+    # ---- explain, explore, presenter, summary ---------------------------------------------
+    def restore_actors(self) -> None:
+        """The painting view's actors: the layers that are on, default colours and opacities."""
+        changes = self._visibility()
+        for a in self.ctx.payload.meta["actors"]:
+            op = float(self.skin_opacity.value) if a["id"] == SKIN_ID else float(a["opacity"])
+            if self.isolated and a["id"] == self.isolated:
+                op = 1.0 if a["id"] != SKIN_ID else op
+            changes[a["id"]] = {**changes[a["id"]], "opacity": op, "colour": a["colour"]}
+        self.viewer.set_actors(changes)
+
+    def show_panel(self, mode: str) -> None:
+        """Right column: the results (ranking), an explained condition, or an explored structure."""
+        self.results_box.visible = mode == "results"
+        self.explain_box.visible = mode == "explain"
+        self.explore_box.visible = mode == "explore"
+
+    def set_presenter(self, on: bool) -> None:
+        self.tools.visible = not on
+        self.results.width = 470 if on else 360
+        self.results.css_classes = ["hv-results", "presenter"] if on else ["hv-results"]
+        self.header.object = self._header_html(on)
+
+    @staticmethod
+    def _header_html(presenter: bool = False) -> str:
+        big = " hv-big" if presenter else ""
+        return (f"<div class='hv-header{big}'><span class='hv-logo'>hipviz</span>"
+                "<span class='hv-tagline'>Show where it hurts on the body — educational, not a diagnosis</span></div>")
+
+    def pdf_file(self) -> io.BytesIO | None:
+        """The one-page summary of the current map, made here (no network)."""
+        self.session.end_stroke()
+        self._save()
+        try:
+            return pdf_file(self.session.painmap(), self.ctx.atlas)
+        except Exception as e:  # the page stays usable; say why there is no file
+            log.exception("summary PDF failed")
+            self.saved_msg.object = f"<p class='hv-error'>The summary could not be made: {html.escape(str(e))}</p>"
+            return None
 
     # ---- view ---------------------------------------------------------------------------
     def _visibility(self) -> dict[str, dict]:
@@ -508,7 +592,7 @@ class HipvizApp:
         self.keeper.map_id = map_id
         changed = np.union1d(old, self.session.painted_indices())
         if changed.size:
-            self.viewer.set_skin_colours(*self.session.display(changed))
+            self.viewer.set_skin_colours(*self.skin_layers.display(changed))
         self._answers_to_widgets()
         self._refresh_maps()
         self.undo_btn.disabled = True
@@ -603,22 +687,20 @@ class HipvizApp:
         else:
             self.alerts.visible = False
         has_input = pm.has_pain or any(getattr(pm, k) for k in ("qualities", "aggravators", "relievers", "red_flags", "findings", "negative_findings"))
+        self.teach.refresh_overlap()
         if not has_input:
-            self.ranking.object = "<p class='hv-muted'>Paint where it hurts, or answer a few questions, to see which conditions match.</p>"
+            self.ranking.items = []
+            self.ranking_note.object = "<p class='hv-muted'>Paint where it hurts, or answer a few questions, to see which conditions match.</p>"
             self.ask_next.object = ""
             return
-        rows = []
-        for i, c in enumerate(result.candidates[:8]):
-            pct = 100 * c.score
-            side = f" <span class='hv-side'>({c.side})</span>" if c.side in ("left", "right", "both") else ""
-            why = "; ".join(html.escape(r.text) for r in c.why[:2])
-            rows.append(
-                f"<li class='hv-cand' data-condition='{c.condition}'><div class='hv-cand-head'><span class='hv-rank'>{i + 1}</span>"
-                f"<span class='hv-name'>{html.escape(c.name)}{side}</span><span class='hv-pct'>{pct:.0f}%</span></div>"
-                f"<div class='hv-bar'><div style='width:{max(pct, 1):.1f}%'></div></div>"
-                f"<div class='hv-why'>{why}</div></li>"
-            )
-        self.ranking.object = f"<ol class='hv-ranking'>{''.join(rows)}</ol>"
+        items = [
+            {"id": c.condition, "rank": i + 1, "title": c.name, "pct": round(100 * c.score, 1),
+             "side": c.side if c.side in ("left", "right", "both") else "",
+             "sub": "; ".join(r.text for r in c.why[:2])}
+            for i, c in enumerate(result.candidates[:8])
+        ]
+        self.ranking.items = items
+        self.ranking_note.object = "<p class='hv-help'>Tap a condition to see where its pain comes from and why.</p>"
         if result.ask_next:
             q = result.ask_next[0]
             self.ask_next.object = f"<div class='hv-ask'><b>A question that would help:</b> {html.escape(q.question)}</div>"
@@ -668,29 +750,21 @@ class HipvizApp:
             self.png_btn, self.saved_msg,
             name="My maps", sizing_mode="stretch_width", scroll=True,
         )
-        tools = pn.Tabs(paint_tab, body_tab, questions_tab, maps_tab, width=340, sizing_mode="stretch_height",
-                        stylesheets=[":host .bk-tab { font-size: 16px; padding: 10px 12px; }"])
-        results = pn.Column(
-            self.alerts,
-            _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width"),
-            self.painted,
-            _html("<h3 class='hv-h'>Conditions that match best</h3>", sizing_mode="stretch_width"),
-            self.ranking, self.ask_next,
-            _html(f"<p class='hv-disclaimer'>{html.escape(_disclaimer())}</p>", sizing_mode="stretch_width"),
-            width=340, sizing_mode="stretch_height", scroll=True, css_classes=["hv-results"],
-        )
-        header = _html(
-            "<div class='hv-header'><span class='hv-logo'>hipviz</span>"
-            "<span class='hv-tagline'>Show where it hurts on the body — educational, not a diagnosis</span></div>",
-            sizing_mode="stretch_width", height=52, margin=0)
-        main = pn.Row(tools, self.viewer, results, sizing_mode="stretch_both", margin=0)
-        return pn.Column(header, main, self.keeper, sizing_mode="stretch_both", margin=0, stylesheets=[BASE_CSS])
+        tools = pn.Tabs(paint_tab, body_tab, questions_tab, self.teach.learn_tab(), maps_tab, width=340, sizing_mode="stretch_height",
+                        stylesheets=[":host .bk-tab { font-size: 16px; padding: 10px 9px; }"])
+        self.tools = tools
+        main = pn.Row(tools, self.view_area, self.results, sizing_mode="stretch_both", margin=0)
+        return pn.Column(self.header, main, self.keeper, sizing_mode="stretch_both", margin=0, stylesheets=[BASE_CSS])
 
 
 def _disclaimer() -> str:
     from hipviz.ddx import DISCLAIMER
     return DISCLAIMER
 
+
+RESULTS_CSS = """
+:host(.presenter) { zoom: 1.3; }
+"""
 
 GLOBAL_CSS = """
 html, body { margin: 0; height: 100%; background: #f4f5f7; }
@@ -701,6 +775,9 @@ PANE_CSS = """
   font-family: system-ui, sans-serif; }
 .hv-logo { font-weight: 700; font-size: 22px; letter-spacing: 0.5px; }
 .hv-tagline { font-size: 15px; opacity: 0.85; }
+.hv-big .hv-logo { font-size: 28px; } .hv-big .hv-tagline { font-size: 19px; }
+.hv-xtitle h2 { margin: 8px 0 2px; font-size: 21px; color: #1f2a38; }
+.hv-xtitle p { margin: 0 0 6px; }
 :host { font-size: 15px; }
 p, li { font-size: 15px; }
 .hv-muted { color: #667; font-size: 15px; }

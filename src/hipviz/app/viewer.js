@@ -62,6 +62,27 @@ const CSS = `
   display: none; pointer-events: none; z-index: 3; }
 .hv-root.painting { cursor: crosshair; }
 .hv-root.painting .hv-mode { display: block; }
+.hv-caption { position: absolute; left: 10px; top: 10px; padding: 5px 10px; border-radius: 6px; z-index: 3;
+  background: rgba(20, 24, 32, 0.78); color: #fff; font: 600 15px system-ui, sans-serif; pointer-events: none; display: none; }
+.hv-root.painting .hv-caption { top: 46px; }
+.hv-banner { position: absolute; left: 50%; bottom: 14px; transform: translateX(-50%); max-width: 86%; z-index: 3;
+  padding: 8px 14px; border-radius: 8px; background: rgba(20, 24, 32, 0.88); color: #fff; text-align: center;
+  font: 600 16px/1.35 system-ui, sans-serif; pointer-events: none; display: none; }
+.hv-tlabels { position: absolute; inset: 0; pointer-events: none; z-index: 2; overflow: hidden; }
+.hv-tlabel { position: absolute; transform: translate(-50%, -50%); padding: 2px 8px; border-radius: 5px;
+  background: rgba(255, 255, 255, 0.9); color: #111; font: 700 18px system-ui, sans-serif; white-space: nowrap;
+  border: 2px solid #222; }
+.hv-tools { position: absolute; right: 10px; top: 10px; display: flex; gap: 6px; z-index: 4; }
+.hv-tools button, .hv-presets button { font: 600 14px system-ui, sans-serif; border: 1px solid #fff8; color: #fff;
+  background: rgba(20, 24, 32, 0.8); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
+.hv-tools button:hover, .hv-presets button:hover { background: rgba(31, 78, 121, 0.95); }
+.hv-presets { position: absolute; left: 10px; bottom: 10px; display: none; gap: 6px; flex-wrap: wrap; z-index: 4; max-width: 60%; }
+.hv-root.presenter .hv-presets { display: flex; }
+.hv-root.presenter .hv-presets button, .hv-root.presenter .hv-tools button { font-size: 18px; padding: 8px 14px; }
+.hv-root.presenter .hv-label { font-size: 24px; }
+.hv-root.presenter .hv-tlabel { font-size: 26px; }
+.hv-root.presenter .hv-banner { font-size: 24px; bottom: 70px; }
+.hv-root.presenter .hv-caption { font-size: 22px; }
 `;
 
 export function render({ model, el: host }) {
@@ -72,7 +93,16 @@ export function render({ model, el: host }) {
   const label = el("div", "hv-label");
   const status = el("div", "hv-status", "Loading the 3D body…");
   const modeBadge = el("div", "hv-mode", "Paint mode: drag on the skin to paint");
-  root.append(style, gl, status, label, modeBadge);
+  const caption = el("div", "hv-caption");
+  const banner = el("div", "hv-banner");
+  const tlabels = el("div", "hv-tlabels");
+  const tools = el("div", "hv-tools");
+  const fsBtn = el("button", "hv-fullscreen", "Full screen");
+  fsBtn.type = "button";
+  fsBtn.title = "Full screen (Esc to leave)";
+  tools.append(fsBtn);
+  const presets = el("div", "hv-presets");
+  root.append(style, gl, tlabels, status, label, modeBadge, caption, banner, tools, presets);
   root.dataset.state = "loading";
   root.setAttribute("role", "application");
   root.setAttribute("aria-label", "3D body: drag to turn it, or to paint in paint mode; click a part to name it");
@@ -89,7 +119,27 @@ export function render({ model, el: host }) {
     pointers: new Set(),
     timing: {},
   };
-  window.__hipviz = S;   // handle for tests and the bench
+  if ((model.role || "main") === "main") window.__hipviz = S;   // handle for tests and the bench
+  window.__hipvizViews = window.__hipvizViews || {};
+  window.__hipvizViews[model.role || "main"] = S;
+
+  // full screen: the whole page, so the side panels come along (a user gesture, handled here)
+  fsBtn.addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => {});
+  });
+  document.addEventListener("fullscreenchange", () => {
+    fsBtn.textContent = document.fullscreenElement ? "Leave full screen" : "Full screen";
+  });
+  const setCaption = () => {
+    caption.textContent = model.caption || "";
+    caption.style.display = model.caption ? "block" : "none";
+  };
+  setCaption();
+  model.on("caption", setCaption);
+  const setPresenter = () => root.classList.toggle("presenter", !!model.presenter);
+  setPresenter();
+  model.on("presenter", setPresenter);
 
   const setPaint = (on) => {
     root.classList.toggle("painting", !!on);
@@ -194,6 +244,134 @@ export function render({ model, el: host }) {
       case "label":
         showLabel(msg.text, null, 3000);
         break;
+      case "banner":
+        banner.textContent = msg.text || "";
+        banner.style.display = msg.text ? "block" : "none";
+        break;
+      case "path":
+        buildPath(msg);
+        break;
+      case "path_frame":
+        pathFrame(msg.lit || [], msg.newest || []);
+        break;
+      case "labels":
+        setLabels(msg.items || []);
+        break;
+    }
+  }
+
+  // ---- the referral path: tubes along the centre lines, lit step by step ---------------------
+  function clearPath() {
+    for (const t of S.tubes || []) S.renderer.removeActor(t.actor);
+    S.tubes = [];
+  }
+
+  function buildPath(msg) {
+    clearPath();
+    const vtk = S.vtk;
+    const pts = new Float32Array(toArrayBuffer(msg.pts));
+    for (const [step, start, count] of msg.segs || []) {
+      if (count < 2) continue;
+      const pd = vtk.Common.DataModel.vtkPolyData.newInstance();
+      pd.getPoints().setData(pts.slice(3 * start, 3 * (start + count)), 3);
+      const line = new Uint32Array(count + 1);
+      line[0] = count;
+      for (let i = 0; i < count; i++) line[i + 1] = i;
+      pd.getLines().setData(line);
+      const tube = vtk.Filters.General.vtkTubeFilter.newInstance({ radius: msg.radius || 0.004, numberOfRadialSides: 10, capping: true });
+      tube.setInputData(pd);
+      const mapper = vtk.Rendering.Core.vtkMapper.newInstance();
+      mapper.setInputConnection(tube.getOutputPort());
+      mapper.setScalarVisibility(false);
+      const actor = vtk.Rendering.Core.vtkActor.newInstance();
+      actor.setMapper(mapper);
+      const prop = actor.getProperty();
+      prop.setAmbient(0.45);
+      prop.setDiffuse(0.7);
+      prop.setSpecular(0.3);
+      actor.setPickable(false);
+      actor.setVisibility(false);
+      S.renderer.addActor(actor);
+      S.tubes.push({ step, actor });
+    }
+    S.srcDirty = true;
+    requestRender();
+  }
+
+  function pathFrame(lit, newest) {
+    const on = new Set(lit), now = new Set(newest);
+    for (const t of S.tubes || []) {
+      t.actor.setVisibility(on.has(t.step));
+      t.actor.getProperty().setColor(...(now.has(t.step) ? [1.0, 0.95, 0.45] : [1.0, 0.62, 0.0]));
+    }
+    root.dataset.pathLit = String(lit.length);
+    requestRender();
+  }
+
+  // ---- labelled skin territories (kept on the body as the camera moves) ----------------------
+  function setLabels(items) {
+    tlabels.innerHTML = "";
+    S.tlabels = items.map((it) => {
+      const d = el("div", "hv-tlabel", it.text);
+      if (it.colour) d.style.borderColor = it.colour;
+      tlabels.append(d);
+      return { el: d, xyz: it.xyz, n: it.n };
+    });
+    placeLabels();
+  }
+
+  function placeLabels() {
+    if (!S.tlabels || !S.tlabels.length || !S.renderer) return;
+    const cam = S.renderer.getActiveCamera();
+    const cp = cam.getPosition();
+    const rect = gl.getBoundingClientRect();
+    const [w, h] = S.glwin.getSize();
+    for (const L of S.tlabels) {
+      const [x, y, z] = L.xyz;
+      const v = [cp[0] - x, cp[1] - y, cp[2] - z];
+      const facing = !L.n || (v[0] * L.n[0] + v[1] * L.n[1] + v[2] * L.n[2]) > 0;
+      if (!facing) { L.el.style.display = "none"; continue; }
+      const [dx, dy] = S.glwin.worldToDisplay(x, y, z, S.renderer);
+      const px = (dx * rect.width) / w, py = ((h - dy) * rect.height) / h;
+      const inside = px > 0 && py > 0 && px < rect.width && py < rect.height;
+      L.el.style.display = inside ? "block" : "none";
+      L.el.style.left = `${px}px`;
+      L.el.style.top = `${py}px`;
+    }
+  }
+
+  // ---- linked views: the same camera in every view of a link group -------------------------
+  function linkCameras() {
+    if (!model.link) return;
+    const reg = (window.__hipvizLinks = window.__hipvizLinks || {});
+    const group = (reg[model.link] = reg[model.link] || new Set());
+    group.add(S);
+    S.linkGroup = group;
+    // adopt the camera of a view already in the group
+    for (const other of group) {
+      if (other !== S && other.built && other.renderer) { copyCamera(other, S); break; }
+    }
+  }
+
+  function copyCamera(from, to) {
+    const a = from.renderer.getActiveCamera(), b = to.renderer.getActiveCamera();
+    to.syncing = true;
+    b.setPosition(...a.getPosition());
+    b.setFocalPoint(...a.getFocalPoint());
+    b.setViewUp(...a.getViewUp());
+    b.setViewAngle(a.getViewAngle());
+    to.renderer.resetCameraClippingRange();
+    to.syncing = false;
+    to.requestRender();
+  }
+  S.requestRender = () => requestRender();
+
+  function onCameraModified() {
+    S.srcDirty = true;
+    if (!S.labelRaf) S.labelRaf = requestAnimationFrame(() => { S.labelRaf = 0; placeLabels(); });
+    if (S.syncing || !S.linkGroup) return;
+    for (const other of S.linkGroup) {
+      if (other !== S && other.built && !other.disposed && other.renderer) copyCamera(S, other);
     }
   }
 
@@ -305,7 +483,7 @@ export function render({ model, el: host }) {
     sel.setCaptureZValues(true);
     sel.setFieldAssociation(vtk.Common.DataModel.vtkDataSet.FieldAssociations.FIELD_ASSOCIATION_CELLS);
     S.selector = sel;
-    S.renderer.getActiveCamera().onModified(() => { S.srcDirty = true; });
+    S.renderer.getActiveCamera().onModified(onCameraModified);
     grw.resize();
     applyCamera(meta.views.reset);
     S.resizeObserver = new ResizeObserver(() => {
@@ -313,10 +491,20 @@ export function render({ model, el: host }) {
       grw.resize();
       S.srcDirty = true;
       requestRender();
+      placeLabels();
     });
     S.resizeObserver.observe(root);
+    for (const name of ["anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right"]) {
+      const v = meta.views[name];
+      if (!v) continue;
+      const b = el("button", "", v.label);
+      b.type = "button";
+      b.addEventListener("click", () => applyCamera(v));
+      presets.append(b);
+    }
     status.remove();
     S.built = true;
+    linkCameras();
     root.dataset.state = "ready";
     for (const m of S.queue.splice(0)) handle(m);
     model.send_msg({ type: "ready" });
@@ -554,6 +742,7 @@ export function render({ model, el: host }) {
 
   function dispose() {
     S.disposed = true;
+    if (S.linkGroup) S.linkGroup.delete(S);
     document.removeEventListener("keydown", onKey);
     if (S.resizeObserver) S.resizeObserver.disconnect();
     if (S.grw) {

@@ -75,6 +75,10 @@ class Viewer(JSComponent):
     vtk_url = param.String(default="")
     paint_mode = param.Boolean(default=False, doc="When on, a one-finger/left-button drag paints on the skin instead of rotating")
     background = param.String(default="#20242e")
+    role = param.String(default="main", doc="'main' (the painting view) or another name (a linked view)")
+    link = param.String(default="", doc="views with the same link share one camera")
+    caption = param.String(default="", doc="a title shown in the view's corner")
+    presenter = param.Boolean(default=False, doc="bigger labels and a camera preset bar in the view")
 
     _esm = "viewer.js"
 
@@ -159,6 +163,7 @@ class Viewer(JSComponent):
     def set_view(self, name: str) -> None:
         v = self.payload.meta["views"].get(name)
         if v is not None:
+            self._view = name
             self._send({"type": "view", "camera": v})
 
     def snapshot(self, filename: str = "hipviz-view.png") -> None:
@@ -168,6 +173,37 @@ class Viewer(JSComponent):
     def show_label(self, text: str) -> None:
         self._send({"type": "label", "text": text})
 
+    def banner(self, text: str) -> None:
+        """A caption at the bottom of the view (e.g. the path step being lit); '' hides it."""
+        if text != getattr(self, "_banner", ""):
+            self._banner = text
+            self._send({"type": "banner", "text": text}, len(text))
+
+    def send_path(self, lines: list[tuple[int, np.ndarray]], radius: float = 0.004) -> None:
+        """Polylines of a referral path, (step, (n, 3) points) each, drawn as tubes (hidden
+        until `path_frame` lights their step); an empty list removes the path."""
+        pts = np.concatenate([ln for _, ln in lines]).astype("<f4") if lines else np.zeros((0, 3), "<f4")
+        segs, start = [], 0
+        for step, ln in lines:
+            segs.append([int(step), start, len(ln)])
+            start += len(ln)
+        b = pts.tobytes()
+        self._path = (b, segs, radius)
+        self._path_frame = ([], [])
+        self._send({"type": "path", "pts": b, "segs": segs, "radius": radius}, len(b) + 12 * len(segs))
+
+    def path_frame(self, lit: list[int], newest: list[int]) -> None:
+        """Which path steps show their tube, and which of them is the newest (brightest)."""
+        frame = (sorted(map(int, lit)), sorted(map(int, newest)))
+        if frame != getattr(self, "_path_frame", None):
+            self._path_frame = frame
+            self._send({"type": "path_frame", "lit": frame[0], "newest": frame[1]})
+
+    def set_labels(self, items: list[dict]) -> None:
+        """Labels pinned to points of the body: dicts with text, xyz, n (outward normal), colour."""
+        self._labels = items
+        self._send({"type": "labels", "items": items}, 60 * len(items))
+
     def resync(self) -> None:
         """Send the whole dynamic state (after the browser (re)built its view)."""
         self._send({"type": "actors", "changes": {k: a.as_dict() for k, a in self.actors.items()}}, 40 * len(self.actors))
@@ -175,6 +211,17 @@ class Viewer(JSComponent):
         self._send({"type": "skin_reset"})
         if idx.size:
             self._send_skin(idx, self.skin_rgb[idx])
+        path = getattr(self, "_path", None)
+        if path is not None and path[1]:
+            self._send({"type": "path", "pts": path[0], "segs": path[1], "radius": path[2]}, len(path[0]))
+            lit, newest = self._path_frame
+            self._send({"type": "path_frame", "lit": lit, "newest": newest})
+        if getattr(self, "_labels", None):
+            self._send({"type": "labels", "items": self._labels})
+        if getattr(self, "_banner", ""):
+            self._send({"type": "banner", "text": self._banner})
+        if getattr(self, "_view", None):
+            self._send({"type": "view", "camera": self.payload.meta["views"][self._view]})
 
     # ---- browser -> Python -----------------------------------------------------------------
     def _handle_msg(self, data) -> None:
