@@ -7,8 +7,13 @@ import html
 
 from hipviz.explain import Card
 from hipviz.referral import PATTERN_THRESHOLD, Overlap, ReferralPath, StructureDescription
+from hipviz.vocabulary import vocabulary
 
 e = html.escape
+
+#: Warning signs shown on every card whose condition has none of its own.
+GENERAL_RED_FLAGS = ("saddle_anaesthesia", "bladder_or_bowel_dysfunction", "progressive_weakness",
+                     "fever_or_infection_signs", "unable_to_weight_bear")
 
 GRADE_CLASS = {
     "strong": "g-strong", "moderate": "g-moderate", "limited": "g-limited", "very_limited": "g-vlimited",
@@ -56,6 +61,11 @@ def card_html(c: Card, register: str = "patient") -> str:
                    + ("<p><b>Seek medical care now if these apply.</b></p>" if c.urgency != "routine" else
                       "<p>See a doctor promptly if any of these apply:</p>")
                    + "<ul>" + "".join(f"<li>{e(f['label'])}</li>" for f in c.red_flags) + "</ul></div>")
+    else:
+        v = vocabulary().red_flags
+        general = [v[k] for k in GENERAL_RED_FLAGS if k in v]
+        out.append("<h4>Red flags</h4><div class='hv-flags'><p>None is linked with this condition itself. Whatever the "
+                   "cause, seek medical care at once for:</p><ul>" + "".join(f"<li>{e(x)}</li>" for x in general) + "</ul></div>")
     if c.references:
         refs = "".join(
             f"<li><b>[{e(r.key)}]</b> {e(r.citation)}"

@@ -25,6 +25,7 @@ SKIN_ID = "skin"
 LIT_NEW = "#fff06a"
 LIT = "#ffb000"
 SOURCE = "#ff5a36"
+SOURCE_BONE = "#ffc9a0"
 EXPLORED = "#ffb000"
 #: Opacity of the skin (see-through, so the path shows) and of what is faded.
 SKIN_SEE_THROUGH = 0.42
@@ -137,7 +138,7 @@ class Explainer:
             elif sid in f.lit:
                 out[sid] = {"visible": True, "opacity": 1.0, "colour": LIT if self.selection is not None else EXPLORED}
             elif sid in sources:
-                out[sid] = {"visible": True, "opacity": 1.0, "colour": SOURCE}
+                out[sid] = {"visible": True, "opacity": 1.0, "colour": SOURCE_BONE if a.get("kind") == "bone" else SOURCE}
             elif sid in path_ids:
                 out[sid] = {"visible": True, "opacity": WAITING, "colour": own}
             elif a.get("kind") == "bone":

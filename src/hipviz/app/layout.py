@@ -447,7 +447,8 @@ class HipvizApp:
         self.explore_box.visible = mode == "explore"
 
     def set_presenter(self, on: bool) -> None:
-        self.tools.visible = not on
+        if hasattr(self, "tools"):
+            self.tools.visible = not on
         self.results.width = 470 if on else 360
         self.results.css_classes = ["hv-results", "presenter"] if on else ["hv-results"]
         self.header.object = self._header_html(on)

@@ -165,8 +165,6 @@ class TeachPanel:
             return
         ids = referral.search_structures(text, self.ctx.atlas) if text and text.strip() else []
         names = {a["id"]: a["name"] for a in self.ctx.payload.meta["actors"]}
-        if not ids:
-            ids = [] if text and text.strip() else sorted((i for i in names if i != SKIN_ID), key=lambda i: names[i])
         self.structure_hits.items = [{"id": i, "title": names.get(i, i)} for i in ids[:60] if i in names]
 
     def _search_conditions(self, text: str) -> None:
@@ -194,7 +192,7 @@ class TeachPanel:
             return False
         self._stop()
         if not self.explainer.active:
-            self._view_before = getattr(self.viewer, "_view", None) or "reset"
+            self._view_before = self.viewer._view or "reset"
         try:
             sel = self.explainer.select(condition, side)
         except (KeyError, ValueError) as e:
@@ -326,7 +324,7 @@ class TeachPanel:
             return False
         self._stop()
         if not self.explainer.active:
-            self._view_before = getattr(self.viewer, "_view", None) or "reset"
+            self._view_before = self.viewer._view or "reset"
         try:
             d = self.explainer.explore(structure_id)
         except KeyError as e:
@@ -381,7 +379,7 @@ class TeachPanel:
                                        presenter=self.viewer.presenter)
                 self.textbook.set_actors({k: a.as_dict() for k, a in self.viewer.actors.items()})
                 self.textbook.send_path(self.explainer.path_lines())
-                lit, newest = getattr(self.viewer, "_path_frame", ([], []))
+                lit, newest = self.viewer._path_frame
                 self.textbook.path_frame(lit, newest)
                 self._paint_textbook()
                 self.viewer.caption = "This patient's pain map"
@@ -416,14 +414,10 @@ class TeachPanel:
             t = referral.skin_territories(kind, self.ctx.atlas)
             base = np.rint(self.app.session.base_rgb).astype(np.uint8)
             layers.territory = territory_colours(base, t.codes, self.ctx.graph)
-            normals = self.ctx.skin_normals
-            items = []
-            for name, side, v, xyz in t.anchors:
-                if name == "none":
-                    continue
-                code = t.names.index(name)
-                items.append({"text": name if kind == "dermatome" else name.capitalize(), "xyz": list(xyz),
-                              "n": normals[v].tolist(), "colour": TERRITORY_COLOURS[code % len(TERRITORY_COLOURS)]})
+            items = [{"text": name if kind == "dermatome" else name.capitalize(), "xyz": xyz, "n": n,
+                      "colour": TERRITORY_COLOURS[t.names.index(name) % len(TERRITORY_COLOURS)]}
+                     for name, xyz, n in territory_anchors(t, self.ctx.skin[0], self.ctx.skin_normals,
+                                                          self.app.session.labels.side)]
             self.viewer.set_labels(items)
             what = ("Dermatomes: the skin supplied by each spinal nerve root. Borders vary between people"
                     + (f" ({html.escape(t.source)})" if t.source else "") + "."
@@ -439,6 +433,26 @@ class TeachPanel:
             self.textbook.presenter = on
         self.exit_presenter.visible = on
         self.app.set_presenter(on)
+
+
+def territory_anchors(t, points: np.ndarray, normals: np.ndarray, side: np.ndarray, min_vertices: int = 40):
+    """Label positions of skin territories: per territory, side and facing (front, back, outer
+    side), the vertex nearest the middle of that patch, so a label shows from every view."""
+    out = []
+    facing = np.argmax(np.stack([normals[:, 0], -normals[:, 0], np.abs(normals[:, 2])]), axis=0)
+    for code, name in enumerate(t.names):
+        if name == "none":
+            continue
+        m = t.codes == code
+        for sd in (0, 1, 2):
+            for fc in (0, 1, 2):
+                idx = np.flatnonzero(m & (side == sd) & (facing == fc))
+                if idx.size < min_vertices:
+                    continue
+                c = points[idx].mean(0)
+                j = int(idx[np.argmin(np.linalg.norm(points[idx] - c, axis=1))])
+                out.append((name, points[j].tolist(), normals[j].tolist()))
+    return out
 
 
 def _supports_referral(atlas) -> bool:

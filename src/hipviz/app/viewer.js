@@ -83,6 +83,8 @@ const CSS = `
 .hv-root.presenter .hv-tlabel { font-size: 26px; }
 .hv-root.presenter .hv-banner { font-size: 24px; bottom: 70px; }
 .hv-root.presenter .hv-caption { font-size: 22px; }
+.hv-root.narrow .hv-banner { font-size: 13.5px; max-width: 94%; padding: 6px 9px; }
+.hv-root.narrow .hv-caption { font-size: 13.5px; max-width: 90%; }
 `;
 
 export function render({ model, el: host }) {
@@ -100,7 +102,7 @@ export function render({ model, el: host }) {
   const fsBtn = el("button", "hv-fullscreen", "Full screen");
   fsBtn.type = "button";
   fsBtn.title = "Full screen (Esc to leave)";
-  tools.append(fsBtn);
+  if ((model.role || "main") === "main") tools.append(fsBtn);
   const presets = el("div", "hv-presets");
   root.append(style, gl, tlabels, status, label, modeBadge, caption, banner, tools, presets);
   root.dataset.state = "loading";
@@ -326,6 +328,7 @@ export function render({ model, el: host }) {
     const cp = cam.getPosition();
     const rect = gl.getBoundingClientRect();
     const [w, h] = S.glwin.getSize();
+    const placed = [];
     for (const L of S.tlabels) {
       const [x, y, z] = L.xyz;
       const v = [cp[0] - x, cp[1] - y, cp[2] - z];
@@ -334,9 +337,17 @@ export function render({ model, el: host }) {
       const [dx, dy] = S.glwin.worldToDisplay(x, y, z, S.renderer);
       const px = (dx * rect.width) / w, py = ((h - dy) * rect.height) / h;
       const inside = px > 0 && py > 0 && px < rect.width && py < rect.height;
-      L.el.style.display = inside ? "block" : "none";
+      // labels never overlap: one that would cover a label already placed is left out
+      const bw = (L.w || 60) / 2 + 4, bh = (L.h || 30) / 2 + 2;
+      const clash = placed.some((q) => Math.abs(q[0] - px) < bw + q[2] && Math.abs(q[1] - py) < bh + q[3]);
+      const show = inside && !clash;
+      L.el.style.display = show ? "block" : "none";
       L.el.style.left = `${px}px`;
       L.el.style.top = `${py}px`;
+      if (show) {
+        if (!L.w) { L.w = L.el.offsetWidth; L.h = L.el.offsetHeight; }
+        placed.push([px, py, (L.w || 60) / 2, (L.h || 30) / 2]);
+      }
     }
   }
 
@@ -451,6 +462,7 @@ export function render({ model, el: host }) {
       mapper.setScalarModeToUsePointData();
       mapper.setColorModeToDirectScalars();
       S.skin = { scalars, rgb, base, pd };
+      prop.setBackfaceCulling(true);   // a see-through skin shows its near side only
     }
     return rec;
   }
@@ -490,6 +502,7 @@ export function render({ model, el: host }) {
       if (S.disposed) return;
       grw.resize();
       S.srcDirty = true;
+      root.classList.toggle("narrow", root.clientWidth < 600);
       requestRender();
       placeLabels();
     });

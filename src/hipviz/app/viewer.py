@@ -101,6 +101,12 @@ class Viewer(JSComponent):
         self._ready_cbs: list[Callable[[], None]] = []
         self._key_cbs: list[Callable[[str], None]] = []
         self.ready_count = 0
+        # what the browser must be told again after it rebuilds its view
+        self._view: str | None = None
+        self._path: tuple[bytes, list, float] = (b"", [], 0.004)
+        self._path_frame: tuple[list, list] = ([], [])
+        self._labels: list[dict] = []
+        self._banner = ""
         self.bytes_sent = 0   # payload bytes of delta messages (binary arrays + small JSON), for the bench
 
     # ---- callbacks -------------------------------------------------------------------------
@@ -175,7 +181,7 @@ class Viewer(JSComponent):
 
     def banner(self, text: str) -> None:
         """A caption at the bottom of the view (e.g. the path step being lit); '' hides it."""
-        if text != getattr(self, "_banner", ""):
+        if text != self._banner:
             self._banner = text
             self._send({"type": "banner", "text": text}, len(text))
 
@@ -195,7 +201,7 @@ class Viewer(JSComponent):
     def path_frame(self, lit: list[int], newest: list[int]) -> None:
         """Which path steps show their tube, and which of them is the newest (brightest)."""
         frame = (sorted(map(int, lit)), sorted(map(int, newest)))
-        if frame != getattr(self, "_path_frame", None):
+        if frame != self._path_frame:
             self._path_frame = frame
             self._send({"type": "path_frame", "lit": frame[0], "newest": frame[1]})
 
@@ -211,16 +217,16 @@ class Viewer(JSComponent):
         self._send({"type": "skin_reset"})
         if idx.size:
             self._send_skin(idx, self.skin_rgb[idx])
-        path = getattr(self, "_path", None)
-        if path is not None and path[1]:
+        path = self._path
+        if path[1]:
             self._send({"type": "path", "pts": path[0], "segs": path[1], "radius": path[2]}, len(path[0]))
             lit, newest = self._path_frame
             self._send({"type": "path_frame", "lit": lit, "newest": newest})
-        if getattr(self, "_labels", None):
+        if self._labels:
             self._send({"type": "labels", "items": self._labels})
-        if getattr(self, "_banner", ""):
+        if self._banner:
             self._send({"type": "banner", "text": self._banner})
-        if getattr(self, "_view", None):
+        if self._view:
             self._send({"type": "view", "camera": self.payload.meta["views"][self._view]})
 
     # ---- browser -> Python -----------------------------------------------------------------

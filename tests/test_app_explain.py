@@ -1,0 +1,259 @@
+"""Explain a candidate, explore a structure, side by side and the PDF, through the app's state
+logic without a browser (on the shipped atlas)."""
+
+from __future__ import annotations
+
+import ast
+import io
+import pathlib
+
+import numpy as np
+import pytest
+
+from hipviz.app.explainer import LIT, SKIN_SEE_THROUGH
+from hipviz.app.overlay import PATTERN_INK
+from hipviz.knowledge.loader import knowledge
+from hipviz.painmap import REGION_IDS
+
+CONDITIONS = list(knowledge())
+APP = pathlib.Path(__file__).resolve().parents[1] / "src" / "hipviz" / "app"
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    from hipviz.app.layout import AppContext
+    from hipviz.app.store import Store
+    from hipviz.atlas.meshes import load_atlas
+
+    c = AppContext(load_atlas(), Store(tmp_path_factory.mktemp("explain") / "app.sqlite3"))
+    yield c
+    c.store.close()
+
+
+@pytest.fixture
+def app(ctx):
+    from hipviz.app.layout import HipvizApp
+    return HipvizApp(ctx)
+
+
+def paint_right_lateral_hip(app) -> None:
+    lab = app.session.labels
+    m = np.flatnonzero((lab.region == REGION_IDS.index("lateral_hip_trochanter")) & (lab.side == 2))
+    pts = app.session.points[m]
+    v = int(m[np.argmin(np.linalg.norm(pts - pts.mean(0), axis=1))])
+    app.viewer._handle_msg({"type": "dab", "stroke": 1, "points": [v]})
+    app.viewer._handle_msg({"type": "stroke_end", "stroke": 1})
+
+
+def test_every_condition_selects_with_highlight_pattern_and_path(app, ctx):
+    manifest = set(ctx.atlas.manifest)
+    geometry = len(ctx.payload.blob)
+    assert app.teach.available
+    for cid in CONDITIONS:
+        for side in ("right", None):
+            sent = app.viewer.bytes_sent
+            assert app.teach.select(cid, side), cid
+            sel = app.teach.explainer.selection
+            # highlight set and path: existing atlas structures, lit in the viewer
+            assert sel.highlight and sel.highlight <= manifest, cid
+            assert sel.path.steps and set(sel.path.atlas_ids) <= manifest, cid
+            for sid in sel.path.atlas_ids:
+                assert app.viewer.actors[sid].visible and app.viewer.actors[sid].opacity == 1.0
+            assert app.viewer.actors["skin"].opacity == SKIN_SEE_THROUGH
+            # the pattern overlay is on the skin, as ink over the paint/skin colours
+            pat = app.skin_layers.pattern
+            assert pat is not None and pat.idx.size > 50, cid
+            inked = pat.idx[pat.alpha > 0.8]
+            assert inked.size and np.all(app.viewer.skin_rgb[inked].astype(int).sum(1) < 300), cid
+            assert np.array_equal(np.flatnonzero(sel.weights >= 0.3), pat.idx)
+            # the camera moved to the suggested view; the card is open
+            assert app.viewer._view == sel.view
+            assert app.explain_box.visible and not app.results_box.visible
+            assert f"data-condition='{cid}'" in app.teach.card.object
+            # only deltas travel: a small fraction of the scene
+            delta = app.viewer.bytes_sent - sent
+            assert delta < 80_000 and delta < 0.05 * geometry, (cid, delta)
+
+
+def test_the_path_animates_step_by_step_and_ends_on_the_still_version(app):
+    app.teach.select("radiculopathy_L5", "right")
+    ex = app.teach.explainer
+    n = len(ex.selection.path.steps)
+    assert ex.n_frames == n + 2 and ex.frame().zone           # opens on the still version
+    app.teach.play()
+    assert app.teach.playing and ex.frame_index == 0
+    assert app.skin_layers.pattern is None                     # the zone waits for the end
+    assert app.viewer._path_frame == ([], [])
+    captions = []
+    for k in range(1, n + 2):
+        sent = app.viewer.bytes_sent
+        app.teach.tick()
+        f = ex.frame()
+        captions.append(f.caption)
+        if k <= n:
+            step = ex.selection.path.steps[k - 1]
+            assert app.viewer.actors[step.atlas_id].colour != app.ctx.payload.meta["actors"][0]["colour"]
+            assert app.viewer._path_frame[1] == [k - 1] or not app.viewer._path[1]
+            assert app.viewer.bytes_sent - sent < 2_000 + 0                     # a frame is a few hundred bytes
+    assert not app.teach.playing and ex.frame().zone and app.skin_layers.pattern is not None
+    assert captions[0].startswith("Step 1 of")
+    assert "L5" in captions[-1]
+    # nerve-mediated: segment -> root at its foramen -> nerve
+    roles = [s.role for s in ex.selection.path.steps]
+    assert roles[0] == "spinal segment" and "foramen" in roles[1] and roles[-1] == "nerve"
+    # Step wraps to the start; Show all is the still version
+    app.teach.step()
+    assert ex.frame_index == 0
+    app.teach.still()
+    assert ex.frame().zone and all(app.viewer.actors[i].colour in (LIT,) for i in ex.selection.path.atlas_ids)
+
+
+def test_deselect_returns_to_the_painting_view(app):
+    paint_right_lateral_hip(app)
+    before_actors = {k: a.as_dict() for k, a in app.viewer.actors.items()}
+    before_skin = app.viewer.skin_rgb.copy()
+    view_before = app.viewer._view
+    app.teach.select("gtps_gluteal_tendinopathy", "right")
+    assert not np.array_equal(app.viewer.skin_rgb, before_skin)
+    app.teach.deselect()
+    assert {k: a.as_dict() for k, a in app.viewer.actors.items()} == before_actors
+    assert np.array_equal(app.viewer.skin_rgb, before_skin)
+    assert app.viewer._path[1] == [] and app.viewer._view == (view_before or "reset")
+    assert app.results_box.visible and not app.explain_box.visible
+
+
+def test_overlap_with_the_paint_and_paint_under_the_hatch(app):
+    paint_right_lateral_hip(app)
+    app.ranking.click(app.last_result.candidates[0].condition)          # the top candidate
+    sel = app.teach.explainer.selection
+    assert sel.condition == "gtps_gluteal_tendinopathy" and sel.side == "right"
+    o = app.teach.last_overlap
+    assert o.painted_cm2 > 0 and 0 < o.overlap_cm2 <= o.painted_cm2 and o.share_of_painted > 0.5
+    html = app.teach.overlap.object
+    assert f"{o.overlap_cm2:.0f} cm²" in html and f"{100 * o.share_of_pattern:.0f}%" in html
+    # painted vertices inside the zone show both: paint between the stripes, ink on the stripes
+    pat = app.skin_layers.pattern
+    painted = app.session.painted_indices()
+    both = np.intersect1d(painted, pat.idx)
+    alpha = pat.alpha[np.searchsorted(pat.idx, both)]
+    paint = app.session.colours(both)
+    between = both[alpha == 0]
+    assert between.size and np.array_equal(app.viewer.skin_rgb[between], paint[alpha == 0])
+    ink = app.viewer.skin_rgb[both[alpha > 0.8]].astype(int)
+    assert np.all(np.abs(ink - np.array(PATTERN_INK)).sum(1) < 120)
+    # painting more while explaining keeps the hatch and updates the overlap
+    lab = app.session.labels
+    m = np.flatnonzero((lab.region == REGION_IDS.index("lateral_thigh")) & (lab.side == 2))
+    app.viewer._handle_msg({"type": "dab", "stroke": 2, "points": [int(m[len(m) // 2])]})
+    app.viewer._handle_msg({"type": "stroke_end", "stroke": 2})
+    assert app.teach.last_overlap.painted_cm2 > o.painted_cm2
+    assert np.all(app.viewer.skin_rgb[pat.idx[pat.border]].astype(int).sum(1) < 300)
+
+
+def test_card_registers_and_content(app):
+    app.teach.select("piriformis_syndrome", None)
+    patient = app.teach.card.object
+    app.teach.register.value = "clinician"
+    clinician = app.teach.card.object
+    assert patient != clinician and "data-register='clinician'" in clinician
+    for part in ("In short", "What is going on", "How a clinician tests for it", "Treatment: what the trials found",
+                 "Red flags", "References"):
+        assert part in clinician, part
+    assert "sensitivity" in clinician or "LR+" in clinician
+    assert "evidence" in clinician.lower()
+    assert "<a " not in clinician                                   # nothing to fetch from the card
+
+
+def test_explore_a_structure_by_click_and_by_search(app):
+    app.viewer._handle_msg({"type": "pick", "structure": "piriformis_right", "cell": 0, "point": 0})
+    assert app.teach.mode == "explore" and app.explore_box.visible
+    html = app.teach.structure.object
+    assert "Piriformis" in html and "Origin" in html and "S1" in html
+    assert "piriformis_syndrome" in [it["id"] for it in app.teach.structure_refers.items]
+    assert app.viewer.actors["piriformis_right"].opacity == 1.0
+    assert app.skin_layers.pattern is not None                    # the pain it can refer, on the skin
+    app.teach.find_structure.value_input = "sciatic"
+    hits = [it["id"] for it in app.teach.structure_hits.items]
+    assert hits[:2] == ["sciatic_nerve_left", "sciatic_nerve_right"]
+    app.teach.structure_hits.click("sciatic_nerve_left")
+    assert "Sciatic nerve" in app.teach.structure.object
+    # from a structure to a condition it can cause
+    app.teach.structure_refers.click(app.teach.structure_refers.items[0]["id"])
+    assert app.teach.mode == "explain"
+    # clicking the skin never opens explore; in explain mode a click keeps the explanation
+    app.viewer._handle_msg({"type": "pick", "structure": "femur_left", "cell": 0, "point": 0})
+    assert app.teach.mode == "explain"
+    app.teach.deselect()
+    app.viewer._handle_msg({"type": "pick", "structure": "skin", "cell": 0, "point": 0})
+    assert app.teach.mode == "results"
+
+
+def test_searchable_condition_list(app):
+    assert len(app.teach.condition_hits.items) == len(CONDITIONS)
+    app.teach.find_condition.value_input = "sciatica"
+    ids = [it["id"] for it in app.teach.condition_hits.items]
+    assert ids and all(i in CONDITIONS for i in ids)
+    app.teach.condition_hits.click(ids[0])
+    assert app.teach.explainer.selection.condition == ids[0]
+
+
+def test_dermatome_and_nerve_overlays_with_labels(app):
+    base = app.viewer.skin_rgb.copy()
+    app.teach.skin_map_btn.value = "dermatome"
+    labels = app.viewer._labels
+    texts = {x["text"] for x in labels}
+    assert {"L4", "L5", "S1"} <= texts
+    assert all(len(x["xyz"]) == 3 and abs(np.linalg.norm(x["n"]) - 1) < 1e-3 for x in labels)
+    changed = np.any(app.viewer.skin_rgb != base, axis=1).mean()
+    assert changed > 0.3
+    app.teach.skin_map_btn.value = "nerve"
+    assert any("cutaneous" in x["text"].lower() for x in app.viewer._labels)
+    app.teach.skin_map_btn.value = ""
+    assert app.viewer._labels == [] and np.array_equal(app.viewer.skin_rgb, base)
+
+
+def test_side_by_side_links_a_textbook_view(app):
+    paint_right_lateral_hip(app)
+    app.teach.select("gtps_gluteal_tendinopathy", "right")
+    app.teach.side_btn.value = True
+    tb = app.teach.textbook
+    assert tb is not None and tb in app.view_area.objects and tb.link == app.viewer.link == "main"
+    assert {k: a.as_dict() for k, a in tb.actors.items()} == {k: a.as_dict() for k, a in app.viewer.actors.items()}
+    w = app.teach.explainer.selection.weights
+    assert np.any(tb.skin_rgb[w >= 0.3] != tb.skin_base)          # the textbook pattern
+    assert not np.any(tb.skin_rgb[w == 0] != tb.skin_base)
+    assert app.skin_layers.pattern is None                         # the patient's view: the paint alone
+    painted = app.session.painted_indices()
+    assert np.array_equal(app.viewer.skin_rgb[painted], app.session.colours(painted))
+    app.teach.step()
+    assert tb._path_frame == app.viewer._path_frame
+    app.teach.side_btn.value = False
+    assert app.teach.textbook is None and len(app.view_area.objects) == 1
+
+
+def test_presenter_mode_tucks_the_tools_away(app):
+    app.view()
+    app.teach.presenter.value = True
+    assert not app.tools.visible and app.viewer.presenter and "presenter" in app.results.css_classes
+    app.teach.presenter.value = False
+    assert app.tools.visible and not app.viewer.presenter
+
+
+def test_pdf_summary_of_the_current_map(app):
+    from pypdf import PdfReader
+
+    paint_right_lateral_hip(app)
+    data = app.pdf_file().getvalue()
+    assert data.startswith(b"%PDF")
+    pdf = PdfReader(io.BytesIO(data))
+    assert len(pdf.pages) == 1
+    text = " ".join(pdf.pages[0].extract_text().split())
+    assert app.last_result.candidates[0].name.split(" (")[0] in text
+
+
+def test_state_modules_are_free_of_ui_imports():
+    for name in ("overlay.py", "explainer.py", "cards.py", "session.py", "scene.py"):
+        tree = ast.parse((APP / name).read_text())
+        mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not {m.split(".")[0] for m in mods} & {"panel", "bokeh", "param", "pyvista", "vtk"}, name
