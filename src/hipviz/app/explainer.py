@@ -115,9 +115,9 @@ class Explainer:
         return self.frame()
 
     def step(self) -> Frame:
-        """Advance one frame (wrapping to the start after the still version)."""
+        """Advance one frame; after the still version, start again at the first step."""
         nxt = self.frame_index + 1
-        return self.set_frame(0 if nxt >= self.n_frames else nxt)
+        return self.set_frame(min(1, self.n_frames - 1) if nxt >= self.n_frames else nxt)
 
     # ---- what the actors show -------------------------------------------------------------------
     def actor_targets(self, frame: Frame | None = None, visible_layers: set[str] | None = None) -> dict[str, dict]:

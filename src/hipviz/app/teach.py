@@ -235,6 +235,8 @@ class TeachPanel:
         ex = self.explainer
         f = ex.frame()
         targets = ex.actor_targets(f, set(self.app.layer_toggle.value))
+        if self.skin_map:     # a labelled skin map reads only on a solid skin
+            targets[SKIN_ID] = {**targets[SKIN_ID], "opacity": 1.0}
         self.viewer.set_actors(targets)
         sel = ex.selection
         if sel is not None:
@@ -423,8 +425,13 @@ class TeachPanel:
                     + (f" ({html.escape(t.source)})" if t.source else "") + "."
                     if kind == "dermatome" else
                     "Skin nerves: the areas of the cutaneous nerves that hipviz draws.")
-            self.legend.object = f"<p class='hv-help'>{what}</p>"
+            self.legend.object = f"<p class='hv-help'>{what} The skin is shown solid while a skin map is on.</p>"
             self.legend.visible = True
+        if self.explainer.active:
+            self._show_frame()
+            return
+        if kind and self.app.skin_opacity.value < 1.0:
+            self.app.skin_opacity.value = 1.0
         self.refresh_skin()
 
     def set_presenter(self, on: bool) -> None:

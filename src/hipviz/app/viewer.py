@@ -179,6 +179,10 @@ class Viewer(JSComponent):
     def show_label(self, text: str) -> None:
         self._send({"type": "label", "text": text})
 
+    @property
+    def banner_text(self) -> str:
+        return self._banner
+
     def banner(self, text: str) -> None:
         """A caption at the bottom of the view (e.g. the path step being lit); '' hides it."""
         if text != self._banner:
