@@ -97,7 +97,7 @@ def test_the_path_animates_step_by_step_and_ends_on_the_still_version(app):
             assert app.viewer.bytes_sent - sent < 2_000 + 0                     # a frame is a few hundred bytes
     assert not app.teach.playing and ex.frame().zone and app.skin_layers.pattern is not None
     assert captions[0].startswith("Step 1 of")
-    assert "L5" in captions[-1]
+    assert captions[-1].startswith("Felt in the ")
     # nerve-mediated: segment -> root at its foramen -> nerve
     roles = [s.role for s in ex.selection.path.steps]
     assert roles[0] == "spinal segment" and "foramen" in roles[1] and roles[-1] == "nerve"

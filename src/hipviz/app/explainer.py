@@ -31,7 +31,8 @@ EXPLORED = "#ffb000"
 SKIN_SEE_THROUGH = 0.42
 FADED = 0.07
 FADED_BONE = 0.2
-WAITING = 0.35          # path steps not lit yet
+WAITING = 0.3           # path steps not lit yet, drawn grey
+WAITING_COLOUR = "#9aa3ad"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class Explainer:
             caption = f"How the pain of {sel.clinician_name} travels: press Play or Step"
         else:
             newest, step = frozenset(), None
-            caption = sel.path.why
+            zone = [z.label.lower() for z in sel.path.main_zone()[:3]] or [sel.path.zone[0].label.lower()]
+            caption = f"Felt in the {', '.join(zone)}" + (" and more" if len(sel.path.main_zone()) > 3 else "")
         return Frame(k, n + 2, lit, newest, k == n + 1, caption, step)
 
     def set_frame(self, k: int) -> Frame:
@@ -140,7 +142,7 @@ class Explainer:
             elif sid in sources:
                 out[sid] = {"visible": True, "opacity": 1.0, "colour": SOURCE_BONE if a.get("kind") == "bone" else SOURCE}
             elif sid in path_ids:
-                out[sid] = {"visible": True, "opacity": WAITING, "colour": own}
+                out[sid] = {"visible": True, "opacity": WAITING, "colour": WAITING_COLOUR}
             elif a.get("kind") == "bone":
                 out[sid] = {"visible": True, "opacity": FADED_BONE, "colour": own}
             else:

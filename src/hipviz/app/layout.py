@@ -449,7 +449,7 @@ class HipvizApp:
     def set_presenter(self, on: bool) -> None:
         if hasattr(self, "tools"):
             self.tools.visible = not on
-        self.results.width = 470 if on else 360
+        self.results.width = 400 if on else 360
         self.results.css_classes = ["hv-results", "presenter"] if on else ["hv-results"]
         self.header.object = self._header_html(on)
 
@@ -764,7 +764,7 @@ def _disclaimer() -> str:
 
 
 RESULTS_CSS = """
-:host(.presenter) { zoom: 1.3; }
+:host(.presenter) { zoom: 1.2; }
 """
 
 GLOBAL_CSS = """

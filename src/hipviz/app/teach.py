@@ -84,8 +84,7 @@ class TeachPanel:
         # Learn tab
         self.find_structure = pn.widgets.TextInput(label="Find a structure", placeholder="e.g. piriformis, sciatic, L5",
                                                    sizing_mode="stretch_width")
-        self.structure_hits = ClickList(item_class="hv-struct", data_key="structure", sizing_mode="stretch_width",
-                                        empty="No structure matches.")
+        self.structure_hits = ClickList(item_class="hv-struct", data_key="structure", sizing_mode="stretch_width")
         self.find_condition = pn.widgets.TextInput(label="Find a condition", placeholder="e.g. sciatica, bursitis, L4",
                                                    sizing_mode="stretch_width")
         self.condition_hits = ClickList(item_class="hv-cond", data_key="condition", sizing_mode="stretch_width",
@@ -164,6 +163,7 @@ class TeachPanel:
             self.structure_hits.items = []
             return
         ids = referral.search_structures(text, self.ctx.atlas) if text and text.strip() else []
+        self.structure_hits.empty = "No structure matches." if text and text.strip() else ""
         names = {a["id"]: a["name"] for a in self.ctx.payload.meta["actors"]}
         self.structure_hits.items = [{"id": i, "title": names.get(i, i)} for i in ids[:60] if i in names]
 

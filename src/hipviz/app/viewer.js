@@ -81,7 +81,7 @@ const CSS = `
 .hv-root.presenter .hv-presets button, .hv-root.presenter .hv-tools button { font-size: 18px; padding: 8px 14px; }
 .hv-root.presenter .hv-label { font-size: 24px; }
 .hv-root.presenter .hv-tlabel { font-size: 26px; }
-.hv-root.presenter .hv-banner { font-size: 24px; bottom: 70px; }
+.hv-root.presenter .hv-banner { font-size: 23px; bottom: auto; top: 12px; max-width: 62%; }
 .hv-root.presenter .hv-caption { font-size: 22px; }
 .hv-root.narrow .hv-banner { font-size: 13.5px; max-width: 94%; padding: 6px 9px; }
 .hv-root.narrow .hv-caption { font-size: 13.5px; max-width: 90%; }
