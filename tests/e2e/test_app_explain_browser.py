@@ -62,6 +62,20 @@ def test_explain_the_top_candidate_and_take_home_the_summary(context, server, re
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True)
     img = np.asarray(Image.open(tmp_path / "page.png").convert("L"))
     assert img.std() > 20 and (img < 128).mean() > 0.01, "the PDF page looks blank"
+    # side by side: the textbook view shares the camera; turning one turns the other
+    page.get_by_role("button", name="Side by side: patient and textbook").click()
+    page.wait_for_function("() => window.__hipvizViews.textbook && window.__hipvizViews.textbook.frames > 0", timeout=60_000)
+    box = page.locator(".hv-root").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 90, cy + 10, steps=6)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    cams = page.evaluate("() => ['main', 'textbook'].map((k) => window.__hipvizViews[k].renderer.getActiveCamera().getPosition())")
+    assert np.allclose(cams[0], cams[1], atol=1e-6), cams
+    page.screenshot(path=str(shots / "13-side-by-side.png"))
+    page.get_by_role("button", name="Side by side: patient and textbook").click()
     # back to painting
     page.get_by_role("button", name="← Back to painting").first.click()
     page.locator(".hv-card").wait_for(state="hidden", timeout=10_000)
