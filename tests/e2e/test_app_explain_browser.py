@@ -3,7 +3,6 @@ headless Chromium against a real `hipviz serve` process (needs the shipped atlas
 
 from __future__ import annotations
 
-import io
 import subprocess
 
 import numpy as np

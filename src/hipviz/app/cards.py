@@ -6,7 +6,12 @@ from __future__ import annotations
 import html
 
 from hipviz.explain import Card
-from hipviz.referral import PATTERN_THRESHOLD, Overlap, ReferralPath, StructureDescription
+from hipviz.referral import (
+    PATTERN_THRESHOLD,
+    Overlap,
+    ReferralPath,
+    StructureDescription,
+)
 from hipviz.vocabulary import vocabulary
 
 e = html.escape

@@ -15,9 +15,20 @@ import numpy as np
 import panel as pn
 
 from hipviz import explain, referral
-from hipviz.app.cards import CARD_CSS, card_html, overlap_html, path_html, structure_html
+from hipviz.app.cards import (
+    CARD_CSS,
+    card_html,
+    overlap_html,
+    path_html,
+    structure_html,
+)
 from hipviz.app.explainer import Explainer
-from hipviz.app.overlay import TERRITORY_COLOURS, hatch_pattern, territory_colours, textbook_colours
+from hipviz.app.overlay import (
+    TERRITORY_COLOURS,
+    hatch_pattern,
+    territory_colours,
+    textbook_colours,
+)
 from hipviz.app.scene import SKIN_ID
 from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
@@ -261,11 +272,9 @@ class TeachPanel:
         ex = self.explainer
         f = ex.frame() if ex.active else None
         layers.pattern = None
-        if f is not None and f.zone and self.textbook is None:
-            if ex.selection is not None:
-                layers.pattern = self._pattern
-            elif ex.structure_weights is not None and ex.structure_weights.max() > 0:
-                layers.pattern = self._pattern
+        shows = ex.selection is not None or (ex.structure_weights is not None and ex.structure_weights.max() > 0)
+        if f is not None and f.zone and self.textbook is None and shows:
+            layers.pattern = self._pattern
         full = layers.full()
         self.viewer.set_skin_colours(np.arange(len(full)), full)
 
@@ -297,7 +306,8 @@ class TeachPanel:
         self._show_frame()
         try:
             self._cb = pn.state.add_periodic_callback(self.tick, period=PLAY_PERIOD_MS)
-        except Exception:     # no server (tests): the caller drives tick()
+        except Exception:  # noqa: BLE001 - no server (tests): the caller drives tick()
+            log.debug("no periodic callback; tick() is driven by the caller")
             self._cb = None
 
     def tick(self) -> None:
@@ -315,8 +325,8 @@ class TeachPanel:
         if self._cb is not None:
             try:
                 self._cb.stop()
-            except Exception:
-                pass
+            except Exception:  # noqa: BLE001 - already stopped with its session
+                log.debug("periodic callback already stopped")
             self._cb = None
         self.play_btn.label = "▶ Play"
 

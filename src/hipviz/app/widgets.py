@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import param
 from panel.custom import JSComponent
@@ -43,7 +44,7 @@ class ClickList(JSComponent):
     data_key = param.String(default="id", doc="name of the data- attribute carrying the item id")
     empty = param.String(default="")
 
-    _stylesheets = [CLICKLIST_CSS]
+    _stylesheets: ClassVar[list[str]] = [CLICKLIST_CSS]
 
     _esm = """
     export function render({ model, el }) {
