@@ -130,7 +130,7 @@ def test_baseline_is_the_prior_weighted_average(syn):
     assert np.allclose(np.exp(s.log_lr[:, j]), s.p[:, j] / baseline)
     # red flags unlisted by a condition take the documented default; age_over_50 comes from the age bands
     red = syn.symptoms["red_flags"]
-    assert red.p[syn.ids.index("gtps_gluteal_tendinopathy"), red.index["presyncope"]] == ddx.UNLISTED_RED_FLAG_DEFAULT
+    assert red.p[syn.ids.index("gtps_gluteal_tendinopathy"), red.index["presyncope"]] == ddx.unlisted_red_flag_rate("presyncope")
     assert red.p[syn.ids.index("hip_osteoarthritis"), red.index["age_over_50"]] == pytest.approx(0.9)
     # location baseline: the prior-weighted average of P(painted) over conditions and sides
     k = 3 * REGION_IDS.index("groin") + 1

@@ -114,3 +114,19 @@ def test_every_red_flag_is_listed_by_some_condition():
 def test_trigger_point_maps_are_labelled_expert_derived():
     for cid in ("gluteus_medius_trigger_points", "gluteus_minimus_trigger_points"):
         assert knowledge()[cid].pattern.basis == "expert_opinion"
+
+
+def test_ranking_data_uses_known_ids_and_rates():
+    """knowledge/ranking.yaml: question phrasings and unlisted red-flag rates name real ids."""
+    from hipviz.ddx import ranking_data
+
+    v = vocabulary()
+    known = {"qualities": v.qualities, "aggravators": v.aggravators, "relievers": v.relievers,
+             "red_flags": v.red_flags, "findings": v.findings}
+    data = ranking_data()
+    for kind, items in data["questions"].items():
+        assert set(items) <= set(known[kind]), kind
+        assert all(isinstance(q, str) and q.endswith(("?", ")")) for q in items.values())
+    rates = data["unlisted_red_flag_rate"]
+    assert set(rates) - {"default"} <= set(v.red_flags)
+    assert all(0 < r < 0.5 for r in rates.values())

@@ -24,7 +24,7 @@ The model is a transparent naive-Bayes style product over the conditions of the 
   by swapping left and right slots, so mirroring a map mirrors the result exactly.
 * **symptoms** (qualities, aggravators, relievers, red flags): a ticked item counts
   P(item | c) / B(item); items a condition does not list have P = `UNLISTED` for their kind (red
-  flags: `UNLISTED_RED_FLAG`, per flag; ``age_over_50`` unlisted is read off the age bands). An item
+  flags: knowledge/ranking.yaml, per flag; ``age_over_50`` unlisted is read off the age bands). An item
   not ticked counts for nothing (absence of an answer is not a "no"). When the age is given,
   ``age_over_50`` is already in the age likelihood and is not counted twice.
 * **findings**: a test found present counts its LR+, a test found absent its LR−, both from the
@@ -53,9 +53,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
+import yaml
 
 from hipviz.painmap import REGION_IDS, SIDE_CODES, SIDE_NAMES, PainMap
 from hipviz.vocabulary import vocabulary
@@ -91,26 +93,6 @@ CONTRALATERAL = 0.2
 ABSENCE_WEIGHT = 0.5
 #: P(item | condition) for questionnaire items a condition does not list: "uncommon".
 UNLISTED = {"qualities": 0.1, "aggravators": 0.1, "relievers": 0.1}
-#: P(red flag | condition) when a condition does not list the flag. Most flags are rare outside
-#: the conditions that list them (0.01); risk factors common in the population are set near
-#: their population rates so that they do not look specific. age_over_50 is not here: it is
-#: read off each condition's age bands.
-UNLISTED_RED_FLAG_DEFAULT = 0.01
-UNLISTED_RED_FLAG = {
-    "smoker": 0.15,
-    "heavy_alcohol_use": 0.05,
-    "history_of_cancer": 0.05,
-    "long_term_corticosteroids": 0.02,
-    "immunosuppression": 0.02,
-    "recent_trauma": 0.05,
-    "bilateral_leg_symptoms": 0.05,
-    "night_or_rest_pain": 0.05,
-    "low_energy_availability": 0.02,
-    # common in any persisting hip pain (most chronic hip pain has a normal X-ray), and in
-    # progressing arthritis or osteonecrosis, which do not list them
-    "persisting_pain_normal_xray": 0.1,
-    "progressive_weight_bearing_pain": 0.05,
-}
 #: Red flag LR (against the average) from which a flag counts as a feature of an emergency
 #: condition and moves that condition to the top.
 KEY_FLAG_LR = 20.0
@@ -148,72 +130,32 @@ def _short(name: str) -> str:
 
 # -- questions for ask_next ---------------------------------------------------------------------
 
-_QUALITY_Q = {
-    "aching": "Is it an aching pain?",
-    "deep_ache": "Is it a deep ache?",
-    "sharp": "Is the pain sharp?",
-    "throbbing": "Is the pain throbbing?",
-    "burning": "Does the pain burn?",
-    "electric": "Does it feel electric, like a shock?",
-    "shooting": "Does the pain shoot down the leg?",
-    "pins_and_needles": "Do you get pins and needles?",
-    "numbness": "Is any part of the painful area numb?",
-    "stiffness": "Does it feel stiff?",
-    "cramping": "Does it cramp?",
-}
-_AGGRAVATOR_Q = {
-    "lying_on_side": "Does lying on the painful side bring on or worsen the pain?",
-    "single_leg_stance": "Does standing on one leg bring on the pain?",
-    "morning_stiffness": "Is it stiff first thing in the morning?",
-    "night_pain": "Does the pain bother you at night?",
-    "tight_clothing_belt": "Do tight clothes or a belt bring on or worsen the pain?",
-}
-_RELIEVER_Q = {"nothing": "Does nothing at all ease the pain?"}
-_RED_FLAG_Q = {
-    "saddle_anaesthesia": "Is there any numbness between the legs or around the back passage?",
-    "bladder_or_bowel_dysfunction": "Any new trouble controlling the bladder or bowels?",
-    "bilateral_leg_symptoms": "Are there symptoms in both legs?",
-    "progressive_weakness": "Is any leg weakness getting worse?",
-    "fever_or_infection_signs": "Any fever, chills or feeling unwell?",
-    "history_of_cancer": "Have you ever had cancer?",
-    "unexplained_weight_loss": "Have you lost weight without trying?",
-    "night_or_rest_pain": "Is there pain at rest or at night that nothing eases?",
-    "recent_trauma": "Was there a recent fall or injury?",
-    "age_over_50": "Are you over 50?",
-    "smoker": "Do you smoke?",
-    "long_term_corticosteroids": "Do you take steroid tablets long-term?",
-    "heavy_alcohol_use": "Do you drink a lot of alcohol?",
-    "immunosuppression": "Is your immune system weakened by an illness or by medicines?",
-    "pulsatile_abdominal_mass": "Is there a throbbing lump in the belly?",
-    "presyncope": "Do you feel faint or about to pass out?",
-    "unable_to_weight_bear": "Are you unable to put weight on the leg?",
-    "unable_to_hop": "Are you unable to hop on the leg?",
-    "low_energy_availability": "Are you training hard while eating too little?",
-    "constant_non_mechanical_pain": "Is the pain constant, whatever position you are in?",
-    "progressive_weight_bearing_pain": "Does pain on standing or walking keep getting worse?",
-    "persisting_pain_normal_xray": "Has the pain persisted although an X-ray was normal?",
-}
-_FINDING_Q = {
-    "single_leg_stance_pain": "Does standing on one leg for 30 s bring on the pain? (examination)",
-    "trochanter_tenderness": "Is the bony point on the side of the hip tender to press? (examination)",
-    "slr_positive": "Does a straight leg raise bring on the leg pain? (examination)",
-    "hop_test_pain": "Does hopping on the leg bring on the pain? (examination)",
-    "ischial_tenderness": "Is the sitting bone tender to press? (examination)",
-    "iliac_crest_point_tenderness": "Is there one tender spot on the back of the hip bone, about 7 cm from the spine? (examination)",
-}
+
+@cache
+def ranking_data() -> dict[str, Any]:
+    """knowledge/ranking.yaml: question phrasings and base rates of unlisted red flags."""
+    return yaml.safe_load(resources.files("hipviz.knowledge").joinpath("ranking.yaml").read_text("utf-8"))
+
+
+def unlisted_red_flag_rate(flag: str) -> float:
+    rates = ranking_data()["unlisted_red_flag_rate"]
+    return float(rates.get(flag, rates["default"]))
 
 
 def _question(kind: str, item: str) -> str:
     v = vocabulary()
+    phrased = ranking_data()["questions"].get(kind, {}).get(item)
+    if phrased:
+        return phrased
     if kind == "qualities":
-        return _QUALITY_Q.get(item) or f"Does the pain feel {_lc(v.qualities[item])}?"
+        return f"Does the pain feel {_lc(v.qualities[item])}?"
     if kind == "aggravators":
-        return _AGGRAVATOR_Q.get(item) or f"Does {_lc(v.aggravators[item])} bring on or worsen the pain?"
+        return f"Does {_lc(v.aggravators[item])} bring on or worsen the pain?"
     if kind == "relievers":
-        return _RELIEVER_Q.get(item) or f"Does {_lc(v.relievers[item])} ease the pain?"
+        return f"Does {_lc(v.relievers[item])} ease the pain?"
     if kind == "red_flags":
-        return _RED_FLAG_Q.get(item) or f"Red-flag check: {_lc(v.red_flags[item])}?"
-    return _FINDING_Q.get(item) or f"Examination: {v.findings[item]}?"
+        return f"Red-flag check: {_lc(v.red_flags[item])}?"
+    return f"Examination: {v.findings[item]}?"
 
 
 # -- result types -----------------------------------------------------------------------------
@@ -419,7 +361,7 @@ class Model:
             listed = np.zeros((n, len(kids)), dtype=bool)
             for fi, fid in enumerate(kids):
                 if kind == "red_flags":
-                    default = over_50 if fid == "age_over_50" else np.full(n, UNLISTED_RED_FLAG.get(fid, UNLISTED_RED_FLAG_DEFAULT))
+                    default = over_50 if fid == "age_over_50" else np.full(n, unlisted_red_flag_rate(fid))
                 else:
                     default = np.full(n, UNLISTED[kind])
                 p[:, fi] = default
