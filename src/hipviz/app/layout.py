@@ -20,6 +20,7 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
@@ -171,6 +172,18 @@ def _html(obj: str = "", **kw) -> pn.pane.HTML:
     return pn.pane.HTML(obj, **kw)
 
 
+def _doc_timers() -> dict:
+    """Timer functions of the current server document (for debounced saves), or none outside a server."""
+    doc = pn.state.curdoc
+    if doc is None or getattr(doc, "session_context", None) is None:
+        return {}
+
+    def schedule(delay: float, fn):
+        return doc.add_timeout_callback(fn, int(delay * 1000))
+
+    return {"schedule": schedule, "cancel": doc.remove_timeout_callback}
+
+
 def _arg(name: str) -> str | None:
     args = pn.state.session_args or {}
     v = args.get(name)
@@ -201,6 +214,10 @@ class HipvizApp:
         self.isolated: str | None = None
         self.layers = {layer: True for layer in LAYERS}
         self.token, self.map_id = self._resolve_session(token, map_id)
+        self.camera_saver = CameraSaver(self._write_camera, **_doc_timers())
+        doc = pn.state.curdoc
+        if doc is not None and getattr(doc, "session_context", None) is not None:
+            doc.on_session_destroyed(lambda ctx: self.camera_saver.flush())   # the page went: keep its last camera
         self._build_widgets()
         self.teach = TeachPanel(self)
         self._build_columns()
@@ -316,6 +333,7 @@ class HipvizApp:
         v.on_stroke_end(self._on_stroke_end)
         v.on_pick(self._on_pick)
         v.on_ready(self._on_ready)
+        v.on_camera(lambda cam: self.camera_saver.changed(self.map_id, cam))
         v.on_key(lambda action: self._apply_change(self.session.undo() if action == "undo" else self.session.redo()))
         self.mode.param.watch(self._on_mode, "value")
         for w in (self.radius, self.intensity, self.quality, self.eraser):
@@ -571,7 +589,28 @@ class HipvizApp:
         finally:
             self._updating_widgets = False
 
+    def _write_camera(self, map_id: int, camera: Camera) -> None:
+        self.store.save_camera(self.token, map_id, camera.to_json())
+
+    def _restore_camera(self, map_id: int, initial: bool) -> None:
+        """Look at the map from its kept camera; a map without one (or with one that does not
+        read as a camera) opens at the default view."""
+        try:
+            raw = self.store.load_camera(self.token, map_id)
+        except KeyError:
+            raw = None
+        cam = parse_camera(raw)
+        if raw is not None and cam is None:
+            log.warning("stored camera of map %s ignored: %.80r", map_id, raw)
+        if cam is not None:
+            self.viewer.set_camera(cam)
+        elif initial:
+            self.viewer.camera = self.viewer._preset("reset")   # the view starts there by itself
+        else:
+            self.viewer.set_view("reset")
+
     def _open_map(self, map_id: int, initial: bool = False) -> None:
+        self.camera_saver.flush()          # the camera of the map being left is kept first
         text = self.store.load_map(self.token, map_id)
         note = ""
         try:
@@ -594,6 +633,7 @@ class HipvizApp:
         changed = np.union1d(old, self.session.painted_indices())
         if changed.size:
             self.viewer.set_skin_colours(*self.skin_layers.display(changed))
+        self._restore_camera(map_id, initial)
         self._answers_to_widgets()
         self._refresh_maps()
         self.undo_btn.disabled = True
@@ -622,6 +662,7 @@ class HipvizApp:
         self._refresh_maps()
 
     def _on_delete(self, event=None) -> None:
+        self.camera_saver.discard()
         self.store.delete_map(self.token, self.map_id)
         latest = self.store.latest_map(self.token)
         if latest is None:

@@ -1,7 +1,9 @@
 """Local SQLite storage of pain maps: nothing leaves the machine.
 
 A person is a random token (kept in the page URL and a cookie); each person has any number of
-maps, each stored as the pain map JSON document (with its per-vertex paint). Every change is
+maps, each stored as the pain map JSON document (with its per-vertex paint) and, beside it, the
+camera the map was last looked at from (a small JSON text, NULL until the view is first moved;
+databases made before the camera was kept gain the column when opened). Every change is
 written at once (a few kilobytes, a few milliseconds), in WAL mode so a crash or a killed server
 loses nothing that was acknowledged. One store is shared by all sessions of a server; access is
 serialised by a lock. Queries always filter by token, so a session can only see its own maps.
@@ -31,7 +33,8 @@ CREATE TABLE IF NOT EXISTS maps (
     title    TEXT NOT NULL,
     created  REAL NOT NULL,
     updated  REAL NOT NULL,
-    document TEXT NOT NULL
+    document TEXT NOT NULL,
+    camera   TEXT
 );
 CREATE INDEX IF NOT EXISTS maps_by_token ON maps(token, updated);
 """
@@ -79,6 +82,9 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(maps)")}
+            if "camera" not in columns:   # a database from before the camera was kept
+                self._db.execute("ALTER TABLE maps ADD COLUMN camera TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -113,6 +119,23 @@ class Store:
             )
             if cur.rowcount != 1:
                 raise KeyError(f"no map {map_id} for this session")
+
+    def save_camera(self, token: str, map_id: int, camera: str | None) -> None:
+        """Keep the camera (a JSON text) of a map; its `updated` time stays: looking is not editing."""
+        self._check(token)
+        with self._lock:
+            cur = self._db.execute("UPDATE maps SET camera = ? WHERE id = ? AND token = ?", (camera, int(map_id), token))
+            if cur.rowcount != 1:
+                raise KeyError(f"no map {map_id} for this session")
+
+    def load_camera(self, token: str, map_id: int) -> str | None:
+        """The camera text kept for a map, or None (never moved, or a map from before cameras were kept)."""
+        self._check(token)
+        with self._lock:
+            row = self._db.execute("SELECT camera FROM maps WHERE id = ? AND token = ?", (int(map_id), token)).fetchone()
+        if row is None:
+            raise KeyError(f"no map {map_id} for this session")
+        return row[0]
 
     def rename_map(self, token: str, map_id: int, title: str) -> None:
         self._check(token)

@@ -8,6 +8,7 @@ const CLICK_MAX_MS = 700;
 const HOVER_DELAY_MS = 180;
 const DAB_INTERVAL_MS = 35;   // at most one dab message per interval while painting
 const DAB_STEP_PX = 4;        // sample the stroke path every few (CSS) pixels
+const CAMERA_STILL_MS = 300;  // report the camera once the view has been still this long
 
 function loadVtk(url) {
   if (window.vtk && window.vtk.Rendering) return Promise.resolve(window.vtk);
@@ -121,7 +122,8 @@ export function render({ model, el: host }) {
     pointers: new Set(),
     timing: {},
   };
-  if ((model.role || "main") === "main") window.__hipviz = S;   // handle for tests and the bench
+  const isMain = (model.role || "main") === "main";
+  if (isMain) window.__hipviz = S;   // handle for tests and the bench
   window.__hipvizViews = window.__hipvizViews || {};
   window.__hipvizViews[model.role || "main"] = S;
 
@@ -239,6 +241,10 @@ export function render({ model, el: host }) {
       }
       case "view":
         applyCamera(msg.camera);
+        break;
+      case "synced":
+        // Python has re-sent the state (and the kept camera): from now on camera moves are reported
+        S.reportCamera = true;
         break;
       case "snapshot":
         snapshot(msg.filename || "hipviz-view.png");
@@ -377,8 +383,35 @@ export function render({ model, el: host }) {
   }
   S.requestRender = () => requestRender();
 
+  // the camera of the painting view goes to Python (which keeps it with the map) once the view
+  // has been still for a moment: one message per gesture, not one per frame
+  function cameraNow() {
+    const cam = S.renderer.getActiveCamera();
+    const r = (v) => Array.from(v, (x) => Math.round(x * 1e6) / 1e6);
+    return { position: r(cam.getPosition()), focal_point: r(cam.getFocalPoint()), view_up: r(cam.getViewUp()) };
+  }
+
+  function reportCamera() {
+    clearTimeout(S.cameraTimer);
+    S.cameraTimer = 0;
+    if (!S.reportCamera || S.disposed || !S.renderer) return;
+    const c = cameraNow();
+    const key = JSON.stringify(c);
+    if (key === S.cameraSent) return;
+    S.cameraSent = key;
+    model.send_msg({ type: "camera", ...c });
+  }
+  S.reportCamera = false;
+  S.flushCamera = () => { if (S.cameraTimer) reportCamera(); };
+  const onPageHide = () => S.flushCamera();
+  if (isMain) window.addEventListener("pagehide", onPageHide);
+
   function onCameraModified() {
     S.srcDirty = true;
+    if (isMain && S.reportCamera) {
+      clearTimeout(S.cameraTimer);
+      S.cameraTimer = setTimeout(reportCamera, CAMERA_STILL_MS);
+    }
     if (!S.labelRaf) S.labelRaf = requestAnimationFrame(() => { S.labelRaf = 0; placeLabels(); });
     if (S.syncing || !S.linkGroup) return;
     for (const other of S.linkGroup) {
@@ -757,6 +790,8 @@ export function render({ model, el: host }) {
     S.disposed = true;
     if (S.linkGroup) S.linkGroup.delete(S);
     document.removeEventListener("keydown", onKey);
+    window.removeEventListener("pagehide", onPageHide);
+    clearTimeout(S.cameraTimer);
     if (S.resizeObserver) S.resizeObserver.disconnect();
     if (S.grw) {
       try { S.grw.delete(); } catch (e) { /* ignore */ }

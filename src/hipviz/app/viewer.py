@@ -3,11 +3,14 @@
 Traffic, Python to browser:
 - once per page: the scene index (JSON string) and the zlib-compressed geometry (binary);
 - afterwards only messages with what changed: per-actor visibility/opacity/colour, sparse skin
-  colour changes (vertex indices as uint32 bytes, RGB as uint8 bytes), a camera preset, a
-  snapshot request.
+  colour changes (vertex indices as uint32 bytes, RGB as uint8 bytes), a camera (a preset or a
+  kept one), a snapshot request.
 Browser to Python (messages): `ready` (the view was (re)built: Python answers with the full
-dynamic state, so nothing is lost on a re-render), `pick` (a click: structure id, cell id,
-closest point id, world position), `dab` (paint mode: skin points under the brush), `stroke_end`.
+dynamic state, so nothing is lost on a re-render, then `synced`), `pick` (a click: structure id,
+cell id, closest point id, world position), `dab` (paint mode: skin points under the brush),
+`stroke_end`, `camera` (the view moved: position, focal point, view up; sent once the view has
+been still for a moment, and only after `synced`, so the default camera a new view starts with
+never overwrites a kept one).
 
 vtk.js is loaded from the local Panel server (Panel's bundled copy), never from a CDN.
 """
@@ -25,6 +28,7 @@ from panel.io.resources import bundled_files
 from panel.io.state import state
 from panel.models.vtk import AbstractVTKPlot
 
+from hipviz.app.camera import Camera, parse_camera
 from hipviz.app.scene import SKIN_ID, ScenePayload, hex_to_rgb
 
 log = logging.getLogger(__name__)
@@ -100,9 +104,11 @@ class Viewer(JSComponent):
         self._stroke_end_cbs: list[Callable[[int], None]] = []
         self._ready_cbs: list[Callable[[], None]] = []
         self._key_cbs: list[Callable[[str], None]] = []
+        self._camera_cbs: list[Callable[[Camera], None]] = []
         self.ready_count = 0
         # what the browser must be told again after it rebuilds its view
-        self._view: str | None = None
+        self._view: str | None = None          # the last preset asked for
+        self.camera: dict = self._preset("reset")   # where the view looks from now (last known)
         self._path: tuple[bytes, list, float] = (b"", [], 0.004)
         self._path_frame: tuple[list, list] = ([], [])
         self._labels: list[dict] = []
@@ -121,6 +127,10 @@ class Viewer(JSComponent):
 
     def on_ready(self, cb: Callable[[], None]) -> None:
         self._ready_cbs.append(cb)
+
+    def on_camera(self, cb: Callable[[Camera], None]) -> None:
+        """The person moved the view (reported once it has been still for a moment)."""
+        self._camera_cbs.append(cb)
 
     def on_key(self, cb: Callable[[str], None]) -> None:
         """Keyboard shortcuts: cb('undo') or cb('redo')."""
@@ -166,11 +176,21 @@ class Viewer(JSComponent):
         a, b = idx.astype("<u4").tobytes(), np.ascontiguousarray(rgb, np.uint8).tobytes()
         self._send({"type": "skin", "idx": a, "rgb": b}, len(a) + len(b))
 
+    def _preset(self, name: str) -> dict:
+        v = self.payload.meta.get("views", {}).get(name)
+        return {k: list(v[k]) for k in ("position", "focal_point", "view_up")} if v else {}
+
     def set_view(self, name: str) -> None:
         v = self.payload.meta["views"].get(name)
         if v is not None:
             self._view = name
+            self.camera = self._preset(name)
             self._send({"type": "view", "camera": v})
+
+    def set_camera(self, camera: Camera) -> None:
+        """Look from a given camera (a kept one); the browser applies it now or when it is ready."""
+        self.camera = camera.as_dict()
+        self._send({"type": "view", "camera": self.camera})
 
     def snapshot(self, filename: str = "hipviz-view.png") -> None:
         """Ask the browser to save a PNG of the current view."""
@@ -230,8 +250,9 @@ class Viewer(JSComponent):
             self._send({"type": "labels", "items": self._labels})
         if self._banner:
             self._send({"type": "banner", "text": self._banner})
-        if self._view:
-            self._send({"type": "view", "camera": self.payload.meta["views"][self._view]})
+        if self.camera:
+            self._send({"type": "view", "camera": self.camera})
+        self._send({"type": "synced"})
 
     # ---- browser -> Python -----------------------------------------------------------------
     def _handle_msg(self, data) -> None:
@@ -265,6 +286,13 @@ class Viewer(JSComponent):
                 if action in ("undo", "redo"):
                     for cb in self._key_cbs:
                         cb(action)
+            elif kind == "camera":
+                cam = parse_camera(data)
+                if cam is None:
+                    return
+                self.camera = cam.as_dict()
+                for cb in self._camera_cbs:
+                    cb(cam)
             elif kind == "stroke_end":
                 for cb in self._stroke_end_cbs:
                     cb(int(data.get("stroke", 0)))
