@@ -128,3 +128,34 @@ def test_keyboard_undo_and_redo(ctx):
     app.viewer._handle_msg({"type": "key", "action": "redo"})
     assert np.array_equal(app.session.intensity, painted)
     app.viewer._handle_msg({"type": "key", "action": "rm -rf"})   # ignored
+
+
+def test_on_a_phone_the_results_are_a_tab(ctx):
+    from hipviz.app.layout import PAGE_TEMPLATE, RESULTS_TAB
+    app = HipvizApp(ctx)
+    app.view()
+    assert app.tools.objects[RESULTS_TAB].name == "Results"
+    assert "viewport" in PAGE_TEMPLATE and "width=device-width" in PAGE_TEMPLATE
+    assert "hv-has-results" not in app.tools.css_classes
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    assert "hv-has-results" in app.tools.css_classes          # a dot on the Results tab
+    # a wide screen: the results have their own column, explaining does not switch tabs
+    app.show_panel("explain")
+    assert app.tools.active == 0
+    app.show_panel("results")
+    # a phone (the browser reports it): picking the Results tab shows them under the tab strip
+    app.layout_watch.results_in_tab = True
+    app.tools.active = RESULTS_TAB
+    assert "hv-show-results" in app.main.css_classes and "hv-results-open" in app.tools.css_classes
+    app.tools.active = 0
+    assert app.main.css_classes == ["hv-main"] and "hv-results-open" not in app.tools.css_classes
+    app.show_panel("explore")                                  # a click on a structure: its story shows
+    assert app.tools.active == RESULTS_TAB
+    app.set_presenter(True)
+    assert app.tools.visible                                    # the way back stays reachable
+    app.set_presenter(False)
+    # turned to a wide screen: back to the tools' first tab (the Results tab is hidden there)
+    app.layout_watch.results_in_tab = False
+    assert app.tools.active == 0 and app.main.css_classes == ["hv-main"]
+    app.set_presenter(True)
+    assert not app.tools.visible

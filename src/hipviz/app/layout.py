@@ -64,6 +64,13 @@ SLIDER_CSS = """
 :host .noUi-horizontal { height: 10px; }
 :host .noUi-horizontal .noUi-handle { width: 28px; height: 28px; right: -14px; top: -10px; border-radius: 50%; }
 :host .noUi-handle::before, :host .noUi-handle::after { display: none; }
+@media (pointer: coarse), (max-width: 999px) {
+  /* a bigger handle for a finger, with a 46 px touch area around it */
+  :host .noUi-horizontal .noUi-handle { width: 34px; height: 34px; right: -17px; top: -13px; }
+  :host .noUi-handle::after { display: block; content: ""; position: absolute; left: -7px; top: -7px; width: 46px; height: 46px;
+    background: transparent; border-radius: 50%; }
+  :host .bk-input-group { padding-bottom: 8px; }
+}
 """
 CHECKS = """
 :host { max-width: 100%; }
@@ -72,6 +79,114 @@ CHECKS = """
   white-space: normal; overflow-wrap: anywhere; }
 :host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; flex: none; }
 """
+
+
+# ---- narrow screens ---------------------------------------------------------------------------
+# Desktop (1000 px wide or more): tools | 3D view | results, side by side. Narrower:
+# - portrait (a phone, a tablet held upright): the 3D view on top (64 % of the height), the tools
+#   below it; on a tablet (700 px or wider) the results sit beside the tools, on a phone they are
+#   the tools' "Results" tab;
+# - landscape (a phone on its side, a small window): the tools on the left, the view beside them,
+#   the results again in the "Results" tab.
+STACKED = "(max-width: 999px) and (orientation: portrait)"
+SPLIT = "(min-width: 700px) and (max-width: 999px) and (orientation: portrait)"
+PHONE = "(max-width: 699px) and (orientation: portrait)"
+SIDEWAYS = "(max-width: 999px) and (orientation: landscape)"
+RESULTS_IN_TAB = f"{PHONE}, {SIDEWAYS}"
+NARROW = "(max-width: 999px)"
+RESULTS_TAB = 1            # index of the tools' "Results" tab (shown only where RESULTS_IN_TAB holds)
+VIEW_SHARE = "64%"         # of the height under the header, for the 3D view on a portrait screen
+
+MAIN_CSS = f"""
+@media {NARROW} {{
+  :host {{ display: grid !important; gap: 0; min-width: 0 !important; min-height: 0 !important; }}
+  :host > .hv-tools, :host > .hv-view, :host > .hv-results {{
+    width: auto !important; height: auto !important; min-width: 0 !important; min-height: 0 !important; max-width: none !important; margin: 0 !important; }}
+}}
+@media {STACKED} {{
+  :host {{ grid-template-columns: minmax(0, 1fr); grid-template-rows: {VIEW_SHARE} minmax(0, 1fr); }}
+  :host > .hv-view {{ grid-row: 1; grid-column: 1; }}
+  :host > .hv-tools {{ grid-row: 2; grid-column: 1; border-top: 1px solid #cfd4dc; }}
+}}
+@media {SPLIT} {{
+  :host {{ grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }}
+  :host > .hv-view {{ grid-column: 1 / span 2; }}
+  :host > .hv-results {{ grid-row: 2; grid-column: 2; border-top: 1px solid #cfd4dc; border-left: 1px solid #cfd4dc; padding: 0 6px; }}
+}}
+@media {PHONE} {{
+  :host > .hv-results {{ display: none !important; }}
+  :host(.hv-show-results) {{ grid-template-rows: {VIEW_SHARE} auto minmax(0, 1fr); }}
+  :host(.hv-show-results) > .hv-results {{ display: flex !important; grid-row: 3; grid-column: 1; padding: 0 10px; }}
+}}
+@media {SIDEWAYS} {{
+  :host {{ grid-template-columns: minmax(270px, 38%) minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr); }}
+  :host > .hv-tools {{ grid-column: 1; grid-row: 1 / span 2; }}
+  :host > .hv-view {{ grid-column: 2; grid-row: 1 / span 2; }}
+  :host > .hv-results {{ display: none !important; }}
+  :host(.hv-show-results) > .hv-tools {{ grid-row: 1; }}
+  :host(.hv-show-results) > .hv-results {{ display: flex !important; grid-column: 1; grid-row: 2; padding: 0 8px; }}
+}}
+"""
+# the Tabs of the tools: the "Results" tab only where the results have no column of their own;
+# on a narrow screen the tab strip fills the width with big touch targets, and with the
+# results showing the tools shrink to their tab strip
+TABS_CSS = f"""
+:host .bk-tab {{ font-size: 16px; padding: 10px 9px; }}
+:host .bk-tab:nth-child({RESULTS_TAB + 1}) {{ display: none; }}
+@media {RESULTS_IN_TAB} {{
+  :host .bk-tab:nth-child({RESULTS_TAB + 1}) {{ display: flex; font-weight: 700; color: #1f4e79; }}
+  :host(.hv-has-results) .bk-tab:nth-child({RESULTS_TAB + 1})::after {{ content: ""; width: 9px; height: 9px; margin-left: 5px;
+    border-radius: 50%; background: #c0392b; flex: none; }}
+  :host(.hv-results-open) {{ grid-template-rows: max-content 0px 0px; }}
+  :host(.hv-results-open) > :not(.bk-header) {{ display: none !important; }}
+}}
+@media {NARROW} {{
+  :host .bk-header {{ background: #eef1f5; }}
+  :host .bk-headers-wrapper, :host .bk-headers {{ flex: 1 1 auto; }}
+  :host .bk-headers {{ display: flex; width: 100%; }}
+  :host .bk-tab {{ flex: 1 1 auto; display: flex; align-items: center; justify-content: center; min-height: 48px;
+    padding: 0 6px; font-size: 15px; box-sizing: border-box; }}
+  :host .bk-tab.bk-active {{ box-shadow: inset 0 -4px 0 #1f4e79; font-weight: 700; }}
+}}
+"""
+# with little room, the ranking comes before the painted area
+RESULTS_BOX_CSS = f"""
+@media {NARROW} {{ :host > .hv-later {{ order: 5; }} }}
+"""
+VIEW_AREA_CSS = f"""
+@media {NARROW} {{ :host > * {{ min-height: 0 !important; min-width: 0 !important; }} }}
+@media {STACKED} {{ :host {{ flex-direction: column !important; }} }}
+"""
+PAGE_CSS = f"""
+@media {NARROW} {{
+  :host {{ min-width: 0 !important; min-height: 0 !important; }}
+  :host > .hv-top {{ height: 44px !important; }}
+}}
+"""
+# a phone shows the page at its own width (without this it draws a 980 px page, shrunk)
+PAGE_TEMPLATE = """{% block postamble %}<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="theme-color" content="#1f2a38">{% endblock %}"""
+
+
+class LayoutWatch(JSComponent):
+    """Tells Python whether the results are a tab of the tools on this screen (phones, narrow
+    landscape windows), following rotation and resizing."""
+
+    query = param.String(default=RESULTS_IN_TAB)
+    results_in_tab = param.Boolean(default=False)
+
+    _esm = """
+    export function render({ model }) {
+      const mq = window.matchMedia(model.query);
+      const update = () => { if (model.results_in_tab !== mq.matches) model.results_in_tab = mq.matches; };
+      update();
+      mq.addEventListener("change", update);
+      model.on("remove", () => mq.removeEventListener("change", update));
+      const d = document.createElement("div");
+      d.style.display = "none";
+      return d;
+    }
+    """
 
 
 def quality_css() -> str:
@@ -251,7 +366,8 @@ class HipvizApp:
     def _build_widgets(self) -> None:
         v = self.voc
         self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
-        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0)
+        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
+        self.layout_watch = LayoutWatch(width=0, height=0, margin=0)
         self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
 
         # paint tools
@@ -320,11 +436,12 @@ class HipvizApp:
 
         # results
         self.alerts = _html("", sizing_mode="stretch_width", visible=False)
-        self.painted = _html("", sizing_mode="stretch_width")
+        self.painted = _html("", sizing_mode="stretch_width", css_classes=["hv-later"])
         self.ranking = ClickList(item_class="hv-cand", data_key="condition", sizing_mode="stretch_width")
         self.ranking_note = _html("", sizing_mode="stretch_width")
         self.pdf_btn = pn.widgets.FileDownload(callback=self.pdf_file, filename="hipviz-summary.pdf", label="Download summary (PDF)",
-                                               color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+                                               color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width",
+                                               css_classes=["hv-later"])
         self.ask_next = _html("", sizing_mode="stretch_width")
 
     def _wire(self) -> None:
@@ -432,11 +549,11 @@ class HipvizApp:
         """The right column (results, explain, explore) and the header."""
         self.results_box = pn.Column(
             self.alerts,
-            _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width"),
+            _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width", css_classes=["hv-later"]),
             self.painted,
             _html("<h3 class='hv-h'>Conditions that match best</h3>", sizing_mode="stretch_width"),
             self.ranking_note, self.ranking, self.ask_next, self.pdf_btn,
-            sizing_mode="stretch_width", margin=0,
+            sizing_mode="stretch_width", margin=0, stylesheets=[RESULTS_BOX_CSS],
         )
         self.explain_box = self.teach.explain_box()
         self.explore_box = self.teach.explore_box()
@@ -445,7 +562,7 @@ class HipvizApp:
             _html(f"<p class='hv-disclaimer'>{html.escape(_disclaimer())}</p>", sizing_mode="stretch_width"),
             width=360, sizing_mode="stretch_height", scroll=True, css_classes=["hv-results"], stylesheets=[RESULTS_CSS],
         )
-        self.header = _html(self._header_html(), sizing_mode="stretch_width", height=52, margin=0)
+        self.header = _html(self._header_html(), sizing_mode="stretch_width", height=52, margin=0, css_classes=["hv-top"])
 
     # ---- explain, explore, presenter, summary ---------------------------------------------
     def restore_actors(self) -> None:
@@ -463,10 +580,13 @@ class HipvizApp:
         self.results_box.visible = mode == "results"
         self.explain_box.visible = mode == "explain"
         self.explore_box.visible = mode == "explore"
+        if mode != "results":
+            self.show_results()
 
     def set_presenter(self, on: bool) -> None:
         if hasattr(self, "tools"):
-            self.tools.visible = not on
+            # where the results are a tab, the tools stay: they lead to "Leave presenter mode"
+            self.tools.visible = not on or self.layout_watch.results_in_tab
         self.results.width = 400 if on else 360
         self.results.css_classes = ["hv-results", "presenter"] if on else ["hv-results"]
         self.header.object = self._header_html(on)
@@ -475,7 +595,8 @@ class HipvizApp:
     def _header_html(presenter: bool = False) -> str:
         big = " hv-big" if presenter else ""
         return (f"<div class='hv-header{big}'><span class='hv-logo'>hipviz</span>"
-                "<span class='hv-tagline'>Show where it hurts on the body — educational, not a diagnosis</span></div>")
+                "<span class='hv-tagline hv-long'>Show where it hurts on the body — educational, not a diagnosis</span>"
+                "<span class='hv-tagline hv-short'>Educational, not a diagnosis</span></div>")
 
     def pdf_file(self) -> io.BytesIO | None:
         """The one-page summary of the current map, made here (no network)."""
@@ -732,6 +853,7 @@ class HipvizApp:
         self.teach.refresh_overlap()
         if not has_input:
             self.ranking.items = []
+            self._tools_classes()
             self.ranking_note.object = "<p class='hv-muted'>Paint where it hurts, or answer a few questions, to see which conditions match.</p>"
             self.ask_next.object = ""
             return
@@ -742,6 +864,7 @@ class HipvizApp:
             for i, c in enumerate(result.candidates[:8])
         ]
         self.ranking.items = items
+        self._tools_classes()
         self.ranking_note.object = "<p class='hv-help'>Tap a condition to see where its pain comes from and why.</p>"
         if result.ask_next:
             q = result.ask_next[0]
@@ -792,11 +915,52 @@ class HipvizApp:
             self.png_btn, self.saved_msg,
             name="My maps", sizing_mode="stretch_width", scroll=True,
         )
-        tools = pn.Tabs(paint_tab, body_tab, questions_tab, self.teach.learn_tab(), maps_tab, width=340, sizing_mode="stretch_height",
-                        stylesheets=[":host .bk-tab { font-size: 16px; padding: 10px 9px; }"])
+        # on a phone the results are a tab of the tools (an empty one: picking it shows the
+        # results column under the tab strip); elsewhere this tab is hidden
+        results_tab = pn.Spacer(name="Results", height=0, margin=0)
+        tabs = [paint_tab, body_tab, questions_tab, self.teach.learn_tab(), maps_tab]
+        tabs.insert(RESULTS_TAB, results_tab)
+        tools = pn.Tabs(*tabs, width=340, sizing_mode="stretch_height", css_classes=["hv-tools"], stylesheets=[TABS_CSS])
         self.tools = tools
-        main = pn.Row(tools, self.view_area, self.results, sizing_mode="stretch_both", margin=0)
-        return pn.Column(self.header, main, self.keeper, sizing_mode="stretch_both", margin=0, stylesheets=[BASE_CSS])
+        self.main = pn.Row(tools, self.view_area, self.results, sizing_mode="stretch_both", margin=0,
+                           css_classes=["hv-main"], stylesheets=[MAIN_CSS])
+        tools.param.watch(self._on_tab, "active")
+        self.layout_watch.param.watch(self._on_layout, "results_in_tab")
+        self._tools_classes()
+        return pn.Column(self.header, self.main, self.keeper, self.layout_watch, sizing_mode="stretch_both", margin=0,
+                         stylesheets=[BASE_CSS, PAGE_CSS])
+
+    # ---- narrow screens -------------------------------------------------------------------
+    @property
+    def results_open(self) -> bool:
+        """On a phone: the Results tab is picked (the results show under the tab strip)."""
+        return getattr(self, "tools", None) is not None and self.tools.active == RESULTS_TAB
+
+    def _on_tab(self, event=None) -> None:
+        on = self.results_open
+        self.main.css_classes = ["hv-main", "hv-show-results"] if on else ["hv-main"]
+        self._tools_classes()
+
+    def _tools_classes(self) -> None:
+        if getattr(self, "tools", None) is None:
+            return
+        classes = ["hv-tools"]
+        if self.results_open:
+            classes.append("hv-results-open")
+        if self.ranking.items:
+            classes.append("hv-has-results")      # a dot on the Results tab: there is something to see
+        if classes != self.tools.css_classes:
+            self.tools.css_classes = classes
+
+    def _on_layout(self, event=None) -> None:
+        # the screen turned or grew so that the results have their own column again
+        if not self.layout_watch.results_in_tab and self.results_open:
+            self.tools.active = 0
+
+    def show_results(self) -> None:
+        """Bring the results into view where they are a tab (explaining, exploring)."""
+        if getattr(self, "tools", None) is not None and self.layout_watch.results_in_tab:
+            self.tools.active = RESULTS_TAB
 
 
 def _disclaimer() -> str:
@@ -846,6 +1010,12 @@ p, li { font-size: 15px; }
 .hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
+.hv-short { display: none; }
+@media (max-width: 999px) {
+  .hv-header { padding: 0 14px; height: 44px; align-items: center; box-sizing: border-box; }
+  .hv-logo { font-size: 20px; }
+  .hv-long { display: none; } .hv-short { display: inline; font-size: 14px; }
+}
 """
 
 
@@ -853,6 +1023,8 @@ def create_app(ctx: AppContext) -> pn.viewable.Viewable:
     """A new session's page (call inside a Panel server session)."""
     app = HipvizApp(ctx)
     page = app.view()
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.template = PAGE_TEMPLATE
     page._hipviz_app = app
     return page
 
