@@ -56,6 +56,16 @@ def sent_messages(app: HipvizApp) -> list[dict]:
     return out
 
 
+def camera_after_ready(app: HipvizApp) -> dict:
+    """Where the browser's view looks once it is built and Python has re-sent the state: the
+    last camera sent, else the default view a new view starts at by itself."""
+    msgs = sent_messages(app)
+    app.viewer._handle_msg({"type": "ready"})
+    assert msgs[-1] == {"type": "synced"}                 # only now does the browser report moves
+    views = [m["camera"] for m in msgs if m["type"] == "view"]
+    return views[-1] if views else reset_camera(app)
+
+
 def reset_camera(app: HipvizApp) -> dict:
     v = app.ctx.payload.meta["views"]["reset"]
     return {k: list(v[k]) for k in ("position", "focal_point", "view_up")}
@@ -183,11 +193,7 @@ def test_moving_the_view_is_saved_debounced_and_restored_on_reload(ctx, timers):
     again = HipvizApp(ctx, token=app.token)               # reload: the same person and map
     assert again.map_id == app.map_id
     assert_camera(again.viewer.camera, SIDE)
-    msgs = sent_messages(again)
-    again.viewer._handle_msg({"type": "ready"})           # the browser built its view
-    views = [m for m in msgs if m["type"] == "view"]
-    assert views and views[-1]["camera"] == again.viewer.camera
-    assert msgs[-1] == {"type": "synced"}                 # only now does the browser report moves
+    assert_camera(camera_after_ready(again), SIDE)        # the browser built its view: it looks from there
 
 
 def test_a_bad_camera_message_changes_nothing(ctx, timers):
@@ -211,9 +217,7 @@ def test_an_old_map_without_a_camera_opens_at_the_default_view(tmp_path, timers)
         app = HipvizApp(ctx, token=t)
         assert app.map_id == m and "side of the hip" in app.painted.object.lower()
         assert_camera(app.viewer.camera, reset_camera(app))
-        msgs = sent_messages(app)
-        app.viewer._handle_msg({"type": "ready"})
-        assert [m["camera"] for m in msgs if m["type"] == "view"][-1] == reset_camera(app)
+        assert_camera(camera_after_ready(app), reset_camera(app))
         # and it keeps a camera from now on
         app.viewer._handle_msg({"type": "camera", **BACK})
         timers.fire_all()
@@ -235,9 +239,7 @@ def test_a_malformed_stored_camera_is_ignored(ctx, stored):
     again = HipvizApp(ctx, token=app.token)
     assert again.map_id == app.map_id
     assert_camera(again.viewer.camera, reset_camera(again))
-    msgs = sent_messages(again)
-    again.viewer._handle_msg({"type": "ready"})
-    assert [m["camera"] for m in msgs if m["type"] == "view"][-1] == reset_camera(again)
+    assert_camera(camera_after_ready(again), reset_camera(again))
     assert ctx.store.load_camera(app.token, app.map_id) == stored      # left as it was
 
 
@@ -256,3 +258,14 @@ def test_each_map_keeps_its_own_camera(ctx, timers):
     assert_camera(app.viewer.camera, SIDE)
     app.maps_select.value = second
     assert_camera(app.viewer.camera, BACK)
+
+
+def test_a_linked_view_keeps_the_camera_of_its_group(ctx):
+    """The textbook view beside the patient's map adopts the shared camera in the browser; its
+    own (re)build must not send it the default view, which the link would pass to both views."""
+    from hipviz.app.viewer import Viewer
+    textbook = Viewer(ctx.payload, role="textbook", link="main")
+    msgs = []
+    textbook._send_msg = msgs.append
+    textbook._handle_msg({"type": "ready"})
+    assert not [m for m in msgs if m["type"] == "view"] and msgs[-1] == {"type": "synced"}

@@ -69,7 +69,7 @@ SLIDER_CSS = """
   :host .noUi-horizontal .noUi-handle { width: 34px; height: 34px; right: -17px; top: -13px; }
   :host .noUi-handle::after { display: block; content: ""; position: absolute; left: -7px; top: -7px; width: 46px; height: 46px;
     background: transparent; border-radius: 50%; }
-  :host .bk-input-group { padding-bottom: 8px; }
+  :host .bk-input-group { padding: 0 8px 8px; box-sizing: border-box; }
 }
 """
 CHECKS = """
@@ -78,6 +78,16 @@ CHECKS = """
 :host .bk-input-group label, :host label { font-size: 16px; line-height: 1.35; padding: 6px 0; display: flex; align-items: center; gap: 10px;
   white-space: normal; overflow-wrap: anywhere; }
 :host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; flex: none; }
+@media (pointer: coarse), (max-width: 999px) {
+  :host .bk-input-group label, :host label { min-height: 44px; padding: 2px 0; box-sizing: border-box; }
+}
+"""
+# the questionnaire's fold-out sections: a header a finger can hit
+CARD_CSS = """
+@media (pointer: coarse), (max-width: 999px) {
+  :host .card-header { min-height: 46px; align-items: center; }
+  :host .card-header .card-title, :host .card-header h3 { font-size: 16px; }
+}
 """
 
 
@@ -898,14 +908,14 @@ class HipvizApp:
         )
         questions_tab = pn.Column(
             _html("<p class='hv-help'>Tick what applies. Everything stays on this computer.</p>", sizing_mode="stretch_width"),
-            pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width"),
-            pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width"),
+            pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
+            pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
+            pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             pn.Card(_html("<p class='hv-help'>If any of these apply, the app will tell you to seek medical care.</p>"),
-                    self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width"),
-            pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width"),
+                    self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
+            pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             pn.Card(_html("<p class='hv-help'>Examination findings, for the clinician examining you.</p>"),
-                    self.q_findings, self.q_negative, title="For clinicians", collapsed=True, sizing_mode="stretch_width"),
+                    self.q_findings, self.q_negative, title="For clinicians", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             name="Questions", sizing_mode="stretch_width", scroll=True,
         )
         maps_tab = pn.Column(

@@ -109,6 +109,8 @@ class Viewer(JSComponent):
         # what the browser must be told again after it rebuilds its view
         self._view: str | None = None          # the last preset asked for
         self.camera: dict = self._preset("reset")   # where the view looks from now (last known)
+        self._camera_set = False   # a camera was asked for or reported (else the view keeps its own:
+                                   # the default, or for a linked view the camera of its group)
         self._path: tuple[bytes, list, float] = (b"", [], 0.004)
         self._path_frame: tuple[list, list] = ([], [])
         self._labels: list[dict] = []
@@ -185,11 +187,13 @@ class Viewer(JSComponent):
         if v is not None:
             self._view = name
             self.camera = self._preset(name)
+            self._camera_set = True
             self._send({"type": "view", "camera": v})
 
     def set_camera(self, camera: Camera) -> None:
         """Look from a given camera (a kept one); the browser applies it now or when it is ready."""
         self.camera = camera.as_dict()
+        self._camera_set = True
         self._send({"type": "view", "camera": self.camera})
 
     def snapshot(self, filename: str = "hipviz-view.png") -> None:
@@ -250,7 +254,7 @@ class Viewer(JSComponent):
             self._send({"type": "labels", "items": self._labels})
         if self._banner:
             self._send({"type": "banner", "text": self._banner})
-        if self.camera:
+        if self._camera_set and self.camera:
             self._send({"type": "view", "camera": self.camera})
         self._send({"type": "synced"})
 
@@ -291,6 +295,7 @@ class Viewer(JSComponent):
                 if cam is None:
                     return
                 self.camera = cam.as_dict()
+                self._camera_set = True
                 for cb in self._camera_cbs:
                     cb(cam)
             elif kind == "stroke_end":
