@@ -40,8 +40,22 @@ def target():
     return pts[np.argmin(np.linalg.norm(pts - c, axis=1))].tolist()
 
 
-def tab(page, name):
-    page.locator(".bk-tab", has_text=name).click()
+def _press(locator, touch: bool) -> None:
+    locator.tap() if touch else locator.click()
+
+
+def tab(page, name, touch: bool = False):
+    _press(page.locator(".bk-tab", has_text=name), touch)
+
+
+def enter_paint_mode(page, side: str = "Right side", touch: bool = False, settle_ms: int = 400) -> None:
+    """Turn the body to a preset, then switch to paint mode (by mouse or by finger)."""
+    tab(page, "Body", touch)
+    _press(page.get_by_role("button", name=side), touch)
+    page.wait_for_timeout(settle_ms)
+    tab(page, "Paint", touch)
+    _press(page.get_by_role("button", name="Paint", exact=True), touch)
+    page.locator(".hv-root.painting").wait_for(timeout=10_000)
 
 
 def view_image(page) -> np.ndarray:
@@ -62,12 +76,7 @@ def stored_document(db, token, map_id) -> dict:
 
 def paint_at(page, world, strokes=3, spread=14):
     """Right-side view, paint mode, then a few short mouse strokes around the projected point."""
-    tab(page, "Body")
-    page.get_by_role("button", name="Right side").click()
-    page.wait_for_timeout(400)
-    tab(page, "Paint")
-    page.get_by_role("button", name="Paint", exact=True).click()
-    page.locator(".hv-root.painting").wait_for(timeout=10_000)
+    enter_paint_mode(page)
     x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", world)
     camera = "() => window.__hipviz.renderer.getActiveCamera().getPosition()"
     before = page.evaluate(camera)
@@ -201,12 +210,7 @@ def test_touch_paints_resizes_and_saves_a_picture(browser, server, target, tmp_p
     try:
         page = ctx.new_page()
         open_app(page, server.url)
-        tab(page, "Body")
-        page.get_by_role("button", name="Right side").tap()
-        page.wait_for_timeout(400)
-        tab(page, "Paint")
-        page.get_by_role("button", name="Paint", exact=True).tap()
-        page.locator(".hv-root.painting").wait_for(timeout=10_000)
+        enter_paint_mode(page, touch=True)
         x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", target)
         page.touchscreen.tap(x, y)                      # one finger paints in paint mode
         wait_ranking(page)

@@ -7,7 +7,8 @@ import time
 
 import pytest
 from conftest import open_app
-from test_app_browser import _shot_dir, stored_document, target, token_and_map  # noqa: F401  (target is a fixture)
+from test_app_browser import _shot_dir, enter_paint_mode, stored_document, target, token_and_map  # noqa: F401  (target is a fixture)
+from test_app_browser import tab as browser_tab
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,7 @@ def phone(browser):
 
 
 def tab(page, name):
-    page.locator(".bk-tab", has_text=name).tap()
+    browser_tab(page, name, touch=True)
 
 
 def touch_drag(page, points):
@@ -62,12 +63,7 @@ def test_phone_layout_touch_painting_and_ranking(phone, server, target, tmp_path
         assert page.get_by_role("button", name=q).bounding_box()["height"] >= MIN_TOUCH_PX
 
     # turn to the right side, paint mode, one finger along the hip
-    tab(page, "Body")
-    page.get_by_role("button", name="Right side").tap()
-    page.wait_for_timeout(300)
-    tab(page, "Paint")
-    page.get_by_role("button", name="Paint", exact=True).tap()
-    page.locator(".hv-root.painting").wait_for(timeout=10_000)
+    enter_paint_mode(page, touch=True, settle_ms=300)
     x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", target)
     assert view["y"] < y < view["y"] + view["height"] and 0 < x < PHONE["width"]
     camera = "() => window.__hipviz.renderer.getActiveCamera().getPosition()"
