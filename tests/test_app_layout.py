@@ -1,6 +1,7 @@
 """The app wiring without a browser: messages from the viewer paint, rank, save and restore."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -37,7 +38,7 @@ def test_a_stroke_paints_ranks_and_saves(ctx):
     assert app.viewer.bytes_sent - sent < 8 * len(painted) + 1000     # only the changed vertices travel
     assert "gtps_gluteal_tendinopathy" in app.last_result.top(3)
     assert "gtps_gluteal_tendinopathy" in [it["id"] for it in app.ranking.items]
-    assert "80 cm²" in app.painted.object or "cm²" in app.painted.object
+    assert re.search(r"\d+ cm²", app.painted.object), app.painted.object
     doc = json.loads(ctx.store.load_map(app.token, app.map_id))
     assert {"region": "lateral_hip_trochanter", "side": "right"}.items() <= doc["regions"][0].items()
     assert len(doc["vertex_paint"]["vertices"]) == len(painted)
@@ -68,7 +69,9 @@ def test_sessions_are_isolated(ctx):
     paint_stroke(alice, [right_lateral_hip_vertex(alice.session)])
     assert not bob.session.intensity.any()
     assert HipvizApp(ctx, token=bob.token).session.intensity.any() == False
-    assert bob.maps_select.options != alice.maps_select.options or len(ctx.store.list_maps(bob.token)) == 1
+    bobs, alices = ({m.id for m in ctx.store.list_maps(t)} for t in (bob.token, alice.token))
+    assert bobs and alices and bobs.isdisjoint(alices)
+    assert set(bob.maps_select.options.values()) == bobs
     # a session cannot open another person's map by id
     evil = HipvizApp(ctx, token=bob.token, map_id=alice.map_id)
     assert evil.map_id != alice.map_id and not evil.session.intensity.any()
@@ -84,17 +87,36 @@ def test_several_maps_and_import_export(ctx):
     assert len(app.maps_select.options) == 2
     app.maps_select.value = first
     assert app.session.intensity.any()
+    painted_first = app.session.intensity > 0
     err = app.import_document(exported, "mine.json")
     assert err is None and len(ctx.store.list_maps(app.token)) == 3
-    assert np.array_equal(app.session.intensity > 0, json.loads(exported) and app.session.intensity > 0)
+    assert app.map_id not in (first,) and np.array_equal(app.session.intensity > 0, painted_first)
     bad = json.loads(exported)
     bad["regions"][0]["side"] = "up"
     err = app.import_document(json.dumps(bad), "bad.json")
     assert err and "regions[0].side" in err
     assert len(ctx.store.list_maps(app.token)) == 3            # nothing half-loaded
-    app.import_input.filename = "bad.json"
-    app.import_input.value = json.dumps({"format": "hipviz-painmap", "version": 99}).encode()
+    app.import_input._handle_msg({"type": "file", "name": "bad.json", "text": json.dumps({"format": "hipviz-painmap", "version": 99})})
     assert app.import_msg.visible and "version" in app.import_msg.object
+    assert len(ctx.store.list_maps(app.token)) == 3
+
+
+@pytest.mark.parametrize("msg, words", [
+    ({"type": "rejected", "reason": "too_big", "name": "huge.json", "size": 50 * 2**20}, ["huge.json", "50.0 MB", "larger than 4.0 MB"]),
+    ({"type": "rejected", "reason": "empty", "name": "empty.json"}, ["empty.json", "empty"]),
+    ({"type": "file", "name": "blank.json", "text": "  \n"}, ["blank.json", "empty"]),
+    ({"type": "file", "name": "forged.json", "text": "x" * (4 * 2**20 + 1)}, ["forged.json", "larger than 4.0 MB"]),
+    ({"type": "file", "name": "x.json", "text": 12}, ["could not be read"]),
+    ({"type": "rejected", "reason": "unreadable", "name": "locked.json"}, ["locked.json", "could not be read"]),
+])
+def test_a_file_that_cannot_be_a_pain_map_is_refused_with_a_message(ctx, msg, words):
+    app = HipvizApp(ctx)
+    maps = len(ctx.store.list_maps(app.token))
+    app.import_input._handle_msg(msg)
+    assert app.import_msg.visible, msg
+    for w in words:
+        assert w in app.import_msg.object, (w, app.import_msg.object)
+    assert len(ctx.store.list_maps(app.token)) == maps
 
 
 def test_red_flag_answer_shows_an_alert(ctx):
@@ -127,7 +149,8 @@ def test_keyboard_undo_and_redo(ctx):
     assert not app.session.intensity.any() and not app.redo_btn.disabled
     app.viewer._handle_msg({"type": "key", "action": "redo"})
     assert np.array_equal(app.session.intensity, painted)
-    app.viewer._handle_msg({"type": "key", "action": "rm -rf"})   # ignored
+    app.viewer._handle_msg({"type": "key", "action": "rm -rf"})   # dropped: not an action
+    assert np.array_equal(app.session.intensity, painted) and app.viewer.rejected == 1
 
 
 def test_on_a_phone_the_results_are_a_tab(ctx):

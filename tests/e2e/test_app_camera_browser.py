@@ -17,13 +17,17 @@ CAMERA = """() => { const c = window.__hipviz.renderer.getActiveCamera();
   return [...c.getPosition(), ...c.getFocalPoint(), ...c.getViewUp()]; }"""
 
 
-def stored_camera(db, token, map_id, timeout=10.0):
+def stored_camera(db, token, map_id, expect=None, timeout=10.0):
+    """The camera stored for the map; with `expect`, waits until the stored position settles
+    there (writes are debounced, so an earlier position of the same drag may be read first)."""
     deadline = time.time() + timeout
     while True:
         with sqlite3.connect(db) as c:
             row = c.execute("SELECT camera FROM maps WHERE token = ? AND id = ?", (token, map_id)).fetchone()
-        if (row and row[0]) or time.time() > deadline:
-            return json.loads(row[0]) if row and row[0] else None
+        cam = json.loads(row[0]) if row and row[0] else None
+        settled = cam is not None and (expect is None or np.allclose(cam["position"], expect, atol=1e-3))
+        if settled or time.time() > deadline:
+            return cam
         time.sleep(0.2)
 
 
@@ -42,7 +46,7 @@ def test_a_turned_view_survives_a_reload(context, server):
     turned = np.array(page.evaluate(CAMERA))
     assert np.abs(turned[:3] - start[:3]).max() > 0.2, "the drag did not turn the view"
     token, map_id = token_and_map(page)
-    cam = stored_camera(server.db, token, map_id)
+    cam = stored_camera(server.db, token, map_id, expect=turned[:3])
     assert cam is not None, "the camera was not saved"
     assert np.allclose(cam["position"], turned[:3], atol=1e-3)
     page.reload()

@@ -26,7 +26,9 @@ from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
 from hipviz.app.store import Store, new_token, valid_token
 from hipviz.app.teach import TeachPanel, pdf_file
-from hipviz.app.viewer import Dab, Pick, Viewer
+from hipviz.app.file_open import FileOpen
+from hipviz.app.protocol import Dab, Pick
+from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
 from hipviz.painmap import PainMap, PainMapError
 from hipviz.vocabulary import vocabulary
@@ -141,7 +143,9 @@ MAIN_CSS = f"""
 # on a narrow screen the tab strip fills the width with big touch targets, and with the
 # results showing the tools shrink to their tab strip
 TABS_CSS = f"""
-:host .bk-tab {{ font-size: 16px; padding: 10px 9px; }}
+/* the strip wraps instead of scrolling or cutting a label, whatever the font's widths */
+:host .bk-headers-wrapper {{ flex: 1 1 auto !important; min-width: 0; flex-wrap: wrap !important; overflow: visible !important; }}
+:host .bk-tab {{ flex: 1 1 auto; font-size: 15px; padding: 10px 6px; }}
 :host .bk-tab:nth-child({RESULTS_TAB + 1}) {{ display: none; }}
 @media {RESULTS_IN_TAB} {{
   :host .bk-tab:nth-child({RESULTS_TAB + 1}) {{ display: flex; font-weight: 700; color: #1f4e79; }}
@@ -152,10 +156,8 @@ TABS_CSS = f"""
 }}
 @media {NARROW} {{
   :host .bk-header {{ background: #eef1f5; }}
-  :host .bk-headers-wrapper, :host .bk-headers {{ flex: 1 1 auto; }}
-  :host .bk-headers {{ display: flex; width: 100%; }}
-  :host .bk-tab {{ flex: 1 1 auto; display: flex; align-items: center; justify-content: center; min-height: 48px;
-    padding: 0 6px; font-size: 15px; box-sizing: border-box; }}
+  :host .bk-tab {{ display: flex; align-items: center; justify-content: center; min-height: 48px;
+    padding: 0 4px; font-size: 14px; box-sizing: border-box; }}
   :host .bk-tab.bk-active {{ box-shadow: inset 0 -4px 0 #1f4e79; font-weight: 700; }}
 }}
 """
@@ -439,7 +441,7 @@ class HipvizApp:
         self.delete_btn = pn.widgets.Button(label="Delete this map", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.export_btn = pn.widgets.FileDownload(callback=self._export_json, filename="hipviz-painmap.json", label="Save map as a file (JSON)",
                                                   color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.import_input = pn.widgets.FileInput(accept=".json,application/json", sizing_mode="stretch_width", label="Open a map file")
+        self.import_input = FileOpen(label="Open a map file (.json)", sizing_mode="stretch_width")
         self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.import_msg = _html("", visible=False, sizing_mode="stretch_width")
         self.saved_msg = _html("", sizing_mode="stretch_width")
@@ -481,7 +483,8 @@ class HipvizApp:
         self.new_map_btn.on_click(self._on_new_map)
         self.title_input.param.watch(self._on_rename, "value")
         self.delete_btn.on_click(self._on_delete)
-        self.import_input.param.watch(self._on_import, "value")
+        self.import_input.on_file(self._on_import)
+        self.import_input.on_error(self._show_import_error)
         self.png_btn.on_click(lambda e: self.viewer.snapshot(f"hipviz-{time.strftime('%Y%m%d-%H%M%S')}.png"))
         self.ranking.on_click(lambda cid: self.teach.select(cid, self.teach._side_for(cid)))
         self._on_brush()
@@ -507,7 +510,7 @@ class HipvizApp:
 
     def _on_dab(self, dab: Dab) -> None:
         key = (self.viewer.ready_count, dab.stroke)
-        changed = self.session.dab(dab.points, key=key)
+        changed = self.session.dab(dab.vertices(), key=key)
         if changed.size:
             self.viewer.set_skin_colours(*self.skin_layers.display(changed))
         now = time.monotonic()
@@ -817,13 +820,14 @@ class HipvizApp:
         self._open_map(new_id)
         return None
 
-    def _on_import(self, event) -> None:
-        if not event.new:
-            return
-        err = self.import_document(event.new, self.import_input.filename or "")
+    def _show_import_error(self, err: str) -> None:
+        self.import_msg.object = f"<div class='hv-import-error' role='alert'><b>This file was not opened.</b> {html.escape(err)}</div>"
+        self.import_msg.visible = True
+
+    def _on_import(self, name: str, text: str) -> None:
+        err = self.import_document(text, name)
         if err:
-            self.import_msg.object = f"<div class='hv-import-error' role='alert'><b>This file was not opened.</b> {html.escape(err)}</div>"
-            self.import_msg.visible = True
+            self._show_import_error(err)
         else:
             self.import_msg.visible = False
             self.saved_msg.object = "<p class='hv-muted'>The file was opened as a new map.</p>"

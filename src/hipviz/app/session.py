@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from hipviz import ddx
 from hipviz.painmap import (
@@ -165,12 +166,10 @@ class PaintSession:
         cand = np.flatnonzero(np.isfinite(d))
         if cand.size == 0:
             return cand
-        pc, cc = self.points[cand], self.points[centres]
-        if len(centres) == 1:
-            d2 = np.sum((pc - cc[0]) ** 2, axis=1)
-        else:
-            d2 = np.min(np.sum((pc[:, None, :] - cc[None, :, :]) ** 2, axis=2), axis=1)
-        return cand[d2 <= r * r]
+        # straight-line distance to the nearest centre: a k-d tree keeps this O(n log m), where a
+        # candidates-by-centres distance matrix grows with the product of the two
+        d, _ = cKDTree(self.points[centres]).query(self.points[cand], k=1, distance_upper_bound=r * (1 + 1e-9))
+        return cand[d <= r]
 
     def begin_stroke(self, key: object = None, label: str = "stroke") -> None:
         if self._current is not None:

@@ -648,16 +648,14 @@ export function render({ model, el: host }) {
     stroke.lastSent = now;
     const points = Array.from(stroke.points);
     stroke.points.clear();
-    model.send_msg({ type: "dab", stroke: stroke.n, points, world: stroke.world.splice(0) });
+    const most = model.max_dab_points || 256;   // the server drops a longer message whole
+    for (let i = 0; i < points.length; i += most)
+      model.send_msg({ type: "dab", stroke: stroke.n, points: points.slice(i, i + most) });
   }
 
   function strokeAt(stroke, x, y) {
     const hit = pickXY(x, y, true);
-    if (hit && hit.point >= 0) {
-      stroke.points.add(hit.point);
-      if (stroke.world.length < 4) stroke.world.push(hit.world);
-      stroke.hits += 1;
-    }
+    if (hit && hit.point >= 0) stroke.points.add(hit.point);
   }
 
   function strokeTo(stroke, ev) {
@@ -672,7 +670,7 @@ export function render({ model, el: host }) {
   }
 
   async function startStroke(ev) {
-    const stroke = { n: ++S.strokeCounter, points: new Set(), world: [], lastSent: 0, timer: null, hits: 0,
+    const stroke = { n: ++S.strokeCounter, points: new Set(), lastSent: 0, timer: null,
       pointerId: ev.pointerId, x: 0, y: 0, ready: null, pendingMoves: [] };
     S.stroke = stroke;
     const [x, y] = displayXY(ev);
@@ -691,7 +689,7 @@ export function render({ model, el: host }) {
     stroke.ready.then(() => {
       clearTimeout(stroke.timer);
       sendDabs(stroke, true);
-      model.send_msg({ type: "stroke_end", stroke: stroke.n, hits: stroke.hits });
+      model.send_msg({ type: "stroke_end", stroke: stroke.n });
     });
   }
 
@@ -758,7 +756,7 @@ export function render({ model, el: host }) {
     const hit = pickXY(...displayXY(ev), false);
     if (hit) {
       showLabel(nameOf(hit.structure), ev, 2500);
-      model.send_msg({ type: "pick", ...hit });
+      model.send_msg({ type: "pick", structure: hit.structure, cell: hit.cell, point: hit.point });
     }
   }
 

@@ -5,12 +5,12 @@ Traffic, Python to browser:
 - afterwards only messages with what changed: per-actor visibility/opacity/colour, sparse skin
   colour changes (vertex indices as uint32 bytes, RGB as uint8 bytes), a camera (a preset or a
   kept one), a snapshot request.
-Browser to Python (messages): `ready` (the view was (re)built: Python answers with the full
-dynamic state, so nothing is lost on a re-render, then `synced`), `pick` (a click: structure id,
-cell id, closest point id, world position), `dab` (paint mode: skin points under the brush),
-`stroke_end`, `camera` (the view moved: position, focal point, view up; sent once the view has
-been still for a moment, and only after `synced`, so the default camera a new view starts with
-never overwrites a kept one).
+Browser to Python (messages, typed and bounded in `hipviz.app.protocol`): `ready` (the view was
+(re)built: Python answers with the full dynamic state, so nothing is lost on a re-render, then
+`synced`), `pick` (a click: structure id, cell id, closest point id), `dab` (paint mode: skin
+points under the brush), `stroke_end`, `key` (undo, redo), `camera` (the view moved: position,
+focal point, view up; sent once the view has been still for a moment, and only after `synced`,
+so the default camera a new view starts with never overwrites a kept one).
 
 vtk.js is loaded from the local Panel server (Panel's bundled copy), never from a CDN.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import param
@@ -28,7 +28,8 @@ from panel.io.resources import bundled_files
 from panel.io.state import state
 from panel.models.vtk import AbstractVTKPlot
 
-from hipviz.app.camera import Camera, parse_camera
+from hipviz.app.camera import Camera
+from hipviz.app.protocol import LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeEnd, parse_message
 from hipviz.app.scene import SKIN_ID, ScenePayload, hex_to_rgb
 
 log = logging.getLogger(__name__)
@@ -54,23 +55,6 @@ class ActorState:
         return {"visible": self.visible, "opacity": self.opacity, "colour": self.colour}
 
 
-@dataclass
-class Pick:
-    """A click on the 3D view."""
-    structure: str
-    cell: int
-    point: int
-    world: tuple[float, float, float] | None = None
-
-
-@dataclass
-class Dab:
-    """Skin points under the brush during a paint stroke (stroke numbers come from the browser)."""
-    stroke: int
-    points: np.ndarray
-    world: list = field(default_factory=list)
-
-
 class Viewer(JSComponent):
     """The interactive 3D body. Use its methods; the parameters are its wire format."""
 
@@ -83,6 +67,8 @@ class Viewer(JSComponent):
     link = param.String(default="", doc="views with the same link share one camera")
     caption = param.String(default="", doc="a title shown in the view's corner")
     presenter = param.Boolean(default=False, doc="bigger labels and a camera preset bar in the view")
+    max_dab_points = param.Integer(default=LIMITS.dab_points, constant=True,
+                                   doc="the protocol's limit: the page splits a longer dab into several messages")
 
     _esm = "viewer.js"
 
@@ -116,6 +102,8 @@ class Viewer(JSComponent):
         self._labels: list[dict] = []
         self._banner = ""
         self.bytes_sent = 0   # payload bytes of delta messages (binary arrays + small JSON), for the bench
+        self._rate = RateLimiter()
+        self.rejected = 0     # browser messages dropped for breaking the protocol
 
     # ---- callbacks -------------------------------------------------------------------------
     def on_pick(self, cb: Callable[[Pick], None]) -> None:
@@ -260,46 +248,46 @@ class Viewer(JSComponent):
 
     # ---- browser -> Python -----------------------------------------------------------------
     def _handle_msg(self, data) -> None:
-        if not isinstance(data, dict):
+        """Every browser message goes through the protocol's schema and limits first; one that
+        breaks them, or comes faster than the page's rate allows, is dropped whole."""
+        if not self._rate.allow():
+            if self._rate.dropped in (1, 100, 10_000):
+                log.warning("viewer: %d messages dropped over the rate limit", self._rate.dropped)
             return
-        kind = data.get("type")
         try:
-            if kind == "ready":
-                self.ready_count += 1
-                self.resync()
-                for cb in self._ready_cbs:
-                    cb()
-            elif kind == "pick":
-                sid = str(data.get("structure"))
-                if sid not in self.actors:
-                    return
-                world = data.get("world")
-                pick = Pick(sid, int(data.get("cell", -1)), int(data.get("point", -1)),
-                            tuple(map(float, world)) if world is not None else None)
-                for cb in self._pick_cbs:
-                    cb(pick)
-            elif kind == "dab":
-                pts = np.asarray(list(data.get("points") or []), dtype=np.int64)
-                pts = pts[(pts >= 0) & (pts < len(self.skin_rgb))]
-                if pts.size:
-                    dab = Dab(int(data.get("stroke", 0)), pts, list(data.get("world") or []))
-                    for cb in self._dab_cbs:
-                        cb(dab)
-            elif kind == "key":
-                action = data.get("action")
-                if action in ("undo", "redo"):
-                    for cb in self._key_cbs:
-                        cb(action)
-            elif kind == "camera":
-                cam = parse_camera(data)
-                if cam is None:
-                    return
-                self.camera = cam.as_dict()
-                self._camera_set = True
-                for cb in self._camera_cbs:
-                    cb(cam)
-            elif kind == "stroke_end":
-                for cb in self._stroke_end_cbs:
-                    cb(int(data.get("stroke", 0)))
+            msg = parse_message(data, n_skin_vertices=len(self.skin_rgb), structures=self.actors.__contains__)
+        except ProtocolError as e:
+            self.rejected += 1
+            log.warning("viewer message dropped: %s", e)
+            return
+        try:
+            self._dispatch(msg)
         except Exception:  # a bad message must never kill the session
-            log.exception("viewer message %r failed", kind)
+            log.exception("viewer message %r failed", msg.type)
+
+    def _dispatch(self, msg: Message) -> None:
+        if isinstance(msg, Ready):
+            self.ready_count += 1
+            self.resync()
+            for cb in self._ready_cbs:
+                cb()
+        elif isinstance(msg, Pick):
+            for cb in self._pick_cbs:
+                cb(msg)
+        elif isinstance(msg, Dab):
+            for cb in self._dab_cbs:
+                cb(msg)
+        elif isinstance(msg, Key):
+            for cb in self._key_cbs:
+                cb(msg.action)
+        elif isinstance(msg, CameraMsg):
+            cam = msg.camera()
+            if cam is None:
+                return
+            self.camera = cam.as_dict()
+            self._camera_set = True
+            for cb in self._camera_cbs:
+                cb(cam)
+        elif isinstance(msg, StrokeEnd):
+            for cb in self._stroke_end_cbs:
+                cb(msg.stroke)
