@@ -1,9 +1,10 @@
 """FHIR R4 export and import of a pain map (DESIGN.md section 4) as a Bundle.
 
 `to_bundle(painmap, pdf=..., when=...)` builds a Bundle (type collection) with the resources of
-the `fhir.resources` library (its R4B module: FHIR 4.3.0, whose Bundle, Patient, Questionnaire,
-QuestionnaireResponse, Observation and DocumentReference have the same structure as in R4 4.0.1;
-the Bundle declares 4.0.1). Every resource is built and validated by the library's models:
+the `fhir.resources` library (its R4B module, FHIR 4.3.0: R4B changed medication-definition and
+subscription resources, not the Bundle, Patient, Questionnaire, QuestionnaireResponse, Observation
+or DocumentReference used here, so the Bundle declares R4, 4.0.1; no release of the library on
+pydantic 2 ships an R4 4.0.1 module). Every resource is built and validated by the library's models:
 
 * a Patient with no name or identifier (only the gender, when the map has a sex);
 * the Questionnaire the answers answer, generated from vocabulary.yaml (one question per answer
@@ -197,6 +198,7 @@ def code_tables() -> CodeTables:
 # --------------------------------------------------------------------------------------------
 
 
+@cache
 def _m():
     """The fhir.resources R4B model classes (imported on first use)."""
     from fhir.resources.R4B import (
