@@ -19,7 +19,7 @@ def test_wheel_ships_data_and_finds_it(tmp_path):
         z.extractall(tmp_path / "site")
     for required in ("hipviz/_data/meshes/manifest.json", "hipviz/_data/meshes/skin.ply",
                      "hipviz/_data/pain_maps/patterns/gtps_gluteal_tendinopathy.json",
-                     "hipviz/vocabulary.yaml", "hipviz/atlas/catalog.yaml", "hipviz/render/views.yaml",
+                     "hipviz/vocabulary.yaml", "hipviz/fhir_codes.yaml", "hipviz/atlas/catalog.yaml", "hipviz/render/views.yaml",
                      "hipviz/knowledge/conditions/piriformis_syndrome.yaml"):
         assert required in names, required
     code = ("import hipviz, sys; from hipviz.atlas.meshes import load_atlas; from hipviz.knowledge.loader import knowledge;"

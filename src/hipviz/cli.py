@@ -15,6 +15,8 @@ COMMANDS = [
     "hipviz.commands.ddx",
     "hipviz.commands.conditions",
     "hipviz.commands.report",
+    "hipviz.commands.export",
+    "hipviz.commands.import_bundle",
 ]
 
 

@@ -6,6 +6,9 @@ back images of the pain map (skin coloured by painted intensity, bones faintly v
 area, regions with intensities, qualities, the questionnaire answers in plain words, the top
 candidates with their score and main reasons, and the questions that would help most.
 
+With ``previous`` (an earlier map of the same person) the page gains a "Since last time" section:
+the change in painted area and worst intensity, in total and per region (hipviz.compare).
+
 `pdf_bytes(...)` returns the same page as bytes; `pain_map_images(painmap, atlas, views)` gives
 the images (PIL), and `report_views` says which views a map needs: front and back, plus a side
 view when much of the paint faces sideways (lateral hip and thigh). `summary_lines` is the
@@ -29,7 +32,7 @@ from hipviz.vocabulary import vocabulary
 
 __all__ = [
     "INTENSITY_STOPS", "VIEWS", "LAST_LAYOUT", "intensity_rgb", "report_views", "pain_map_images", "build_pdf",
-    "pdf_bytes", "summary_lines",
+    "pdf_bytes", "summary_lines", "since_text",
 ]
 
 #: Intensity (0-10) -> colour: pale yellow for mild, through orange and red, to dark red.
@@ -230,8 +233,15 @@ def _regions(pm: PainMap) -> list[tuple[str, float]]:
     return out
 
 
-def summary_lines(painmap: PainMap, result=None, atlas=None) -> dict:
-    """The report's content as plain data (what the PDF shows, without layout)."""
+#: Rows of the "Since last time" table (the regions with the worst pain first).
+SINCE_ROWS = 8
+
+
+def summary_lines(painmap: PainMap, result=None, atlas=None, previous: PainMap | None = None) -> dict:
+    """The report's content as plain data (what the PDF shows, without layout).
+
+    With ``previous``, ``since_last_time`` is the comparison with that earlier map
+    (`hipviz.compare.MapComparison.to_dict`), else None."""
     from hipviz import ddx
     from hipviz.referral import _atlas, painted_intensity
 
@@ -254,7 +264,30 @@ def summary_lines(painmap: PainMap, result=None, atlas=None) -> dict:
         "candidates": cands,
         "ask_next": [q.question for q in res.ask_next],
         "disclaimer": res.disclaimer,
+        "since_last_time": _since(previous, painmap, a),
     }
+
+
+def _since(previous: PainMap | None, painmap: PainMap, atlas) -> dict | None:
+    if previous is None:
+        return None
+    if not isinstance(previous, PainMap):
+        raise ValueError(f"previous must be a PainMap, not {type(previous).__name__}")
+    from hipviz.compare import compare_maps
+
+    return compare_maps(previous, painmap, atlas).to_dict()
+
+
+def _signed(x: float, digits: int = 0) -> str:
+    s = f"{x:+.{digits}f}"
+    return "no change" if float(s) == 0 else s
+
+
+def since_text(since: dict) -> str:
+    """One sentence on the change in total painted area and worst pain (plain text)."""
+    return (f"Painted area {since['total_area_before_cm2']:.0f} -> {since['total_area_after_cm2']:.0f} cm² "
+            f"({_signed(since['total_area_change_cm2'])}); worst pain {since['worst_before']:g} -> "
+            f"{since['worst_after']:g} /10 ({_signed(since['worst_change'], 1)}).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,11 +295,13 @@ def summary_lines(painmap: PainMap, result=None, atlas=None) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | None = None) -> Path:
+def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | None = None,
+              previous: PainMap | None = None, previous_date: _dt.date | str | None = None) -> Path:
     """Write the one-page A4 summary of `painmap` to `out_path` and return the path.
 
-    ``date``: a date or text to print (default: today). Raises ValueError if the map is not a
-    PainMap; images come from offscreen renders of the atlas."""
+    ``date``: a date or text to print (default: today). ``previous``: an earlier map of the same
+    person, for a "Since last time" section (``previous_date`` is printed with it). Raises
+    ValueError if the map is not a PainMap; images come from offscreen renders of the atlas."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
@@ -286,7 +321,7 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
     if date is None:
         date = _dt.date.today()
     date_text = date.isoformat() if isinstance(date, _dt.date) else str(date)
-    info = summary_lines(painmap, atlas=a)
+    info = summary_lines(painmap, atlas=a, previous=previous)
 
     red = colors.HexColor("#b3001b")
     ink = colors.HexColor("#1d1d1f")
@@ -436,7 +471,33 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
                                      ("RIGHTPADDING", (0, 0), (0, 0), 8), ("RIGHTPADDING", (1, 0), (1, 0), 0)]))
             story.append(top)
 
-        # 4. Candidates.
+        # 4. Since last time (with a previous map).
+        since = info["since_last_time"]
+        if since is not None:
+            when = ""
+            if previous_date is not None:
+                when = f" ({previous_date.isoformat() if isinstance(previous_date, _dt.date) else previous_date})"
+            story.append(Paragraph(f"Since last time{_x(when)}", h2))
+            story.append(Paragraph(_x(since_text(since)), base))
+            rows = [[Paragraph(f"<b>{h}</b>", cell) for h in ("Region", "Painted area, cm²", "Worst pain /10", "")]]
+            for r in since["regions"][:SINCE_ROWS]:
+                rows.append([
+                    Paragraph(_x(r["label"]), cell),
+                    Paragraph(f"{r['area_before_cm2']:.0f} -> <b>{r['area_after_cm2']:.0f}</b>", cell),
+                    Paragraph(f"{r['worst_before']:g} -> <b>{r['worst_after']:g}</b>", cell),
+                    Paragraph(_x(r["status"]), cell),
+                ])
+            if len(since["regions"]) > SINCE_ROWS:
+                rows.append([Paragraph(f"... and {len(since['regions']) - SINCE_ROWS} more", small), "", "", ""])
+            if len(since["regions"]) == 0:
+                rows.append([Paragraph("No pain marked on either map.", small), "", "", ""])
+            st = Table(rows, colWidths=[width * 0.46, width * 0.2, width * 0.2, width * 0.14])
+            st.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, rule),
+                                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, grey), ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                                    ("TOPPADDING", (0, 0), (-1, -1), 1.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6)]))
+            story.append(st)
+
+        # 5. Candidates.
         story.append(Paragraph("Possible explanations to discuss with a clinician", h2))
         rows = [[Paragraph("<b>#</b>", cell), Paragraph("<b>Condition</b>", cell), Paragraph("<b>Match</b>", cell),
                  Paragraph("<b>Main reasons</b>", cell)]]
@@ -465,7 +526,7 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
                                 ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
         story.append(ct)
 
-        # 5. Questions that would help most.
+        # 6. Questions that would help most.
         if info["ask_next"]:
             story.append(Paragraph("Questions that would help tell them apart", h2))
             story.append(Paragraph("<br/>".join(f"- {_x(q)}" for q in info["ask_next"]), base))
@@ -515,9 +576,11 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
     return out_path
 
 
-def pdf_bytes(painmap: PainMap, atlas=None, date: _dt.date | str | None = None) -> bytes:
+def pdf_bytes(painmap: PainMap, atlas=None, date: _dt.date | str | None = None,
+              previous: PainMap | None = None, previous_date: _dt.date | str | None = None) -> bytes:
     """The same one-page summary as bytes (for a download button), written via a temporary file."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="hipviz-report-") as d:
-        return build_pdf(painmap, Path(d) / "summary.pdf", atlas=atlas, date=date).read_bytes()
+        return build_pdf(painmap, Path(d) / "summary.pdf", atlas=atlas, date=date, previous=previous,
+                         previous_date=previous_date).read_bytes()

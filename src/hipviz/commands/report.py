@@ -23,6 +23,9 @@ def register(sub) -> None:
     p.add_argument("file", metavar="MAP.json", help="pain map JSON file ('-' reads standard input)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="where to write the PDF")
     p.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="date printed on the page (default: today)")
+    p.add_argument("--previous", default=None, metavar="OLD.json",
+                   help="an earlier map of the same person: adds a 'Since last time' section")
+    p.add_argument("--previous-date", default=None, metavar="YYYY-MM-DD", help="date of the earlier map, printed with it")
     p.set_defaults(run=run)
 
 
@@ -42,6 +45,14 @@ def run(args) -> int:
             date = dt.date.fromisoformat(args.date)
         except ValueError:
             raise UsageError(f"--date must look like 2026-01-31, not {args.date!r}") from None
+    previous_date = None
+    if args.previous_date is not None:
+        if args.previous is None:
+            raise UsageError("--previous-date needs --previous")
+        try:
+            previous_date = dt.date.fromisoformat(args.previous_date)
+        except ValueError:
+            raise UsageError(f"--previous-date must look like 2026-01-31, not {args.previous_date!r}") from None
 
     from hipviz.atlas.meshes import AtlasError, load_atlas
     from hipviz.knowledge.loader import KnowledgeError
@@ -53,11 +64,12 @@ def run(args) -> int:
         print(f"hipviz report: the atlas is damaged ({e}); reinstall hipviz", file=sys.stderr)
         return 1
     pm = read_painmap(args.file, labels)
+    previous = read_painmap(args.previous, labels) if args.previous is not None else None
 
     from hipviz.report import build_pdf
 
     try:
-        build_pdf(pm, out, atlas=atlas, date=date)
+        build_pdf(pm, out, atlas=atlas, date=date, previous=previous, previous_date=previous_date)
     except KnowledgeError as e:
         print(f"hipviz report: the knowledge base is invalid ({e}); reinstall hipviz", file=sys.stderr)
         return 1
