@@ -26,3 +26,21 @@ def test_busy_explicit_port_is_a_usage_error(capsys):
 def test_free_port_helpers():
     p = serve._free_port("127.0.0.1")
     assert serve._port_free("127.0.0.1", p)
+
+
+def test_a_busy_default_port_is_an_error_not_a_silent_move(capsys, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        monkeypatch.setattr(serve, "DEFAULT_PORT", port)
+        assert main(["serve", "--port", str(port), "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert "already running" in err and f"http://127.0.0.1:{port}/hipviz" in err
+
+
+def test_allowed_host_names():
+    from hipviz.app.host_check import allowed_hosts
+    a = allowed_hosts("127.0.0.1", 5006, ["Clinic.Example", "10.0.0.5:8080"])
+    assert {"127.0.0.1:5006", "localhost:5006", "[::1]:5006", "clinic.example:5006", "10.0.0.5:8080"} == a
+    assert allowed_hosts("::1", 80) >= {"[::1]:80"}

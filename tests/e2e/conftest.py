@@ -77,8 +77,8 @@ def start_server(tmp: Path, port: int | None = None) -> Server:
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"hipviz serve exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
+        try:   # the liveness probe builds no page, so waiting on it never loads the server
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=5) as r:
                 if r.status == 200:
                     return Server(url, db, proc, log)
         except OSError:

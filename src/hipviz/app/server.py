@@ -10,8 +10,13 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Iterable
 
+from hipviz.app.file_open import MAX_IMPORT_BYTES
 from hipviz.app.store import Store
+
+#: the largest websocket message the server reads: an imported file plus room for JSON escaping
+MAX_WS_MESSAGE_BYTES = 2 * MAX_IMPORT_BYTES + 64 * 1024
 
 _CTX = None
 _LOCK = threading.Lock()
@@ -44,18 +49,26 @@ def page():
     return create_app(context())
 
 
-def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLike | None = None, **kwargs):
+def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLike | None = None,
+                 allow_hosts: Iterable[str] = (), **kwargs):
     """A started (not yet looping) Panel server for the app on host:port; the shared context is
-    built first, so the first page does not wait for the atlas."""
+    built first, so the first page does not wait for the atlas. Requests for a host name other
+    than the ones served are refused (`host_check`), and no websocket message may exceed
+    `MAX_WS_MESSAGE_BYTES`. `/liveness` answers without building a page (for health checks)."""
     import panel as pn
+
+    from hipviz.app import host_check
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     context(db)
-    origins = sorted({f"{h}:{port}" for h in (host, "127.0.0.1", "localhost")})
+    allowed = host_check.allowed_hosts(host, port, allow_hosts)
     server = pn.serve(
         {"hipviz": page}, port=port, address=host, show=False, title="hipviz",
-        websocket_origin=origins, start=False, **kwargs,
+        # Bokeh's origin list cannot hold an IPv6 literal; the host check covers it
+        websocket_origin=sorted(h for h in allowed if not h.startswith("[")),
+        websocket_max_message_size=MAX_WS_MESSAGE_BYTES, liveness=True, start=False, **kwargs,
     )
+    host_check.install(server, allowed)
     server.start()
     return server
 

@@ -16,15 +16,21 @@ DEFAULT_PORT = 5006
 
 def register(sub) -> None:
     p = sub.add_parser("serve", help="start the web app on this machine and open it in the browser")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; a free one is used if it is taken)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--db", default=None, help="SQLite file for the pain maps (default: $HIPVIZ_DB or ~/.local/share/hipviz/hipviz.sqlite3)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another host name the app may be reached by (e.g. behind a reverse proxy); "
+                        "requests for any other name are refused")
     p.set_defaults(run=run)
 
 
 def _port_free(host: str, port: int) -> bool:
+    """Whether the server could bind host:port now. With SO_REUSEADDR, as the server binds, so
+    the connections a stopped server left in TIME_WAIT do not block a restart."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -46,10 +52,12 @@ def run(args) -> int:
     host = args.host
     port = args.port
     try:
-        if port == 0 or not _port_free(host, port):
-            if port not in (0, DEFAULT_PORT):
-                raise UsageError(f"port {port} on {host} is in use; choose another with --port")
+        if port == 0:
             port = _free_port(host)
+        elif not _port_free(host, port):
+            # never move silently: a bookmarked address would then open nothing
+            raise UsageError(f"port {port} on {host} is in use (is hipviz already running? then open "
+                             f"http://{host}:{port}/hipviz); or choose another port with --port")
     except socket.gaierror as e:
         raise UsageError(f"--host {host}: {e.strerror}") from None
     except OSError as e:
@@ -67,7 +75,7 @@ def run(args) -> int:
 
     url_host = "127.0.0.1" if host in ("0.0.0.0", "127.0.0.1") else host
     url = f"http://{url_host}:{port}/hipviz"
-    server = build_server(port=port, host=host, db=args.db)
+    server = build_server(port=port, host=host, db=args.db, allow_hosts=args.allow_host)
     print(f"hipviz is running at {url}  (pain maps kept in {os.environ.get('HIPVIZ_DB') or default_db_path()}); press Ctrl+C to stop",
           flush=True)
     if not args.no_browser:
