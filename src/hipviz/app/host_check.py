@@ -28,7 +28,7 @@ def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[
         n = n.strip().lower()
         if not n:
             continue
-        if ":" in n and not n.startswith("["):       # a bare IPv6 address
+        if n.count(":") > 1 and not n.startswith("["):       # a bare IPv6 address
             n = f"[{n}]"
         out.add(n if n.rsplit("]", 1)[-1].count(":") else f"{n}:{port}")
     return frozenset(out)
