@@ -33,7 +33,16 @@ def test_card_for_every_condition(cid):
     assert c.refer_when
     assert [f["label"] for f in c.red_flags] == [vocabulary().red_flags[f["id"]] for f in c.red_flags]
     assert {f["id"] for f in c.red_flags} == set(k.red_flags)
-    assert len(c.references) == len(k.references)
+    # the condition's own references, plus those of the shared self-care advice it uses
+    keys = [r.key for r in c.references]
+    assert len(keys) == len(set(keys)) and {r.key for r in k.references} <= set(keys)
+    cited = {x for t in c.tests for x in t.references} | {x for t in c.treatments for x in t.references}
+    cited |= {x for a in c.self_care for x in a.references}
+    cited |= {x for n in (c.medicine_safety or {}).values() for x in n["references"]}
+    cited |= set(c.physiotherapy["references"]) if c.physiotherapy else set()
+    assert cited <= set(keys), sorted(cited - set(keys))
+    assert c.referral["kind"] == k.referral_path.path_kind and c.referral["kind_label"]
+    assert c.referral["kind_label"] in md_all(c)
     for r in c.references:
         if r.pmid:
             assert f"https://pubmed.ncbi.nlm.nih.gov/{r.pmid}/" in r.links
@@ -47,6 +56,58 @@ def test_card_for_every_condition(cid):
         assert t.intervention in md
     for r in c.references:
         assert f"[{r.key}]" in md
+
+
+def md_all(c):
+    return markdown(c)
+
+
+@pytest.mark.parametrize("cid", CONDITIONS)
+def test_card_pain_relief_and_everyday_words(cid):
+    c = card(cid)
+    k = knowledge()[cid].condition
+    assert [w["word"] for w in c.everyday_words] == [w.word for w in k.everyday_words]
+    assert [a.topic for a in c.self_care] == sorted((a.topic for a in k.self_care),
+                                                     key=["what_to_do_now", "paracetamol", "nsaids", "other_medicines",
+                                                          "ice_heat", "activity", "posture", "strengthening",
+                                                          "injections", "surgery", "physiotherapy"].index)
+    for a in c.self_care:
+        assert a.patient and a.clinician and a.patient != a.clinician and a.grade_label == GRADE_LABELS[a.grade]
+    topics = {a.topic for a in c.self_care}
+    assert set(c.medicine_safety or {}) == topics & {"paracetamol", "nsaids"}
+    patient, clinician = c.markdown("patient"), c.markdown("clinician")
+    if c.self_care:
+        assert "## Pain relief and self-care" in patient
+        for a in c.self_care:
+            assert a.patient in patient and a.clinician not in patient
+            assert a.clinician in clinician
+    for w in c.everyday_words:
+        assert w["word"] in patient
+    if c.urgency == "emergency":  # medical care first; only the condition's own rehabilitation note
+        assert c.physiotherapy is None and "## Seeing a physiotherapist" not in patient
+    else:
+        assert c.physiotherapy and "## Seeing a physiotherapist" in patient
+
+
+def test_medicine_safety_and_direct_access_in_plain_words():
+    c = card("gtps_gluteal_tendinopathy")
+    md = c.markdown("patient")
+    assert "Paracetamol (acetaminophen)" in md and "Anti-inflammatory medicines" in md
+    assert "stomach ulcer" in c.medicine_safety["nsaids"]["patient"]
+    assert "4 g" in c.medicine_safety["paracetamol"]["patient"]
+    assert "without a doctor's referral" in c.physiotherapy["patient"] and "state" in c.physiotherapy["patient"]
+    assert "CNT13" in {r.key for r in c.references} and "OJHA14" in {r.key for r in c.references}
+    assert "pillow between the knees" in md
+
+
+def test_card_says_which_kind_of_pain():
+    assert card("gtps_gluteal_tendinopathy").referral["kind_label"] == "Local pain"
+    sij = card("sacroiliac_joint_pain")
+    assert sij.referral["kind_label"] == "Somatic referred pain"
+    assert "not a trapped nerve" in sij.referral["kind_explanation"]["patient"].lower()
+    assert card("radiculopathy_S1").referral["kind"] == "radicular"
+    md = card("hip_osteoarthritis").markdown("patient")
+    assert "**Somatic referred pain.**" in md
 
 
 def test_registers():

@@ -32,7 +32,8 @@ def test_knowledge_loads_every_condition_in_vocabulary_order():
 def test_loader_command_reports_everything_ok(capsys):
     assert loader.main() == 0
     out = capsys.readouterr().out
-    assert out.count("ok    ") == len(IDS) and "FAIL" not in out
+    assert out.count("ok    ") == len(IDS) + 1 and "FAIL" not in out  # + the shared self-care library
+    assert "ok    self_care.yaml" in out
 
 
 def test_no_stray_knowledge_files():
@@ -112,8 +113,13 @@ def test_every_red_flag_is_listed_by_some_condition():
 
 
 def test_trigger_point_maps_are_labelled_expert_derived():
-    for cid in ("gluteus_medius_trigger_points", "gluteus_minimus_trigger_points"):
-        assert knowledge()[cid].pattern.basis == "expert_opinion"
+    tp = [cid for cid, e in knowledge().items() if e.condition.category == "myofascial"]
+    assert set(tp) == {"gluteus_medius_trigger_points", "gluteus_minimus_trigger_points",
+                       "quadratus_lumborum_trigger_points"}
+    for cid in tp:
+        e = knowledge()[cid]
+        assert e.pattern.basis == "expert_opinion"
+        assert "unvalidated" in e.pattern.note.lower() or "not validated" in e.pattern.note.lower()
 
 
 def test_ranking_data_uses_known_ids_and_rates():
@@ -130,3 +136,138 @@ def test_ranking_data_uses_known_ids_and_rates():
     rates = data["unlisted_red_flag_rate"]
     assert set(rates) - {"default"} <= set(v.red_flags)
     assert all(0 < r < 0.5 for r in rates.values())
+
+
+# -- the must-not-miss conditions and common mimics ----------------------------------------------
+
+NEW_CONDITIONS = ("hip_fracture", "septic_arthritis_hip", "sacral_insufficiency_fracture", "vascular_claudication",
+                  "lumbar_spinal_stenosis", "axial_spondyloarthritis", "radiculopathy_L1",
+                  "adductor_related_groin_pain", "quadratus_lumborum_trigger_points")
+NEW_RED_FLAGS = ("fall_from_standing_height", "hot_swollen_joint", "known_osteoporosis", "back_pain_onset_before_45",
+                 "morning_stiffness_over_30_min")
+
+
+def test_new_conditions_and_vocabulary_are_known():
+    assert set(NEW_CONDITIONS) <= set(IDS)
+    assert set(NEW_RED_FLAGS) <= set(V.red_flags)
+    assert {"standing_still", "exercise"} <= set(V.relievers)
+    assert {"shortened_externally_rotated_leg", "pain_on_log_roll", "reduced_foot_pulses", "adductor_squeeze_pain",
+            "adductor_tenderness"} <= set(V.findings)
+    assert V.red_flags["fall_from_standing_height"] == "A fall from standing height or less"
+    assert V.red_flags["hot_swollen_joint"] == "A hot, swollen joint"
+    assert V.red_flags["morning_stiffness_over_30_min"] == (
+        "Morning stiffness that lasts more than 30 minutes and eases with movement")
+
+
+@pytest.mark.parametrize("cid", NEW_CONDITIONS)
+def test_new_conditions_are_complete(cid):
+    """Citations, a pattern, a highlight set, a path, both registers, treatments with grades."""
+    e = knowledge()[cid]
+    c = e.condition
+    assert c.references and any(r.pmid or r.doi for r in c.references)
+    assert c.treatments and all(t.grade for t in c.treatments)
+    assert c.summary.patient != c.summary.clinician
+    assert c.referral_path.kind is not None, "new files say which kind of path they draw"
+    assert c.everyday_words and c.self_care
+    assert max(e.pattern.regions.values()) >= 0.5
+
+
+def test_history_items_for_the_new_conditions():
+    k = knowledge()
+    assert k["hip_fracture"].condition.red_flags["fall_from_standing_height"] >= 0.5
+    assert k["septic_arthritis_hip"].condition.red_flags["hot_swollen_joint"] > 0
+    assert k["axial_spondyloarthritis"].condition.red_flags["back_pain_onset_before_45"] >= 0.5
+    assert k["axial_spondyloarthritis"].condition.relievers["exercise"] >= 0.5
+    # claudication eases by standing still, neurogenic claudication by sitting or bending forward
+    vc, lss = k["vascular_claudication"].condition, k["lumbar_spinal_stenosis"].condition
+    assert vc.relievers["standing_still"] > lss.relievers["standing_still"]
+    assert lss.relievers["sitting"] > vc.relievers["sitting"]
+    assert lss.relievers["lumbar_flexion"] > vc.relievers["lumbar_flexion"]
+    assert {f.id for f in vc.findings} >= {"reduced_foot_pulses"}
+    assert {f.id for f in k["adductor_related_groin_pain"].condition.findings} >= {"adductor_squeeze_pain",
+                                                                                     "adductor_tenderness"}
+    assert {f.id for f in k["hip_fracture"].condition.findings} >= {"shortened_externally_rotated_leg",
+                                                                     "pain_on_log_roll"}
+
+
+# -- the kind of referral path (DESIGN.md section 5) ---------------------------------------------
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_path_kind_matches_the_path(cid):
+    """Only radicular paths pass through a nerve root; radicular ones do wherever the atlas has
+    the root (L1 has none: its path lights the vertebrae of its foramen)."""
+    rp = knowledge()[cid].condition.referral_path
+    roots = [s for s in rp.steps if loader.is_root_structure(s)]
+    assert rp.path_kind in ("local", "somatic_referred", "radicular", "nerve_entrapment", "vascular")
+    if rp.path_kind == "radicular":
+        assert roots or cid == "radiculopathy_L1"
+    else:
+        assert not roots, f"{cid}: a {rp.path_kind} path runs through {roots}"
+
+
+def test_path_kinds_of_key_conditions():
+    kinds = {cid: e.condition.referral_path.path_kind for cid, e in knowledge().items()}
+    for cid in ("gtps_gluteal_tendinopathy", "trochanteric_bursitis", "gluteal_tendon_tear", "hip_fracture",
+                "septic_arthritis_hip", "femoral_neck_stress_fracture", "proximal_hamstring_tendinopathy"):
+        assert kinds[cid] == "local", cid
+    for cid in ("facet_joint_pain", "sacroiliac_joint_pain", "hip_osteoarthritis", "gluteus_medius_trigger_points",
+                "gluteus_minimus_trigger_points", "quadratus_lumborum_trigger_points"):
+        assert kinds[cid] == "somatic_referred", cid
+    for cid in ("radiculopathy_L1", "radiculopathy_L5", "radiculopathy_S1", "lumbar_spinal_stenosis",
+                "cauda_equina_syndrome"):
+        assert kinds[cid] == "radicular", cid
+    assert kinds["meralgia_paresthetica"] == kinds["piriformis_syndrome"] == "nerve_entrapment"
+    assert kinds["vascular_claudication"] == kinds["abdominal_aortic_aneurysm"] == "vascular"
+
+
+def test_loader_rejects_a_tendon_path_through_a_root():
+    raw = yaml.safe_load(CONDITIONS_DIR.joinpath("gtps_gluteal_tendinopathy.yaml").read_text("utf-8"))
+    raw["referral_path"]["steps"] = ["gluteus_medius", "superior_gluteal_nerve", "nerve_root_l5"]
+    with pytest.raises(loader.KnowledgeError, match="must not pass through a nerve root"):
+        loader.check_path_kind(Condition.model_validate(raw))
+    raw = yaml.safe_load(CONDITIONS_DIR.joinpath("radiculopathy_L5.yaml").read_text("utf-8"))
+    raw["referral_path"]["steps"] = ["vertebra_l4", "sciatic_nerve"]
+    with pytest.raises(loader.KnowledgeError, match="must pass through its nerve root"):
+        loader.check_path_kind(Condition.model_validate(raw))
+
+
+def test_old_files_without_kind_still_load():
+    """Schema additions are optional: a file without kind, everyday words or self-care validates,
+    and its kind follows from the mechanism."""
+    raw = yaml.safe_load(CONDITIONS_DIR.joinpath("radiculopathy_S1.yaml").read_text("utf-8"))
+    for k in ("everyday_words", "self_care"):
+        raw.pop(k, None)
+    raw["referral_path"].pop("kind")
+    c = Condition.model_validate(raw)
+    assert c.referral_path.path_kind == "radicular" and c.self_care == [] and c.everyday_words == []
+
+
+# -- pain relief and everyday words ----------------------------------------------------------------
+
+
+def test_shared_self_care_library_validates_and_is_used():
+    lib = loader.self_care_library()
+    assert {"paracetamol", "nsaids"} == set(lib.medicine_safety)
+    assert "direct" in lib.physiotherapy.patient and "state" in lib.physiotherapy.patient
+    used = {a.use for e in knowledge().values() for a in e.condition.self_care if a.use}
+    assert used <= set(lib.entries)
+    assert set(lib.entries) - used == set(), f"unused shared entries: {sorted(set(lib.entries) - used)}"
+    for e in lib.entries.values():
+        if e.grade != "expert_opinion":
+            assert e.references, "graded advice needs its trials"
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_every_condition_has_pain_relief_and_everyday_words(cid):
+    c = knowledge()[cid].condition
+    topics = {a.topic for a in c.self_care}
+    assert c.everyday_words, cid
+    if c.urgency == "emergency":
+        assert "what_to_do_now" in topics, cid
+    else:
+        assert {"paracetamol", "nsaids"} & topics or "activity" in topics, cid
+    for a in c.self_care:
+        if a.grade and a.grade != "expert_opinion" and not a.use and not a.references:
+            # a grade without a citation must say that its figures were not verified here
+            assert "hipviz evidence table" in a.clinician or "not verified" in a.clinician, f"{cid} {a.topic}"

@@ -89,13 +89,46 @@ def test_nerve_root_path_roles_in_order(atlas):
     assert both.steps[1].atlas_ids == ("nerve_root_l5_left", "nerve_root_l5_right")
 
 
-def test_muscle_path_gives_segmental_innervation(atlas):
+def test_tendon_path_is_local_and_stays_off_the_spine(atlas):
+    """Gluteal tendinopathy is local pain: its path lights the tendons, not a nerve or a root."""
     p = R.referral_path("gtps_gluteal_tendinopathy", "right", atlas)
-    assert not p.nerve_mediated
-    assert p.steps[0].atlas_id == "gluteus_medius_right"
-    assert p.steps[1].role == "nerve supplying it"
-    assert "superior gluteal nerve" in p.why and "L4" in p.why
+    assert p.kind == "local" and p.kind_label == "Local pain"
+    assert not p.nerve_mediated and not p.passes_root
+    assert [s.atlas_id for s in p.steps] == ["gluteus_medius_right", "gluteus_minimus_right"]
+    assert all(s.kind != "nerve" for s in p.steps)
+    assert p.why.startswith("Local pain") and "not along a nerve" in p.why
     assert p.zone[0].region == "lateral_hip_trochanter" and p.zone[0].sides == ("right",)
+
+
+def test_trigger_point_path_gives_segmental_innervation(atlas):
+    """Somatic referred pain runs through the nerve that supplies the muscle, never a root."""
+    p = R.referral_path("gluteus_minimus_trigger_points", "right", atlas)
+    assert p.kind == "somatic_referred" and not p.passes_root and not p.nerve_mediated
+    assert p.steps[0].atlas_id == "gluteus_minimus_right"
+    assert p.steps[1].role == "nerve supplying it"
+    assert "superior gluteal nerve" in p.why and "L4" in p.why and "not along a trapped nerve" in p.why
+
+
+@pytest.mark.parametrize("cid", CONDITIONS)
+def test_every_path_carries_its_kind(cid, atlas):
+    """Local and somatic referred paths never pass a nerve root; radicular ones do (the L1 root
+    has no mesh, so its path lights the vertebrae of its foramen and says so)."""
+    p = R.referral_path(cid, "left", atlas)
+    assert p.kind in R.PATH_KINDS and p.kind_label == R.PATH_KINDS[p.kind]["label"]
+    assert p.to_dict()["kind"] == p.kind and p.kind_explanation["patient"]
+    if p.kind in ("local", "somatic_referred", "nerve_entrapment", "vascular"):
+        assert not p.passes_root, f"{cid}: {p.kind} path through a root"
+        assert not any(s.role.startswith("nerve root") for s in p.steps)
+    if p.kind == "radicular":
+        if cid == "radiculopathy_L1":
+            assert [s.base_id for s in p.steps] == ["vertebra_l1", "vertebra_l2"]
+            assert "not drawn" in p.why
+        else:
+            assert p.passes_root and p.nerve_mediated
+    if p.kind == "local":
+        assert p.why.startswith("Local pain")
+    if p.kind == "somatic_referred":
+        assert "Somatic referred pain" in p.why
 
 
 def test_side_rule_on_the_overlay(atlas):
@@ -243,7 +276,10 @@ def test_explore_details(atlas):
     assert "Piriformis" in d.text() and "Innervation" in d.text()
     nr = R.describe("nerve_root_l5_left", atlas)
     assert "radiculopathy_L5" in nr.sources_of
-    assert any(c.condition == "gtps_gluteal_tendinopathy" and c.role == "on the path" for c in nr.conditions)
+    # only radicular conditions run through a nerve root
+    assert not any(c.condition == "gtps_gluteal_tendinopathy" for c in nr.conditions)
+    on_path = {c.condition for c in nr.conditions if c.role == "on the path"}
+    assert all(knowledge()[cid].condition.referral_path.path_kind == "radicular" for cid in on_path)
     base = R.describe("gluteus_medius", atlas)
     assert base.side is None and "gtps_gluteal_tendinopathy" in base.sources_of
     assert d.to_dict()["conditions"][0]["zone"]
@@ -256,6 +292,36 @@ def test_search(atlas):
     assert "meralgia_paresthetica" in R.search_conditions("meralgia")
     assert "gtps_gluteal_tendinopathy" in R.search_conditions("gluteal tendinopathy")
     assert len(R.search_conditions("")) == len(CONDITIONS)
+
+
+@pytest.mark.parametrize("words,expected", [
+    ("tendonitis", {"gtps_gluteal_tendinopathy", "proximal_hamstring_tendinopathy", "adductor_related_groin_pain"}),
+    ("Tendinitis", {"gtps_gluteal_tendinopathy"}),
+    ("bursitis of the hip", {"trochanteric_bursitis", "gtps_gluteal_tendinopathy"}),
+    ("hip bursitis", {"trochanteric_bursitis", "gtps_gluteal_tendinopathy"}),
+    ("sciatica", {"radiculopathy_L5", "radiculopathy_S1", "piriformis_syndrome"}),
+    ("pinched nerve", {"radiculopathy_L1", "radiculopathy_L4", "radiculopathy_L5", "radiculopathy_S1"}),
+    ("arthritis of the hip", {"hip_osteoarthritis"}),
+    ("slipped disc", {"radiculopathy_L4", "radiculopathy_L5", "radiculopathy_S1", "cauda_equina_syndrome"}),
+    ("broken hip", {"hip_fracture"}),
+    ("groin strain", {"adductor_related_groin_pain"}),
+    ("poor circulation", {"vascular_claudication"}),
+    ("ankylosing spondylitis", {"axial_spondyloarthritis"}),
+    ("spinal stenosis", {"lumbar_spinal_stenosis"}),
+])
+def test_everyday_words_find_the_right_conditions(words, expected):
+    found = R.search_conditions(words)
+    assert expected <= set(found), (words, found)
+    matches = dict(R.search_conditions_matches(words))
+    for cid in expected:
+        if matches[cid] is not None:
+            assert all(w in matches[cid].lower() for w in R._words(words))
+
+
+def test_name_matches_come_before_everyday_word_matches():
+    hits = R.search_conditions_matches("bursitis")
+    assert hits[0] == ("trochanteric_bursitis", None)
+    assert ("gtps_gluteal_tendinopathy", "hip bursitis") in hits
 
 
 def test_skin_territories(atlas):

@@ -14,9 +14,9 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "hipviz"
 def test_contract_sizes():
     v = vocabulary()
     assert len(v.regions) == 30
-    assert len(v.conditions) == 25 and len(set(v.conditions)) == 25
+    assert len(v.conditions) == 34 and len(set(v.conditions)) == 34
     assert len(v.qualities) == 11
-    assert len(v.red_flags) == 22
+    assert len(v.red_flags) == 27
     assert {"low_back_central", "coccyx", "perineum"} == set(v.regions) - v.sided_regions
 
 

@@ -1,10 +1,14 @@
 """The explanation card of a condition, as plain data and as markdown.
 
-`card(condition_id)` -> `Card`: names, plain-language summary, pathophysiology (patient and
-clinician text), how pain reaches the skin, how a clinician tests for it (each finding with its
-accuracy and whether the figure is cited or an estimate), treatments with what the trials found
-and the strength of the evidence, what to avoid, when to refer, red flags in plain words,
-references with PubMed/DOI links (as text; nothing is fetched) and the educational disclaimer.
+`card(condition_id)` -> `Card`: names, the everyday words people use for it, plain-language
+summary, pathophysiology (patient and clinician text), how pain reaches the skin and which kind of
+pain that is (local, somatic referred, radicular, a trapped nerve or a blood vessel), how a
+clinician tests for it (each finding with its accuracy and whether the figure is cited or an
+estimate), treatments with what the trials found and the strength of the evidence, pain relief
+and self-care (medicines and who should not take them, ice or heat, activity, posture,
+strengthening, injections, surgery, seeing a physiotherapist), what to avoid, when to refer, red
+flags in plain words, references with PubMed/DOI links (as text; nothing is fetched) and the
+educational disclaimer.
 `Card.to_dict()` is JSON-ready; `markdown(card)` renders it for a side panel, a file or a terminal.
 
 All medical content comes from the knowledge files; this module only arranges it.
@@ -17,9 +21,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hipviz.ddx import DISCLAIMER
+from hipviz.referral import PATH_KINDS
 from hipviz.vocabulary import vocabulary
 
-__all__ = ["GRADE_LABELS", "Test", "TreatmentInfo", "ReferenceInfo", "Card", "card", "markdown"]
+__all__ = ["GRADE_LABELS", "SELF_CARE_LABELS", "Test", "TreatmentInfo", "SelfCareInfo", "ReferenceInfo", "Card",
+           "card", "markdown"]
 
 GRADE_LABELS = {
     "strong": "Strong evidence",
@@ -37,6 +43,19 @@ URGENCY_LABELS = {
     "routine": "Routine: see a clinician if it does not settle",
     "soon": "See a doctor soon",
     "emergency": "Emergency: seek medical care now",
+}
+SELF_CARE_LABELS = {
+    "what_to_do_now": "What to do now",
+    "paracetamol": "Paracetamol (acetaminophen)",
+    "nsaids": "Anti-inflammatory medicines (NSAIDs, such as ibuprofen or naproxen)",
+    "other_medicines": "Other medicines",
+    "ice_heat": "Ice or heat",
+    "activity": "Rest and activity",
+    "posture": "Posture, sitting and sleeping",
+    "strengthening": "Strengthening and exercise",
+    "injections": "Injections",
+    "surgery": "Surgery",
+    "physiotherapy": "Seeing a physiotherapist",
 }
 PATTERN_BASIS_LABELS = {
     "study": "Pain map from patient studies",
@@ -93,6 +112,20 @@ class TreatmentInfo:
 
 
 @dataclass(frozen=True)
+class SelfCareInfo:
+    """One pain-relief or self-care topic for this condition, in both registers."""
+
+    topic: str
+    topic_label: str
+    patient: str
+    clinician: str
+    grade: str
+    grade_label: str
+    references: tuple[str, ...]
+    shared: str | None  # the shared library entry it comes from, if any
+
+
+@dataclass(frozen=True)
 class ReferenceInfo:
     key: str
     citation: str
@@ -121,7 +154,7 @@ class Card:
     urgency_label: str
     summary: dict[str, str]  # {"patient", "clinician"}
     pathophysiology: dict[str, str]  # {"patient", "clinician"}
-    referral: dict[str, Any]  # mechanism, segments, patient, clinician
+    referral: dict[str, Any]  # mechanism, kind, kind_label, kind_explanation, segments, patient, clinician
     pattern: dict[str, Any]  # basis, basis_label, side_rule, note, regions [{region, label, weight}]
     tests: tuple[Test, ...]
     treatments: tuple[TreatmentInfo, ...]
@@ -130,10 +163,17 @@ class Card:
     red_flags: tuple[dict[str, str], ...]  # [{id, label}] in plain words, commonest first (the
     # flags and risk factors the knowledge file links with the condition)
     references: tuple[ReferenceInfo, ...]
+    everyday_words: tuple[dict[str, str], ...] = ()  # [{word, explanation}]
+    self_care: tuple[SelfCareInfo, ...] = ()  # in topic order
+    medicine_safety: dict[str, dict[str, Any]] | None = None  # {"paracetamol"|"nsaids": {patient, clinician}} when relevant
+    physiotherapy: dict[str, Any] | None = None  # {patient, clinician, references}: seeing a physiotherapist
+    # (direct access); not on emergency cards, which go to medical care first
     disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["self_care"] = [{**asdict(x), "references": list(x.references)} for x in self.self_care]
+        d["everyday_words"] = [dict(x) for x in self.everyday_words]
         d["tests"] = [{**asdict(t), "accuracy": t.accuracy} for t in self.tests]
         d["references"] = [{**asdict(r), "links": list(r.links)} for r in self.references]
         for k in ("avoid", "refer_when"):
@@ -171,7 +211,9 @@ def card(condition_id: str) -> Card:
         for t in c.treatments
     )
     flags = tuple({"id": f, "label": v.red_flags[f]} for f, _ in sorted(c.red_flags.items(), key=lambda kv: -kv[1]))
-    refs = tuple(ReferenceInfo(r.key, r.citation.strip(), r.pmid, r.doi, r.unverified) for r in c.references)
+    refs = [ReferenceInfo(r.key, r.citation.strip(), r.pmid, r.doi, r.unverified) for r in c.references]
+    care, safety, physio = _self_care(c, refs)
+    refs = tuple(refs)
     regions = [
         {"region": r, "label": v.regions[r], "weight": w}
         for r, w in sorted(p.regions.items(), key=lambda kv: -kv[1])
@@ -181,13 +223,62 @@ def card(condition_id: str) -> Card:
         urgency=c.urgency, urgency_label=URGENCY_LABELS[c.urgency],
         summary={"patient": c.summary.patient.strip(), "clinician": c.summary.clinician.strip()},
         pathophysiology={"patient": c.pathophysiology.patient.strip(), "clinician": c.pathophysiology.clinician.strip()},
-        referral={"mechanism": rp.mechanism, "segments": list(rp.segments),
+        referral={"mechanism": rp.mechanism, "kind": rp.path_kind, "kind_label": PATH_KINDS[rp.path_kind]["label"],
+                  "kind_explanation": {"patient": PATH_KINDS[rp.path_kind]["patient"],
+                                       "clinician": PATH_KINDS[rp.path_kind]["clinician"]},
+                  "segments": list(rp.segments),
                   "patient": rp.explanation.patient.strip(), "clinician": rp.explanation.clinician.strip()},
         pattern={"basis": p.basis, "basis_label": PATTERN_BASIS_LABELS[p.basis], "side_rule": p.side_rule,
                  "note": p.note.strip(), "regions": regions, "references": list(p.references)},
         tests=tests, treatments=treatments, avoid=tuple(x.strip() for x in c.avoid),
         refer_when=tuple(x.strip() for x in c.refer_when), red_flags=flags, references=refs,
+        everyday_words=tuple({"word": w.word, "explanation": w.explanation.strip()} for w in c.everyday_words),
+        self_care=care, medicine_safety=safety, physiotherapy=physio,
     )
+
+
+def _self_care(c, refs: list[ReferenceInfo]):
+    """The condition's self-care topics (shared entries resolved), the medicine-safety notes for
+    the medicines it discusses, and the physiotherapy note; references of shared entries are
+    appended to ``refs`` so that every key shown on the card is listed."""
+    from hipviz.knowledge.loader import self_care_library
+    from hipviz.knowledge.schema import SELF_CARE_TOPICS
+
+    lib = self_care_library()
+    lib_refs = {r.key: r for r in lib.references}
+    have = {r.key for r in refs}
+
+    def add_refs(keys):
+        for k in keys:
+            if k not in have and k in lib_refs:
+                r = lib_refs[k]
+                refs.append(ReferenceInfo(r.key, r.citation.strip(), r.pmid, r.doi, r.unverified))
+                have.add(k)
+
+    care = []
+    for a in sorted(c.self_care, key=lambda a: SELF_CARE_TOPICS.index(a.topic)):
+        if a.use:
+            e = lib.entries[a.use]
+            patient, clinician, grade, keys = e.patient, e.clinician, e.grade, tuple(e.references)
+            add_refs(keys)
+        else:
+            patient, clinician, grade, keys = a.patient, a.clinician, a.grade, tuple(a.references)
+        care.append(SelfCareInfo(a.topic, SELF_CARE_LABELS[a.topic], patient.strip(), clinician.strip(), grade,
+                                 GRADE_LABELS[grade], keys, a.use))
+    topics = {a.topic for a in c.self_care}
+    safety = {}
+    for med in ("paracetamol", "nsaids"):
+        if med in topics:
+            n = lib.medicine_safety[med]
+            safety[med] = {"patient": n.patient.strip(), "clinician": n.clinician.strip(),
+                           "references": list(n.references)}
+            add_refs(n.references)
+    physio = None
+    if c.urgency != "emergency":  # an emergency card keeps only its own physiotherapy topic
+        n = lib.physiotherapy
+        physio = {"patient": n.patient.strip(), "clinician": n.clinician.strip(), "references": list(n.references)}
+        add_refs(n.references)
+    return tuple(care), safety, physio
 
 
 def markdown(c: Card, register: str = "both") -> str:
@@ -209,9 +300,17 @@ def markdown(c: Card, register: str = "both") -> str:
         if cli:
             out.extend([("**For clinicians:** " if pat else "") + d["clinician"], ""])
 
+    if c.everyday_words:
+        out += ["## Also called", ""]
+        out += [f"- **{w['word']}**" + (f": {w['explanation']}" if pat else "") for w in c.everyday_words] + [""]
     two("In short", c.summary)
     two("What is going on", c.pathophysiology)
-    two("How the pain reaches where you feel it", {**c.referral})
+    out += ["## How the pain reaches where you feel it", "", f"**{c.referral['kind_label']}.** "
+            + (c.referral["kind_explanation"]["patient"] if pat else c.referral["kind_explanation"]["clinician"]), ""]
+    if pat:
+        out += [c.referral["patient"], ""]
+    if cli:
+        out += [("**For clinicians:** " if pat else "") + c.referral["clinician"], ""]
     where = ", ".join(f"{r['label'].lower()} ({_pct(r['weight'])})" for r in c.pattern["regions"][:6])
     out += [f"Usually felt in: {where}. *{c.pattern['basis_label']}.*", ""]
 
@@ -228,6 +327,25 @@ def markdown(c: Card, register: str = "both") -> str:
         refs = f" [{', '.join(t.references)}]" if t.references else ""
         out += [f"- **{t.intervention}** ({t.grade_label}){refs}", f"  - {t.findings}"]
     out.append("")
+    if c.self_care:
+        out += ["## Pain relief and self-care", ""]
+        for x in c.self_care:
+            refs = f" [{', '.join(x.references)}]" if x.references else ""
+            out.append(f"- **{x.topic_label}** ({x.grade_label}){refs}")
+            if pat:
+                out.append(f"  - {x.patient}")
+            if cli:
+                out.append(f"  - {'For clinicians: ' if pat else ''}{x.clinician}")
+        out.append("")
+        for med, note in (c.medicine_safety or {}).items():
+            label = SELF_CARE_LABELS[med]
+            refs = f" [{', '.join(note['references'])}]" if note["references"] else ""
+            out += [f"*Who should not take {label.split(' (')[0].lower()} without advice{refs}:* "
+                    + (note["patient"] if pat else note["clinician"]), ""]
+    if c.physiotherapy:
+        refs = f" [{', '.join(c.physiotherapy['references'])}]" if c.physiotherapy["references"] else ""
+        out += ["## Seeing a physiotherapist", "", (c.physiotherapy["patient"] if pat else c.physiotherapy["clinician"])
+                + refs, ""]
     if c.avoid:
         out += ["## What to avoid", ""] + [f"- {x}" for x in c.avoid] + [""]
     out += ["## When to see a clinician", ""] + [f"- {x}" for x in c.refer_when] + [""]

@@ -6,13 +6,15 @@ report and the tests share one answer. The main entry points:
 
 * `select(condition_id, side)` -> `Selection`: highlight set, `ReferralPath`, pattern weights
   per skin vertex, suggested camera view. `Selection.overlap(paint)` -> `Overlap` in cm².
-* `referral_path(condition_id, side)` -> `ReferralPath`: ordered `PathStep`s (atlas ids, name,
+* `referral_path(condition_id, side)` -> `ReferralPath`: its kind (local, somatic referred,
+  radicular, nerve entrapment or vascular; `PATH_KINDS`), ordered `PathStep`s (atlas ids, name,
   role, segments), the skin zone, and `frames()` for a step-by-step animation;
   `path_geometry(path)` -> per step its 3D anchor and centre lines, oriented along the path.
 * `pattern_weights(condition_id, side)` -> float32 per skin vertex (0..1).
 * `overlap(weights, painted)` -> `Overlap`: painted, pattern and shared area and shares.
 * `describe(structure_id)` -> `StructureDescription` for explore mode; `structure_weights`.
-* `search_structures(text)`, `search_conditions(text)`, `skin_territories(kind)`.
+* `search_structures(text)`, `search_conditions(text)` (names and everyday words such as
+  "tendonitis"; `search_conditions_matches` also says which word matched), `skin_territories(kind)`.
 
 Sides: ``side`` is "left", "right" or None (both sides / midline); "both", "either" and "midline"
 (what a ranked candidate may carry) are read as None. A condition whose pattern applies to one
@@ -59,7 +61,9 @@ __all__ = [
     "structure_weights",
     "search_structures",
     "search_conditions",
+    "search_conditions_matches",
     "skin_territories",
+    "PATH_KINDS",
 ]
 
 #: Pattern area counts skin where the pattern weight reaches this (P(pain there | condition)).
@@ -75,10 +79,52 @@ MECHANISM_LABELS = {
     "joint": "joint",
     "bone": "bone",
     "visceral": "internal organ",
+    "vascular": "blood vessel",
     "systemic": "whole-body illness",
 }
 #: Mechanisms where pain travels along a nerve (lit from the spine or entrapment site outwards).
 NERVE_MECHANISMS = ("nerve_root", "peripheral_nerve")
+#: The kinds of path (how pain reaches where it is felt, DESIGN.md section 5), each with a label
+#: and a one-line explanation in both registers. The card and the path view say which it is.
+PATH_KINDS: dict[str, dict[str, str]] = {
+    "local": {
+        "label": "Local pain",
+        "patient": "Felt where the sore structure is: the pain does not travel along a nerve.",
+        "clinician": "Local nociceptive pain, felt over the structure that generates it; no nerve root is involved.",
+    },
+    "somatic_referred": {
+        "label": "Somatic referred pain",
+        "patient": ("Felt away from where the problem is, because the sore part shares its nerve supply "
+                    "with the skin and muscles where you feel it. It is not a trapped nerve: no numbness, "
+                    "no weakness."),
+        "clinician": ("Somatic referred pain: nociception from a deep structure (joint, muscle) is felt in areas "
+                      "that share its segmental supply, by convergence in the dorsal horn; not radicular, "
+                      "not dermatomal, no neurological deficit."),
+    },
+    "radicular": {
+        "label": "Radicular (nerve root) pain",
+        "patient": ("A nerve root is irritated where it leaves the spine, and the pain shoots along that nerve "
+                    "into the leg; numbness, pins and needles or weakness can come with it."),
+        "clinician": ("Radicular pain: ectopic discharge from an irritated or compressed nerve root or dorsal "
+                      "root ganglion, felt along the nerve; deficits follow the root's dermatome and myotome."),
+    },
+    "nerve_entrapment": {
+        "label": "Trapped nerve (away from the spine)",
+        "patient": ("A nerve is squeezed on its way through the hip or pelvis, so pain, burning or numbness is "
+                    "felt in the patch of skin that nerve supplies. The spine is not the cause."),
+        "clinician": ("Entrapment neuropathy of a peripheral nerve: neuropathic symptoms in that nerve's "
+                      "territory, distal to the entrapment site; the root is not involved."),
+    },
+    "vascular": {
+        "label": "Pain from a blood vessel",
+        "patient": ("The pain comes from the blood supply: a narrowed artery starves the muscles of blood when "
+                    "they work, or a swollen artery stretches its wall. Nerves and joints are not the cause."),
+        "clinician": ("Vascular pain: exertional muscle ischaemia distal to an arterial stenosis, or visceral pain "
+                      "from an expanding aneurysm referred to the back, flank or groin."),
+    },
+}
+#: Kinds whose path travels along a nerve.
+NERVE_KINDS = ("radicular", "nerve_entrapment")
 BASIS_LABELS = {
     "study": "from patient studies",
     "clinical_consensus": "clinical consensus",
@@ -206,15 +252,21 @@ class ZoneRegion:
 class ReferralPath:
     """How a condition's pain reaches the skin, as steps to light in order, and the skin zone.
 
-    For nerve mechanisms the steps run from the spine (or the entrapment site) along the nerve;
-    for muscle, tendon, joint and bone they run from the structure to the nerve and spinal
-    segment that supply it (the segmental innervation that explains where the pain is felt).
+    ``kind`` says how the pain travels (DESIGN.md section 5, `PATH_KINDS`): a **local** path
+    lights only the structures that hurt (tendon, bursa, muscle, joint, bone); a **somatic
+    referred** path lights the source and the nerve that supplies it (shared segmental supply,
+    never a nerve root); a **radicular** path runs from the spine through the nerve root (or the
+    cauda equina) along the nerve; a **nerve_entrapment** path runs along a peripheral nerve from
+    its trap; a **vascular** path follows the blood supply. Only radicular paths pass a nerve
+    root (`passes_root`); the knowledge loader enforces it.
     """
 
     condition: str
     side: str | None
     mechanism: str
     mechanism_label: str
+    kind: str  # local, somatic_referred, radicular, nerve_entrapment or vascular (`PATH_KINDS`)
+    kind_label: str
     segments: tuple[str, ...]
     steps: tuple[PathStep, ...]
     zone: tuple[ZoneRegion, ...]  # strongest first
@@ -230,7 +282,21 @@ class ReferralPath:
 
     @property
     def nerve_mediated(self) -> bool:
-        return self.mechanism in NERVE_MECHANISMS
+        """Pain travels along a nerve (radicular or entrapment), lit from the spine or trap outwards."""
+        return self.kind in NERVE_KINDS
+
+    @property
+    def passes_root(self) -> bool:
+        """Whether a nerve root (or the cauda equina) is on the path: only radicular paths do."""
+        from hipviz.knowledge.loader import is_root_structure
+
+        return any(is_root_structure(s.base_id) for s in self.steps)
+
+    @property
+    def kind_explanation(self) -> dict[str, str]:
+        """What this kind of path means, in both registers."""
+        k = PATH_KINDS[self.kind]
+        return {"patient": k["patient"], "clinician": k["clinician"]}
 
     def main_zone(self, threshold: float = PATTERN_THRESHOLD) -> tuple[ZoneRegion, ...]:
         return tuple(z for z in self.zone if z.weight >= threshold)
@@ -247,29 +313,33 @@ class ReferralPath:
     def to_dict(self) -> dict[str, Any]:
         return {
             "condition": self.condition, "side": self.side, "mechanism": self.mechanism,
-            "mechanism_label": self.mechanism_label, "segments": list(self.segments),
+            "mechanism_label": self.mechanism_label, "kind": self.kind, "kind_label": self.kind_label,
+            "kind_explanation": self.kind_explanation, "segments": list(self.segments),
             "steps": [s.to_dict() for s in self.steps], "zone": [z.to_dict() for z in self.zone],
             "side_rule": self.side_rule, "pattern_basis": self.pattern_basis,
             "pattern_basis_label": self.pattern_basis_label, "why": self.why, "explanation": dict(self.explanation),
         }
 
 
-def _role(base_id: str, kind: str, mechanism: str, supplies: bool = False) -> str:
-    if base_id.startswith("vertebra_") or (base_id == "sacrum" and mechanism == "nerve_root"):
+def _role(base_id: str, kind: str, mechanism: str, supplies: bool = False, path_kind: str = "") -> str:
+    radicular = path_kind == "radicular"
+    if radicular and (base_id.startswith("vertebra_") or base_id == "sacrum"):
         return "spinal segment"
     if base_id.startswith("nerve_root_"):
-        return "nerve root leaving its foramen" if mechanism == "nerve_root" else "nerve root of its segment"
+        return "nerve root leaving its foramen"
     if base_id == "cauda_equina":
         return "nerve roots in the spinal canal"
     if kind == "nerve":
         if base_id in _CUTANEOUS:
             return "cutaneous nerve"
-        return "nerve supplying it" if supplies and mechanism not in NERVE_MECHANISMS else "nerve"
+        return "nerve supplying it" if supplies and path_kind not in NERVE_KINDS else "nerve"
     if kind == "muscle":
         if mechanism == "tendon":
             return "muscle and its tendon"
-        if mechanism == "peripheral_nerve":
+        if path_kind == "nerve_entrapment":
             return "muscle at the entrapment site"
+        if path_kind == "vascular":
+            return "muscle short of blood"
         return "muscle"
     return {"bursa": "bursa", "joint": "joint", "bone": "bone", "vessel": "blood vessel"}.get(kind, kind)
 
@@ -289,29 +359,50 @@ def _lower(label: str) -> str:
     return label[0].lower() + label[1:] if label[:1].isupper() and label[1:2].islower() else label
 
 
+def _join_names(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and the " + names[-1] if len(names) > 1 else names[0]
+
+
 def _why(entry, steps: tuple[PathStep, ...], zone: tuple[ZoneRegion, ...]) -> str:
     c = entry.condition
-    mech = c.referral_path.mechanism
+    kind = c.referral_path.path_kind
     segs = _segments_text(c.referral_path.segments)
     main = [_lower(z.label) for z in zone if z.weight >= PATTERN_THRESHOLD][:4] or [_lower(zone[0].label)]
     where = ", ".join(main)
-    if mech in NERVE_MECHANISMS:
+    if kind == "local":
+        names = list(dict.fromkeys(_lower(s.name) for s in steps))
+        return (f"Local pain: it comes from the {_join_names(names)} and is felt where "
+                f"{'they are' if len(names) > 1 else 'it is'}, not along a nerve: the {where}.")
+    if kind == "vascular":
+        vessel = next((s for s in steps if s.kind == "vessel"), steps[0])
+        rest = [_lower(s.name) for s in steps if s is not vessel]
+        if not rest:
+            return (f"Pain from a blood vessel, not from a nerve or a joint: it comes from the {_lower(vessel.name)} "
+                    f"and is felt in the {where}.")
+        return (f"Pain from the blood supply, not from a nerve or a joint: the path follows the blood from the "
+                f"{_lower(vessel.name)} to the {_join_names(rest)}; it is felt in the {where}.")
+    if kind in NERVE_KINDS:
         nerves = [_lower(s.name) for s in steps if s.kind == "nerve"]
+        if not nerves:  # a root the atlas does not draw: the path lights the vertebrae of its foramen
+            bones = [s.name for s in steps if s.kind == "bone"]
+            between = " and ".join(bones) if bones else "vertebrae"
+            return (f"Pain follows the nerve: {segs} fibres leave the spine between the {between} (this root and "
+                    f"its nerves are not drawn in the atlas) and reach the {where}.")
         start = f" from the {_lower(steps[0].name)}" if steps[0].kind != "nerve" else ""
         via = ", ".join(nerves[:-1]) + " and the " + nerves[-1] if len(nerves) > 1 else nerves[0] if nerves else ""
         return f"Pain follows the nerve: {segs} fibres run{start} through the {via} to the {where}."
+    # somatic referred: shared segmental supply, not a trapped nerve
     src = next((s for s in steps if s.kind != "nerve"), steps[0])
     info = catalog().structures[src.base_id]
-    nerve = next((s for s in steps if s.kind == "nerve"), None)
+    nerves = [_lower(s.name) for s in steps if s.kind == "nerve"]
     if info.innervation:
         head = f"{src.name} is supplied by the {info.innervation} ({_segments_text(info.segments) or segs})"
-    elif nerve is not None:
-        rest = [_lower(s.name) for s in steps if s is not src]
-        chain = ", ".join(rest[:-1]) + " and the " + rest[-1] if len(rest) > 1 else rest[0]
-        head = f"The path from the {_lower(src.name)} runs through the {chain} ({segs})"
+    elif nerves:
+        head = f"{src.name} is supplied through the {_join_names(nerves)} ({segs})"
     else:
-        return f"Pain from the {_lower(src.name)} travels with segments {segs} and is felt where they reach: the {where}."
-    return f"{head}; pain is felt where those segments reach: the {where}."
+        head = f"{src.name} is supplied by segments {segs}"
+    return (f"Somatic referred pain: the {_lower(head)}; "
+            f"its pain is felt where those segments also supply, not along a trapped nerve: the {where}.")
 
 
 def _supplies(nerve_name: str, source_base: str | None) -> bool:
@@ -336,7 +427,7 @@ def _referral_path(condition_id: str, side: str | None, atlas_key: int) -> Refer
     for i, base in enumerate(rp.steps):
         s = cat[base]
         ids = _resolve(base, side, atlas)
-        role = _role(base, s.kind, rp.mechanism, _supplies(s.name, source))
+        role = _role(base, s.kind, rp.mechanism, _supplies(s.name, source), rp.path_kind)
         steps.append(PathStep(
             index=i, atlas_ids=ids, base_id=base, name=s.name, kind=s.kind, role=role,
             segments=tuple(s.segments), carries=tuple(x for x in s.segments if x in path_segs), innervation=s.innervation,
@@ -345,9 +436,9 @@ def _referral_path(condition_id: str, side: str | None, atlas_key: int) -> Refer
     zone = _zone(e, side)
     return ReferralPath(
         condition=condition_id, side=side, mechanism=rp.mechanism, mechanism_label=MECHANISM_LABELS[rp.mechanism],
-        segments=tuple(rp.segments), steps=steps, zone=zone, side_rule=e.pattern.side_rule,
+        kind=rp.path_kind, kind_label=PATH_KINDS[rp.path_kind]["label"], segments=tuple(rp.segments), steps=steps, zone=zone, side_rule=e.pattern.side_rule,
         pattern_basis=e.pattern.basis, pattern_basis_label=BASIS_LABELS[e.pattern.basis],
-        why=_why(e, steps, zone),
+        why=(rp.why.strip() if rp.why else _why(e, steps, zone)),
         explanation={"patient": rp.explanation.patient, "clinician": rp.explanation.clinician},
     )
 
@@ -834,6 +925,10 @@ def structure_weights(structure_id: str, atlas=None) -> np.ndarray:
     for c in d.conditions:
         if c.role == "source":
             out = np.maximum(out, pattern_weights(c.condition, d.side, a))
+    if d.side:  # a structure on one side refers to its own side (and the midline), even for a
+        # condition that can affect both sides (axial spondyloarthritis and the sacroiliac joints)
+        other = SIDE_CODES["right" if d.side == "left" else "left"]
+        out = np.where(np.asarray(a.skin_label_arrays["side"]) == other, np.float32(0), out).astype(np.float32)
     return out
 
 
@@ -852,17 +947,40 @@ def search_structures(text: str, atlas=None) -> list[str]:
     return [aid for _, aid in sorted(hits, key=lambda t: (t[0], list(a.manifest).index(t[1])))]
 
 
-def search_conditions(text: str) -> list[str]:
-    """Condition ids whose names or id contain every word of `text` (case-insensitive)."""
+#: Words left out of a condition search ("bursitis of the hip" finds what "hip bursitis" finds).
+_STOPWORDS = frozenset({"a", "an", "the", "of", "in", "on", "my", "and", "or", "to", "with", "at"})
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in str(text).lower().replace("-", " ").replace("/", " ").split() if w and w not in _STOPWORDS]
+
+
+def search_conditions_matches(text: str) -> list[tuple[str, str | None]]:
+    """(condition id, everyday word or None) for conditions whose names, id or everyday words
+    ("tendonitis", "sciatica", "slipped disc", ...) contain every word of `text`
+    (case-insensitive; little words such as "of" and "the" are ignored). Conditions matched by
+    their own names come first; the word is given when only an everyday word matched."""
     from hipviz.knowledge.loader import knowledge
 
-    words = [w for w in str(text).lower().split() if w]
-    out = []
+    words = _words(text)
+    by_name, by_word = [], []
     for cid, e in knowledge().items():
-        hay = f"{cid.replace('_', ' ')} {e.condition.names.patient} {e.condition.names.clinician}".lower()
+        c = e.condition
+        hay = " ".join([cid.replace("_", " "), c.names.patient, c.names.clinician]).lower().replace("-", " ")
         if all(w in hay for w in words):
-            out.append(cid)
-    return out
+            by_name.append((cid, None))
+            continue
+        for ew in c.everyday_words:
+            if all(w in ew.word.lower().replace("-", " ") for w in words):
+                by_word.append((cid, ew.word))
+                break
+    return by_name + by_word
+
+
+def search_conditions(text: str) -> list[str]:
+    """Condition ids whose names, id or everyday words contain every word of `text`
+    (see `search_conditions_matches`)."""
+    return [cid for cid, _ in search_conditions_matches(text)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,9 +36,16 @@ def card_html(c: Card, register: str = "patient") -> str:
     out = [f"<div class='hv-card' data-condition='{e(c.condition)}' data-register='{reg}'>"]
     urg = {"emergency": "hv-urg-emergency", "soon": "hv-urg-soon"}.get(c.urgency, "hv-urg-routine")
     out.append(f"<div class='hv-urgency {urg}'>{e(c.urgency_label)}</div>")
+    if c.everyday_words:
+        out.append("<p class='hv-also'>Also called: " + ", ".join(
+            f"<span title='{e(w['explanation'])}'>{e(w['word'])}</span>" for w in c.everyday_words) + "</p>")
     out.append(f"<h4>In short</h4>{_paras(c.summary[reg])}")
     out.append(f"<h4>What is going on</h4>{_paras(c.pathophysiology[reg])}")
-    out.append(f"<h4>How the pain reaches where it is felt</h4>{_paras(c.referral[reg])}")
+    kind = c.referral.get("kind_label")
+    out.append("<h4>How the pain reaches where it is felt</h4>"
+               + (f"<p class='hv-kind' data-kind='{e(c.referral['kind'])}'><b>{e(kind)}.</b> "
+                  f"{e(c.referral['kind_explanation'][reg])}</p>" if kind else "")
+               + _paras(c.referral[reg]))
     if c.tests:
         rows = "".join(
             f"<tr><td>{e(t.label)}</td><td>{e(t.accuracy) or '—'}<div class='hv-basis'>{e(t.basis_label)}"
@@ -57,6 +64,22 @@ def card_html(c: Card, register: str = "patient") -> str:
             for t in c.treatments
         )
         out.append(f"<h4>Treatment: what the trials found</h4><ul class='hv-tx'>{items}</ul>")
+    if c.self_care:
+        items = "".join(
+            f"<li><div class='hv-tx-head'><b>{e(a.topic_label)}</b> <span class='hv-grade {GRADE_CLASS.get(a.grade, '')}'>"
+            f"{e(a.grade_label)}</span></div><div>{e(a.patient if reg == 'patient' else a.clinician)}"
+            + (f" <span class='hv-ref'>[{e(', '.join(a.references))}]</span>" if a.references else "") + "</div></li>"
+            for a in c.self_care
+        )
+        safety = "".join(
+            f"<details class='hv-safety'><summary>Who should not take {e(label)} without advice</summary>"
+            f"<p>{e(note[reg])}</p></details>"
+            for med, note in (c.medicine_safety or {}).items()
+            for label in [{"paracetamol": "paracetamol (acetaminophen)", "nsaids": "anti-inflammatory medicines"}[med]]
+        )
+        out.append(f"<h4>Pain relief and self-care</h4><ul class='hv-tx hv-care'>{items}</ul>{safety}")
+    if c.physiotherapy:
+        out.append(f"<h4>Seeing a physiotherapist</h4>{_paras(c.physiotherapy[reg])}")
     if c.avoid:
         out.append("<h4>What to avoid</h4><ul>" + "".join(f"<li>{e(x)}</li>" for x in c.avoid) + "</ul>")
     if c.refer_when:
@@ -109,8 +132,8 @@ def path_html(path: ReferralPath, current: int | None, zone_lit: bool) -> str:
                      + (f" ({e(', '.join(s.carries or s.segments))})" if (s.carries or s.segments) else "") + "</span></li>")
     zone = ", ".join(z.label.lower() for z in path.main_zone(PATTERN_THRESHOLD)[:4]) or (path.zone[0].label.lower() if path.zone else "")
     items.append(f"<li class='{'now' if zone_lit else ''}'><b>Where it is felt</b> <span>{e(zone)}</span></li>")
-    kind = "Along the nerve" if path.nerve_mediated else "Through the segmental nerve supply"
-    return (f"<div class='hv-path'><div class='hv-path-kind'>{e(kind)} · {e(path.mechanism_label)} "
+    kind = path.kind_label
+    return (f"<div class='hv-path' data-kind='{e(path.kind)}'><div class='hv-path-kind'>{e(kind)} · {e(path.mechanism_label)} "
             f"({e(', '.join(path.segments))})</div><ol>{''.join(items)}</ol>"
             f"<p class='hv-why'>{e(path.why)}</p></div>")
 
@@ -153,6 +176,10 @@ CARD_CSS = """
 .hv-basis { color: #667; font-size: 13px; }
 .hv-note { color: #445; font-size: 13px; margin-top: 2px; }
 .hv-tx li { margin-bottom: 8px; }
+.hv-also { font-size: 13px; color: #445; margin: 4px 0; }
+.hv-also span { border-bottom: 1px dotted #889; }
+.hv-kind { background: #eef4fb; border-left: 4px solid #4a7ab5; padding: 4px 10px; border-radius: 4px; }
+.hv-safety { font-size: 13px; margin: 4px 0; }
 .hv-grade { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 12.5px; font-weight: 600; }
 .g-strong { background: #1d7a35; color: #fff; } .g-moderate { background: #62a744; color: #fff; }
 .g-limited { background: #e0b000; color: #222; } .g-vlimited { background: #f0d98a; color: #222; }

@@ -181,10 +181,11 @@ class TeachPanel:
     def _search_conditions(self, text: str) -> None:
         from hipviz.knowledge.loader import knowledge
         k = knowledge()
-        ids = referral.search_conditions(text or "")
+        hits = dict(referral.search_conditions_matches(text or ""))  # condition -> everyday word matched
         self.condition_hits.items = [
-            {"id": c, "title": k[c].condition.names.patient, "sub": k[c].condition.names.clinician} for c in
-            sorted(ids, key=lambda c: k[c].condition.names.patient.lower())
+            {"id": c, "title": k[c].condition.names.patient,
+             "sub": (f"“{hits[c]}” · " if hits[c] else "") + k[c].condition.names.clinician} for c in
+            sorted(hits, key=lambda c: k[c].condition.names.patient.lower())
         ]
 
     def _side_for(self, condition: str) -> str | None:

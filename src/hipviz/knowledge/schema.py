@@ -78,13 +78,43 @@ class Estimate(Strict):
         return self
 
 
-class ReferralPath(Strict):
-    """How the pain reaches the skin: ordered atlas base ids from the source to the skin zone."""
+#: How pain reaches where it is felt (DESIGN.md section 5). ``local``: felt where the structure is
+#: (tendon, bursa, muscle, joint, bone). ``somatic_referred``: felt away from its source through
+#: shared segmental supply (facet and sacroiliac joints, the hip joint to the knee, muscle trigger
+#: points); not a trapped nerve. ``radicular``: a nerve root, then its nerve, then its dermatome.
+#: ``nerve_entrapment``: a peripheral nerve trapped on its way, felt in that nerve's territory.
+#: ``vascular``: pain from the blood supply (a narrowed artery starving the muscles downstream, or
+#: an expanding artery stretching its wall).
+PathKind = Literal["local", "somatic_referred", "radicular", "nerve_entrapment", "vascular"]
 
-    mechanism: Literal["nerve_root", "peripheral_nerve", "muscle", "tendon", "joint", "bone", "visceral", "systemic"]
+#: The kind a path has when its file does not say (files written before ``kind`` existed).
+DEFAULT_PATH_KIND = {
+    "nerve_root": "radicular", "peripheral_nerve": "nerve_entrapment", "visceral": "vascular",
+    "vascular": "vascular", "muscle": "local", "tendon": "local", "joint": "local", "bone": "local",
+    "systemic": "local",
+}
+
+
+class ReferralPath(Strict):
+    """How the pain reaches the skin: ordered atlas base ids from the source to the skin zone.
+
+    ``mechanism`` is the tissue the pain comes from; ``kind`` is how it reaches where it is felt
+    (optional for older files: derived from the mechanism, see `DEFAULT_PATH_KIND`)."""
+
+    mechanism: Literal[
+        "nerve_root", "peripheral_nerve", "muscle", "tendon", "joint", "bone", "visceral", "vascular", "systemic",
+    ]
+    kind: PathKind | None = None
     segments: list[str] = Field(min_length=1)
     steps: list[str] = Field(min_length=1)
     explanation: TwoRegisters
+    # One sentence that replaces the generated "why" when the atlas cannot draw the real source
+    # (a muscle or nerve root that has no mesh): it says what is lit instead.
+    why: str | None = Field(default=None, min_length=20)
+
+    @property
+    def path_kind(self) -> str:
+        return self.kind or DEFAULT_PATH_KIND[self.mechanism]
 
     @field_validator("segments")
     @classmethod
@@ -146,10 +176,52 @@ class Finding(Strict):
         return sens / max(1.0 - spec, 0.01), max(1.0 - sens, 0.01) / max(spec, 0.01)
 
 
+#: Self-care and pain-relief topics, in the order a card shows them.
+SELF_CARE_TOPICS = (
+    "what_to_do_now", "paracetamol", "nsaids", "other_medicines", "ice_heat", "activity", "posture",
+    "strengthening", "injections", "surgery", "physiotherapy",
+)
+SelfCareTopic = Literal[
+    "what_to_do_now", "paracetamol", "nsaids", "other_medicines", "ice_heat", "activity", "posture",
+    "strengthening", "injections", "surgery", "physiotherapy",
+]
+Grade = Literal["strong", "moderate", "limited", "very_limited", "expert_opinion", "recommend_against"]
+
+
+class SelfCare(Strict):
+    """One piece of pain-relief or self-care advice: either ``use`` (an entry of the shared library
+    knowledge/self_care.yaml, the same advice for several conditions) or the condition's own text
+    in both registers. ``grade``: the strength of the evidence behind it; uncited advice says
+    expert_opinion."""
+
+    topic: SelfCareTopic
+    use: str | None = None
+    patient: str | None = Field(default=None, min_length=20)
+    clinician: str | None = Field(default=None, min_length=20)
+    grade: Grade | None = None
+    references: list[str] = []
+
+    @model_validator(mode="after")
+    def _text_or_use(self):
+        own = self.patient is not None or self.clinician is not None
+        if self.use and (own or self.references or self.grade):
+            raise ValueError(f"self_care {self.topic}: give either 'use' or your own text, grade and references")
+        if not self.use and not (self.patient and self.clinician and self.grade):
+            raise ValueError(f"self_care {self.topic}: give 'use', or patient and clinician text and a grade")
+        return self
+
+
+class EverydayWord(Strict):
+    """A word people use for the condition ("tendonitis", "sciatica"), with what it means here."""
+
+    word: str = Field(min_length=2)
+    explanation: str = Field(min_length=20)
+
+
 class Treatment(Strict):
     intervention: str
     findings: str = Field(min_length=20)  # what the trials found: names, effect sizes, time points
-    grade: Literal["strong", "moderate", "limited", "very_limited", "expert_opinion", "recommend_against"]
+    grade: Grade
     references: list[str] = []
 
 
@@ -158,7 +230,7 @@ class Condition(Strict):
     names: Names
     category: Literal[
         "tendon", "bursa", "muscle", "myofascial", "nerve_root", "nerve_entrapment", "joint", "bone",
-        "neural_emergency", "vascular_emergency", "systemic",
+        "neural_emergency", "vascular_emergency", "vascular", "systemic",
     ]
     urgency: Literal["routine", "soon", "emergency"]
     source_structures: list[str] = Field(min_length=1)
@@ -176,6 +248,9 @@ class Condition(Strict):
     avoid: list[str] = []
     refer_when: list[str] = Field(min_length=1)
     references: list[Reference] = Field(min_length=1)
+    # Optional (added later; older files without them stay valid):
+    everyday_words: list[EverydayWord] = []  # what people call it; searched and explained
+    self_care: list[SelfCare] = []  # pain relief and self-care, per topic
 
     @field_validator("id")
     @classmethod
@@ -213,12 +288,17 @@ class Condition(Strict):
             used |= set(f.references)
         for t in self.treatments:
             used |= set(t.references)
+        for a in self.self_care:
+            used |= set(a.references)
         missing = sorted(used - keys)
         if missing:
             raise ValueError(f"reference keys used but not listed under references: {missing}")
         ids = [f.id for f in self.findings]
         if len(ids) != len(set(ids)):
             raise ValueError("a finding is listed twice")
+        words = [w.word.lower() for w in self.everyday_words]
+        if len(words) != len(set(words)):
+            raise ValueError("an everyday word is listed twice")
         return self
 
 
@@ -244,3 +324,46 @@ class ReferralPattern(Strict):
     def _cond(cls, v):
         _check_ids([v], vocabulary().conditions, "condition")
         return v
+
+
+class SharedAdvice(Strict):
+    """An entry of the shared self-care library (the same advice for several conditions)."""
+
+    topic: SelfCareTopic
+    patient: str = Field(min_length=20)
+    clinician: str = Field(min_length=20)
+    grade: Grade
+    references: list[str] = []
+
+
+class SharedNote(Strict):
+    """A note every relevant card shows (medicine safety, seeing a physiotherapist)."""
+
+    patient: str = Field(min_length=20)
+    clinician: str = Field(min_length=20)
+    references: list[str] = []
+
+
+class SelfCareLibrary(Strict):
+    """knowledge/self_care.yaml: advice shared by several conditions, the medicine-safety notes
+    (who should not take paracetamol or an anti-inflammatory) and the physiotherapy note."""
+
+    medicine_safety: dict[Literal["paracetamol", "nsaids"], SharedNote]
+    physiotherapy: SharedNote
+    entries: dict[str, SharedAdvice]
+    references: list[Reference] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _refs(self):
+        keys = {r.key for r in self.references}
+        if len(keys) != len(self.references):
+            raise ValueError("duplicate reference keys")
+        used = set(self.physiotherapy.references)
+        for n in self.medicine_safety.values():
+            used |= set(n.references)
+        for e in self.entries.values():
+            used |= set(e.references)
+        missing = sorted(used - keys)
+        if missing:
+            raise ValueError(f"reference keys used but not listed under references: {missing}")
+        return self
