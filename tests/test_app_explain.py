@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import pathlib
 
 import numpy as np
@@ -249,6 +250,21 @@ def test_pdf_summary_of_the_current_map(app):
     assert len(pdf.pages) == 1
     text = " ".join(pdf.pages[0].extract_text().split())
     assert app.last_result.candidates[0].name.split(" (")[0] in text
+
+
+def test_my_maps_gives_the_map_as_a_fhir_bundle(app):
+    from hipviz.fhir import from_bundle_json
+
+    paint_right_lateral_hip(app)
+    app.q_aggravators.value = ["lying_on_side"]
+    data = app.fhir_file().getvalue()
+    bundle = json.loads(data)
+    assert bundle["resourceType"] == "Bundle"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"QuestionnaireResponse", "Observation", "DocumentReference"} <= kinds
+    back = from_bundle_json(data)
+    assert back.aggravators == ["lying_on_side"]
+    assert {(r.region, r.side) for r in back.regions} == {(r.region, r.side) for r in app.session.painmap().regions}
 
 
 def test_state_modules_are_free_of_ui_imports():

@@ -182,3 +182,4 @@ def test_on_a_phone_the_results_are_a_tab(ctx):
     assert app.tools.active == 0 and app.main.css_classes == ["hv-main"]
     app.set_presenter(True)
     assert not app.tools.visible
+

@@ -441,6 +441,9 @@ class HipvizApp:
         self.delete_btn = pn.widgets.Button(label="Delete this map", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.export_btn = pn.widgets.FileDownload(callback=self._export_json, filename="hipviz-painmap.json", label="Save map as a file (JSON)",
                                                   color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.fhir_btn = pn.widgets.FileDownload(callback=self.fhir_file, filename="hipviz-fhir-bundle.json",
+                                                label="For the clinic's record system (FHIR)", stylesheets=[BIG_BUTTONS],
+                                                sizing_mode="stretch_width")
         self.import_input = FileOpen(label="Open a map file (.json)", sizing_mode="stretch_width")
         self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.import_msg = _html("", visible=False, sizing_mode="stretch_width")
@@ -620,6 +623,20 @@ class HipvizApp:
         except Exception as e:  # the page stays usable; say why there is no file
             log.exception("summary PDF failed")
             self.saved_msg.object = f"<p class='hv-error'>The summary could not be made: {html.escape(str(e))}</p>"
+            return None
+
+    def fhir_file(self) -> io.BytesIO | None:
+        """The current map as a FHIR R4 Bundle (answers, one Observation per painted region, the
+        PDF summary), made here; a record system can read it, where the PDF is only a picture."""
+        from hipviz.fhir import bundle_json_bytes
+
+        self.session.end_stroke()
+        self._save()
+        try:
+            return io.BytesIO(bundle_json_bytes(self.session.painmap(), atlas=self.ctx.atlas))
+        except Exception as e:  # the page stays usable; say why there is no file
+            log.exception("FHIR bundle failed")
+            self.saved_msg.object = f"<p class='hv-error'>The record-system file could not be made: {html.escape(str(e))}</p>"
             return None
 
     # ---- view ---------------------------------------------------------------------------
@@ -925,7 +942,7 @@ class HipvizApp:
         maps_tab = pn.Column(
             self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
             _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
-            self.export_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
+            self.export_btn, self.fhir_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
             self.png_btn, self.saved_msg,
             name="My maps", sizing_mode="stretch_width", scroll=True,
         )
