@@ -450,7 +450,7 @@ class HipvizApp:
         self.saved_msg = _html("", sizing_mode="stretch_width")
 
         # results
-        self.alerts = _html("", sizing_mode="stretch_width", visible=False)
+        self.alerts = _html("", sizing_mode="stretch_width", visible=False, css_classes=["hv-alerts"], margin=(6, 10, 0, 10))
         self.painted = _html("", sizing_mode="stretch_width", css_classes=["hv-later"])
         self.ranking = ClickList(item_class="hv-cand", data_key="condition", sizing_mode="stretch_width")
         self.ranking_note = _html("", sizing_mode="stretch_width")
@@ -564,7 +564,6 @@ class HipvizApp:
     def _build_columns(self) -> None:
         """The right column (results, explain, explore) and the header."""
         self.results_box = pn.Column(
-            self.alerts,
             _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width", css_classes=["hv-later"]),
             self.painted,
             _html("<h3 class='hv-h'>Conditions that match best</h3>", sizing_mode="stretch_width"),
@@ -874,7 +873,7 @@ class HipvizApp:
         self.last_rank_ms = (time.perf_counter() - t0) * 1000
         self.last_result = result
         if result.alerts:
-            alerts = "".join(f"<div class='hv-alert hv-{a.level}'><b>{'Seek medical care now' if a.level == 'emergency' else 'See a doctor soon'}:</b> {html.escape(a.message)}</div>"
+            alerts = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{'Seek medical care now' if a.level == 'emergency' else 'See a doctor soon'}:</b> {html.escape(a.message)}</div>"
                              for a in result.alerts)
             self.alerts.object = alerts
             self.alerts.visible = True
@@ -958,7 +957,9 @@ class HipvizApp:
         tools.param.watch(self._on_tab, "active")
         self.layout_watch.param.watch(self._on_layout, "results_in_tab")
         self._tools_classes()
-        return pn.Column(self.header, self.main, self.keeper, self.layout_watch, sizing_mode="stretch_both", margin=0,
+        # warning-sign alerts sit under the header, above everything else, on every layout and
+        # in every mode: never inside a column or a tab that may be closed
+        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, sizing_mode="stretch_both", margin=0,
                          stylesheets=[BASE_CSS, PAGE_CSS])
 
     # ---- narrow screens -------------------------------------------------------------------
@@ -1035,9 +1036,10 @@ p, li { font-size: 15px; }
 .hv-bar { height: 6px; background: #e6e8ee; border-radius: 3px; margin: 6px 0 4px; overflow: hidden; }
 .hv-bar > div { height: 100%; background: #c0392b; }
 .hv-why { font-size: 13.5px; color: #556; line-height: 1.35; }
-.hv-alert { padding: 12px 14px; border-radius: 8px; font-size: 16px; margin: 0 0 10px; line-height: 1.4; }
+.hv-alert { padding: 10px 14px; border-radius: 8px; font-size: 16px; margin: 0 0 6px; line-height: 1.4; }
 .hv-emergency { background: #b00020; color: #fff; }
 .hv-urgent { background: #ffe3b3; color: #4a2b00; border: 2px solid #e08a00; }
+.hv-soon { background: #fff6d6; color: #3d3200; border: 2px solid #d9b400; }
 .hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
