@@ -183,3 +183,30 @@ def test_on_a_phone_the_results_are_a_tab(ctx):
     app.set_presenter(True)
     assert not app.tools.visible
 
+
+
+def test_duplicate_controls_agree(ctx):
+    """The brush's quality ticks the questionnaire at once, a stated age sets "aged over 50",
+    and Clear all leaves no ranking behind when nothing else was answered."""
+    app = HipvizApp(ctx)
+    app.quality.value = "burning"
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    assert app.q_qualities.value == ["burning"]
+    app.q_age.value = 62
+    assert "age_over_50" in app.q_red_flags.value and "age_over_50" in app.session.painmap().red_flags
+    app.q_age.value = 41
+    assert "age_over_50" not in app.q_red_flags.value and "age_over_50" not in app.session.painmap().red_flags
+    app.q_age.value = None
+    app.clear_btn.clicks += 1
+    assert app.q_qualities.value == [] and app.session.painmap().qualities == []
+    assert app.ranking.items == [] and not app.alerts.visible
+
+
+def test_a_rejected_answer_changes_nothing(ctx):
+    from hipviz.app.session import PainMapError
+    app = HipvizApp(ctx)
+    app.session.set_answers(aggravators=["stairs"])
+    before = (app.session.answers, app.session.revision)
+    with pytest.raises(PainMapError):
+        app.session.set_answers(aggravators=["stairs", "juggling"])
+    assert (app.session.answers, app.session.revision) == before

@@ -535,6 +535,8 @@ class HipvizApp:
     def _after_change(self) -> None:
         self.undo_btn.disabled = not self.session.can_undo()
         self.redo_btn.disabled = not self.session.can_redo()
+        if self.q_qualities.value != self.session.shown_qualities():
+            self._answers_to_widgets()
         self._save()
         self._refresh_results()
 
@@ -688,21 +690,25 @@ class HipvizApp:
         negative = [f for f in self.q_negative.value if f not in self.q_findings.value]
         try:
             self.session.set_answers(
-                qualities=list(self.q_qualities.value), aggravators=list(self.q_aggravators.value),
+                # painted qualities are shown ticked and count through the paint; keep only the rest
+                qualities=[q for q in self.q_qualities.value if q not in self.session.painted_qualities()],
+                aggravators=list(self.q_aggravators.value),
                 relievers=list(self.q_relievers.value), red_flags=list(self.q_red_flags.value),
                 findings=list(self.q_findings.value), negative_findings=negative,
                 age=self.q_age.value, sex=self.q_sex.value)
         except PainMapError as e:
             self.saved_msg.object = f"<p class='hv-error'>{html.escape(str(e))}</p>"
             return
+        self._answers_to_widgets()      # what the answers imply (age -> "aged over 50")
         self._save()
         self._refresh_results()
 
     def _answers_to_widgets(self) -> None:
+        """The questionnaire shows the answers as they stand, painted qualities included."""
         a = self.session.answers
         self._updating_widgets = True
         try:
-            self.q_qualities.value = list(a.qualities)
+            self.q_qualities.value = self.session.shown_qualities()
             self.q_aggravators.value = list(a.aggravators)
             self.q_relievers.value = list(a.relievers)
             self.q_red_flags.value = list(a.red_flags)

@@ -83,6 +83,9 @@ def edge_graph(points: np.ndarray, triangles: np.ndarray) -> csr_matrix:
     return g.tocsr()
 
 
+AGE_FLAG = "age_over_50"   # the red-flag id that follows a stated age
+
+
 @dataclass
 class Answers:
     """The questionnaire: ids from the vocabulary."""
@@ -386,9 +389,27 @@ class PaintSession:
         return np.flatnonzero(old | (self.intensity > 0))
 
     def set_answers(self, **changes) -> None:
-        self.answers = replace(self.answers, **changes)
-        PainMap.from_dict({"format": "hipviz-painmap", "version": 1, **self.answers.to_dict()})  # validate
+        """Change answers; validated before anything is kept (a bad answer changes nothing).
+        A stated age decides the "aged over 50" answer, so the two can never disagree."""
+        new = replace(self.answers, **changes)
+        if new.age is not None:
+            flags = [f for f in new.red_flags if f != AGE_FLAG]
+            if new.age > 50:
+                flags.append(AGE_FLAG)
+            order = list(vocabulary().red_flags)
+            new = replace(new, red_flags=sorted(flags, key=lambda f: order.index(f) if f in order else len(order)))
+        PainMap.from_dict({"format": "hipviz-painmap", "version": 1, **new.to_dict()})  # validate
+        self.answers = new
         self.revision += 1
+
+    def painted_qualities(self) -> list[str]:
+        """Qualities painted with the brush (they count as answers too)."""
+        return self.vertex_paint().qualities_present()
+
+    def shown_qualities(self) -> list[str]:
+        """The qualities ticked in the questionnaire: answered or painted, in vocabulary order."""
+        have = set(self.answers.qualities) | set(self.painted_qualities())
+        return [q for q in QUALITY_IDS if q in have]
 
 
 def region_label(region: str, side: str) -> str:
