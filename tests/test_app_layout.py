@@ -210,3 +210,24 @@ def test_a_rejected_answer_changes_nothing(ctx):
     with pytest.raises(PainMapError):
         app.session.set_answers(aggravators=["stairs", "juggling"])
     assert (app.session.answers, app.session.revision) == before
+
+
+def test_delete_asks_first_and_can_be_undone(ctx):
+    app = HipvizApp(ctx)
+    paint_stroke(app, [right_lateral_hip_vertex(app.session)])
+    app.title_input.value = "Before physio"
+    painted = app.session.intensity.copy()
+    first = app.map_id
+    app.delete_btn.clicks += 1                    # asks; nothing deleted yet
+    assert app.delete_confirm.visible and "Before physio" in app.delete_prompt.object
+    assert first in {m.id for m in ctx.store.list_maps(app.token)}
+    app.delete_no.clicks += 1                     # keep it
+    assert not app.delete_confirm.visible and app.map_id == first
+    app.delete_btn.clicks += 1
+    app.delete_yes.clicks += 1                    # now it goes
+    assert first not in {m.id for m in ctx.store.list_maps(app.token)}
+    assert not app.session.intensity.any() and app.undo_delete_btn.visible
+    app.undo_delete_btn.clicks += 1               # and comes back, paint, title and all
+    maps = {m.id: m.title for m in ctx.store.list_maps(app.token)}
+    assert maps[app.map_id] == "Before physio"
+    assert np.array_equal(app.session.intensity, painted) and not app.undo_delete_btn.visible

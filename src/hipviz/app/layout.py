@@ -439,6 +439,13 @@ class HipvizApp:
         self.new_map_btn = pn.widgets.Button(label="New map", color="primary", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.title_input = pn.widgets.TextInput(label="Name of this map", value="", sizing_mode="stretch_width")
         self.delete_btn = pn.widgets.Button(label="Delete this map", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        # deleting asks first, and can be undone while the page is open
+        self.delete_prompt = _html("", visible=False, sizing_mode="stretch_width")
+        self.delete_yes = pn.widgets.Button(label="Yes, delete it", color="danger", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.delete_no = pn.widgets.Button(label="Keep it", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self.delete_confirm = pn.Row(self.delete_yes, self.delete_no, visible=False, sizing_mode="stretch_width")
+        self.undo_delete_btn = pn.widgets.Button(label="↶ Undo delete", visible=False, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
+        self._deleted: tuple[str, str, str | None] | None = None   # title, document, camera of the last deleted map
         self.export_btn = pn.widgets.FileDownload(callback=self._export_json, filename="hipviz-painmap.json", label="Save map as a file (JSON)",
                                                   color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.fhir_btn = pn.widgets.FileDownload(callback=self.fhir_file, filename="hipviz-fhir-bundle.json",
@@ -485,7 +492,10 @@ class HipvizApp:
         self.maps_select.param.watch(self._on_map_select, "value")
         self.new_map_btn.on_click(self._on_new_map)
         self.title_input.param.watch(self._on_rename, "value")
-        self.delete_btn.on_click(self._on_delete)
+        self.delete_btn.on_click(self._ask_delete)
+        self.delete_yes.on_click(self._on_delete)
+        self.delete_no.on_click(lambda e: self._set_delete_prompt(False))
+        self.undo_delete_btn.on_click(self._undo_delete)
         self.import_input.on_file(self._on_import)
         self.import_input.on_error(self._show_import_error)
         self.png_btn.on_click(lambda e: self.viewer.snapshot(f"hipviz-{time.strftime('%Y%m%d-%H%M%S')}.png"))
@@ -817,13 +827,45 @@ class HipvizApp:
         self.store.rename_map(self.token, self.map_id, event.new)
         self._refresh_maps()
 
+    def _set_delete_prompt(self, on: bool) -> None:
+        title = next((m.title for m in self.store.list_maps(self.token) if m.id == self.map_id), "this map")
+        self.delete_prompt.object = (f"<p class='hv-confirm' role='alert'>Delete <b>{html.escape(title)}</b> and everything "
+                                     "painted and answered in it?</p>") if on else ""
+        self.delete_prompt.visible = self.delete_confirm.visible = on
+        self.delete_btn.visible = not on
+
+    def _ask_delete(self, event=None) -> None:
+        self._set_delete_prompt(True)
+
     def _on_delete(self, event=None) -> None:
+        self._set_delete_prompt(False)
+        self.session.end_stroke()
+        self._save()
+        self.camera_saver.flush()
+        title = next((m.title for m in self.store.list_maps(self.token) if m.id == self.map_id), "Pain map")
+        self._deleted = (title, self.store.load_map(self.token, self.map_id), self.store.load_camera(self.token, self.map_id))
         self.camera_saver.discard()
         self.store.delete_map(self.token, self.map_id)
         latest = self.store.latest_map(self.token)
         if latest is None:
             latest = self.store.create_map(self.token, PainMap.from_dict({"format": "hipviz-painmap", "version": 1}).to_json(indent=None))
         self._open_map(latest)
+        self.undo_delete_btn.visible = True
+        self.saved_msg.object = f"<p class='hv-muted'>Deleted <b>{html.escape(title)}</b>.</p>"
+
+    def _undo_delete(self, event=None) -> None:
+        if self._deleted is None:
+            return
+        title, document, camera = self._deleted
+        self._deleted = None
+        self.undo_delete_btn.visible = False
+        self.session.end_stroke()
+        self._save()
+        restored = self.store.create_map(self.token, document, title=title)
+        if camera:
+            self.store.save_camera(self.token, restored, camera)
+        self._open_map(restored)
+        self.saved_msg.object = f"<p class='hv-muted'>Brought back <b>{html.escape(title)}</b>.</p>"
 
     def _export_json(self) -> io.StringIO:
         self.session.end_stroke()
@@ -946,6 +988,7 @@ class HipvizApp:
         )
         maps_tab = pn.Column(
             self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
+            self.delete_prompt, self.delete_confirm, self.undo_delete_btn,
             _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
             self.export_btn, self.fhir_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
             self.png_btn, self.saved_msg,
@@ -1047,6 +1090,7 @@ p, li { font-size: 15px; }
 .hv-urgent { background: #ffe3b3; color: #4a2b00; border: 2px solid #e08a00; }
 .hv-soon { background: #fff6d6; color: #3d3200; border: 2px solid #d9b400; }
 .hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
+.hv-confirm { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; margin: 4px 0; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
 .hv-short { display: none; }
