@@ -113,13 +113,16 @@ def test_deselect_returns_to_the_painting_view(app):
     paint_right_lateral_hip(app)
     before_actors = {k: a.as_dict() for k, a in app.viewer.actors.items()}
     before_skin = app.viewer.skin_rgb.copy()
-    view_before = app.viewer._view
+    # the person turned the body by hand (no preset): that is the view to come back to
+    turned = {"position": [1.1, 1.6, 1.2], "focal_point": [0.0, 0.0, 0.9], "view_up": [0.0, 0.0, 1.0]}
+    app.viewer._handle_msg({"type": "camera", **turned})
     app.teach.select("gtps_gluteal_tendinopathy", "right")
     assert not np.array_equal(app.viewer.skin_rgb, before_skin)
+    assert app.viewer.camera != turned                  # explaining turned the camera to the sources
     app.teach.deselect()
     assert {k: a.as_dict() for k, a in app.viewer.actors.items()} == before_actors
     assert np.array_equal(app.viewer.skin_rgb, before_skin)
-    assert app.viewer._path[1] == [] and app.viewer._view == (view_before or "reset")
+    assert app.viewer._path[1] == [] and app.viewer.camera == turned
     assert app.results_box.visible and not app.explain_box.visible
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import panel as pn
 
 from hipviz import explain, referral
+from hipviz.app.camera import Camera, parse_camera
 from hipviz.app.cards import (
     CARD_CSS,
     card_html,
@@ -64,7 +65,7 @@ class TeachPanel:
         self._pattern = None             # hatch of the current selection
         self._cb = None                  # periodic callback while playing
         self.playing = False
-        self._view_before: str | None = None
+        self._camera_before: Camera | None = None   # where the person looked from before explaining
         self.mode = "results"            # results | explain | explore
         self.skin_map = ""
         self._build()
@@ -204,7 +205,7 @@ class TeachPanel:
             return False
         self._stop()
         if not self.explainer.active:
-            self._view_before = self.viewer._view or "reset"
+            self._camera_before = parse_camera(self.viewer.camera)
         try:
             sel = self.explainer.select(condition, side)
         except (KeyError, ValueError) as e:
@@ -337,7 +338,7 @@ class TeachPanel:
             return False
         self._stop()
         if not self.explainer.active:
-            self._view_before = self.viewer._view or "reset"
+            self._camera_before = parse_camera(self.viewer.camera)
         try:
             d = self.explainer.explore(structure_id)
         except KeyError as e:
@@ -371,8 +372,8 @@ class TeachPanel:
         self.viewer.send_path([])
         self.viewer.banner("")
         self.app.restore_actors()
-        if was and self._view_before:
-            self.set_view(self._view_before)
+        if was and self._camera_before is not None:
+            self.viewer.set_camera(self._camera_before)   # the person's own view, not a preset
         self.refresh_skin()
         self.app.ranking.selected = ""
         self.mode = "results"
