@@ -98,3 +98,44 @@ def test_phone_layout_touch_painting_and_ranking(phone, server, target, tmp_path
     tab(page, "Paint")
     page.get_by_role("button", name="Clear all").wait_for(state="visible", timeout=5_000)
     assert not errors
+
+
+def two_finger_gesture(page, start, second_after_ms: int, steps: int = 10):
+    """One finger down at `start`, a second finger joining after `second_after_ms` (the first
+    one moving meanwhile), both moving apart (a pinch), then both lifted."""
+    cdp = page.context.new_cdp_session(page)
+    x, y = start
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+    waited = 0
+    while waited < second_after_ms:
+        y += 2
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y, "id": 1}]})
+        page.wait_for_timeout(20)
+        waited += 20
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y, "id": 1}, {"x": x + 40, "y": y + 40, "id": 2}]})
+    for i in range(1, steps + 1):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+            {"x": x - 3 * i, "y": y - 3 * i, "id": 1}, {"x": x + 40 + 3 * i, "y": y + 40 + 3 * i, "id": 2}]})
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+@pytest.mark.parametrize("second_after_ms", [0, 400], ids=["together", "after-a-stroke-began"])
+def test_two_fingers_never_paint(phone, server, target, second_after_ms):  # noqa: F811
+    page = phone.new_page()
+    open_app(page, server.url)
+    enter_paint_mode(page, touch=True, settle_ms=300)
+    x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", target)
+    two_finger_gesture(page, (x, y - 20), second_after_ms)
+    page.wait_for_timeout(1500)
+    token, map_id = token_and_map(page)
+    doc = stored_document(server.db, token, map_id)
+    assert not doc.get("vertex_paint") and not doc.get("regions"), doc
+    assert not page.locator(".hv-cand").first.is_visible()
+    # one finger still paints
+    touch_drag(page, [(x, y - 18 + 3 * i) for i in range(13)])
+    deadline = time.time() + 10
+    while not stored_document(server.db, token, map_id).get("vertex_paint") and time.time() < deadline:
+        time.sleep(0.2)
+    assert stored_document(server.db, token, map_id).get("vertex_paint")

@@ -470,6 +470,7 @@ class HipvizApp:
         v = self.viewer
         v.on_dab(self._on_dab)
         v.on_stroke_end(self._on_stroke_end)
+        v.on_stroke_cancel(self._on_stroke_cancel)
         v.on_pick(self._on_pick)
         v.on_ready(self._on_ready)
         v.on_camera(lambda cam: self.camera_saver.changed(self.map_id, cam))
@@ -532,6 +533,11 @@ class HipvizApp:
             self._refresh_painted()
         if now - self._last_save > AUTOSAVE_S:
             self._save()
+
+    def _on_stroke_cancel(self, stroke: int) -> None:
+        idx = self.session.cancel_stroke(key=(self.viewer.ready_count, stroke))
+        if idx.size:
+            self._apply_change(idx)
 
     def _on_stroke_end(self, stroke: int) -> None:
         self.session.end_stroke()
@@ -954,8 +960,10 @@ class HipvizApp:
     def view(self) -> pn.viewable.Viewable:
         paint_tab = pn.Column(
             self.mode,
-            _html("<p class='hv-help'><b>Paint</b>: drag on the body where it hurts. "
-                  "<b>Look around</b>: drag to turn the body, click a part to see its name.</p>", sizing_mode="stretch_width"),
+            _html("<p class='hv-help'><span class='hv-long'><b>Paint</b>: drag on the body where it hurts. "
+                  "<b>Look around</b>: drag to turn the body, click a part to see its name.</span>"
+                  "<span class='hv-short'><b>Paint</b>: one finger where it hurts. <b>Look around</b>: turn the body.</span></p>",
+                  sizing_mode="stretch_width"),
             pn.Row(self.undo_btn, self.redo_btn, sizing_mode="stretch_width"),
             pn.Row(self.eraser, self.clear_btn, sizing_mode="stretch_width"),
             self.radius, self.intensity,

@@ -77,6 +77,12 @@ class StrokeEnd(_Msg):
     stroke: _STROKE
 
 
+class StrokeCancel(_Msg):
+    """A second finger came down during a stroke: it was a pinch or a pan, so nothing of it stays."""
+    type: Literal["stroke_cancel"]
+    stroke: _STROKE
+
+
 class Key(_Msg):
     """A keyboard shortcut pressed over the page."""
     type: Literal["key"]
@@ -94,9 +100,9 @@ class CameraMsg(_Msg):
         return parse_camera(self.model_dump())
 
 
-Message = Union[Ready, Pick, Dab, StrokeEnd, Key, CameraMsg]
+Message = Union[Ready, Pick, Dab, StrokeEnd, StrokeCancel, Key, CameraMsg]
 _ADAPTER: TypeAdapter = TypeAdapter(Annotated[Message, Field(discriminator="type")])
-_TYPES = {"ready", "pick", "dab", "stroke_end", "key", "camera"}
+_TYPES = {"ready", "pick", "dab", "stroke_end", "stroke_cancel", "key", "camera"}
 
 
 class ProtocolError(ValueError):

@@ -237,6 +237,21 @@ class PaintSession:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    def cancel_stroke(self, key: object = None) -> np.ndarray:
+        """Take back the open stroke as if it never happened (a second finger came down: the
+        gesture was a pinch or a pan, not paint); returns the vertices restored. With `key`,
+        only a stroke with that key is cancelled."""
+        s = self._current
+        if s is None or (key is not None and s.key != key):
+            return np.zeros(0, np.int64)
+        self._current = None
+        idx = s.indices()
+        if idx.size:
+            self.intensity[idx] = np.concatenate(s.old_i)
+            self.quality[idx] = np.concatenate(s.old_q)
+            self.revision += 1
+        return idx
+
     def undo(self) -> np.ndarray:
         self.end_stroke()
         if not self._undo:

@@ -8,6 +8,7 @@ const CLICK_MAX_MS = 700;
 const HOVER_DELAY_MS = 180;
 const DAB_INTERVAL_MS = 35;   // at most one dab message per interval while painting
 const DAB_STEP_PX = 4;        // sample the stroke path every few (CSS) pixels
+const TOUCH_COMMIT_MS = 120;  // a finger paints once no second finger has joined it for this long
 const CAMERA_STILL_MS = 300;  // report the camera once the view has been still this long
 
 function loadVtk(url) {
@@ -639,6 +640,7 @@ export function render({ model, el: host }) {
 
   // ---- pointer handling (capture phase: runs before vtk.js's interactor) -------------------
   function sendDabs(stroke, force) {
+    if (!stroke.committed || stroke.cancelled) return;   // a finger's stroke waits a moment: a second finger means pinch, not paint
     const now = performance.now();
     if (!force && now - stroke.lastSent < DAB_INTERVAL_MS) {
       if (!stroke.timer) stroke.timer = setTimeout(() => { stroke.timer = null; sendDabs(stroke, true); }, DAB_INTERVAL_MS);
@@ -649,6 +651,7 @@ export function render({ model, el: host }) {
     const points = Array.from(stroke.points);
     stroke.points.clear();
     const most = model.max_dab_points || 256;   // the server drops a longer message whole
+    stroke.sent = true;
     for (let i = 0; i < points.length; i += most)
       model.send_msg({ type: "dab", stroke: stroke.n, points: points.slice(i, i + most) });
   }
@@ -671,8 +674,10 @@ export function render({ model, el: host }) {
 
   async function startStroke(ev) {
     const stroke = { n: ++S.strokeCounter, points: new Set(), lastSent: 0, timer: null,
-      pointerId: ev.pointerId, x: 0, y: 0, ready: null, pendingMoves: [] };
+      pointerId: ev.pointerId, x: 0, y: 0, ready: null, pendingMoves: [],
+      committed: ev.pointerType !== "touch", sent: false, commitTimer: 0 };
     S.stroke = stroke;
+    if (!stroke.committed) stroke.commitTimer = setTimeout(() => commitStroke(stroke), TOUCH_COMMIT_MS);
     const [x, y] = displayXY(ev);
     stroke.x = x; stroke.y = y;
     stroke.ready = capture().then(() => {
@@ -682,10 +687,31 @@ export function render({ model, el: host }) {
     });
   }
 
+  function commitStroke(stroke) {
+    clearTimeout(stroke.commitTimer);
+    if (stroke.committed || stroke.cancelled) return;
+    stroke.committed = true;
+    if (stroke.ready) stroke.ready.then(() => sendDabs(stroke, true));
+  }
+
+  // a second finger came down: the gesture is a pinch or a pan, so the stroke leaves no paint
+  function cancelStroke() {
+    const stroke = S.stroke;
+    if (!stroke) return;
+    S.stroke = null;
+    stroke.cancelled = true;
+    clearTimeout(stroke.commitTimer);
+    clearTimeout(stroke.timer);
+    stroke.points.clear();
+    try { root.releasePointerCapture(stroke.pointerId); } catch (e) { /* ignore */ }
+    if (stroke.sent) model.send_msg({ type: "stroke_cancel", stroke: stroke.n });
+  }
+
   function endStroke() {
     const stroke = S.stroke;
     if (!stroke) return;
     S.stroke = null;
+    commitStroke(stroke);   // a quick one-finger tap still paints
     stroke.ready.then(() => {
       clearTimeout(stroke.timer);
       sendDabs(stroke, true);
@@ -700,6 +726,7 @@ export function render({ model, el: host }) {
     clearTimeout(S.hoverTimer);
     if (ev.pointerType === "mouse" && ev.button !== 0) return;
     S.down = { x: ev.clientX, y: ev.clientY, t: performance.now(), id: ev.pointerId, moved: false };
+    if (S.stroke && S.pointers.size > 1) cancelStroke();
     if (model.paint_mode && S.pointers.size === 1) {
       ev.stopPropagation();
       ev.preventDefault();

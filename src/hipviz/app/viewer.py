@@ -8,7 +8,7 @@ Traffic, Python to browser:
 Browser to Python (messages, typed and bounded in `hipviz.app.protocol`): `ready` (the view was
 (re)built: Python answers with the full dynamic state, so nothing is lost on a re-render, then
 `synced`), `pick` (a click: structure id, cell id, closest point id), `dab` (paint mode: skin
-points under the brush), `stroke_end`, `key` (undo, redo), `camera` (the view moved: position,
+points under the brush), `stroke_end`, `stroke_cancel` (a second finger came down: take the stroke back), `key` (undo, redo), `camera` (the view moved: position,
 focal point, view up; sent once the view has been still for a moment, and only after `synced`,
 so the default camera a new view starts with never overwrites a kept one).
 
@@ -29,7 +29,9 @@ from panel.io.state import state
 from panel.models.vtk import AbstractVTKPlot
 
 from hipviz.app.camera import Camera
-from hipviz.app.protocol import LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeEnd, parse_message
+from hipviz.app.protocol import (
+    LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, parse_message,
+)
 from hipviz.app.scene import SKIN_ID, ScenePayload, hex_to_rgb
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class Viewer(JSComponent):
         self._pick_cbs: list[Callable[[Pick], None]] = []
         self._dab_cbs: list[Callable[[Dab], None]] = []
         self._stroke_end_cbs: list[Callable[[int], None]] = []
+        self._stroke_cancel_cbs: list[Callable[[int], None]] = []
         self._ready_cbs: list[Callable[[], None]] = []
         self._key_cbs: list[Callable[[str], None]] = []
         self._camera_cbs: list[Callable[[Camera], None]] = []
@@ -114,6 +117,9 @@ class Viewer(JSComponent):
 
     def on_stroke_end(self, cb: Callable[[int], None]) -> None:
         self._stroke_end_cbs.append(cb)
+
+    def on_stroke_cancel(self, cb: Callable[[int], None]) -> None:
+        self._stroke_cancel_cbs.append(cb)
 
     def on_ready(self, cb: Callable[[], None]) -> None:
         self._ready_cbs.append(cb)
@@ -290,4 +296,7 @@ class Viewer(JSComponent):
                 cb(cam)
         elif isinstance(msg, StrokeEnd):
             for cb in self._stroke_end_cbs:
+                cb(msg.stroke)
+        elif isinstance(msg, StrokeCancel):
+            for cb in self._stroke_cancel_cbs:
                 cb(msg.stroke)
