@@ -231,3 +231,19 @@ def test_delete_asks_first_and_can_be_undone(ctx):
     maps = {m.id: m.title for m in ctx.store.list_maps(app.token)}
     assert maps[app.map_id] == "Before physio"
     assert np.array_equal(app.session.intensity, painted) and not app.undo_delete_btn.visible
+
+
+def test_a_cancelled_stroke_leaves_nothing(ctx):
+    app = HipvizApp(ctx)
+    v = right_lateral_hip_vertex(app.session)
+    paint_stroke(app, [v], stroke=1)
+    kept = app.session.intensity.copy()
+    app.viewer._handle_msg({"type": "dab", "stroke": 2, "points": [v + 5, v + 6]})
+    assert not np.array_equal(app.session.intensity, kept)
+    app.viewer._handle_msg({"type": "stroke_cancel", "stroke": 2})
+    assert np.array_equal(app.session.intensity, kept)
+    assert np.array_equal(app.viewer.skin_rgb, app.skin_layers.display(np.arange(app.session.n_vertices))[1])
+    app.viewer._handle_msg({"type": "key", "action": "undo"})     # the kept stroke is the one undone
+    assert not app.session.intensity.any()
+    app.viewer._handle_msg({"type": "stroke_cancel", "stroke": 7})  # nothing open: nothing happens
+    assert not app.session.intensity.any()
