@@ -180,8 +180,27 @@ def test_an_old_database_gains_the_camera_column(tmp_path):
 
 
 # ---- the app ---------------------------------------------------------------------------------
-def test_moving_the_view_is_saved_debounced_and_restored_on_reload(ctx, timers):
+def stored_app(ctx, **kw) -> HipvizApp:
+    """An app whose map is stored (a blank map is stored only once something is answered)."""
+    app = HipvizApp(ctx, **kw)
+    app.q_aggravators.value = ["stairs"]
+    assert app.map_id is not None
+    return app
+
+
+def test_a_blank_map_keeps_its_camera_once_it_is_stored(ctx, timers):
     app = HipvizApp(ctx)
+    assert app.map_id is None and ctx.store.list_maps(app.token) == []
+    app.viewer._handle_msg({"type": "camera", **SIDE})
+    timers.fire_all()
+    assert ctx.store.list_maps(app.token) == []           # turning the body stores nothing
+    app.q_aggravators.value = ["stairs"]                  # the first answer stores the map...
+    timers.fire_all()
+    assert json.loads(ctx.store.load_camera(app.token, app.map_id)) == SIDE   # ...and the view it was seen from
+
+
+def test_moving_the_view_is_saved_debounced_and_restored_on_reload(ctx, timers):
+    app = stored_app(ctx)
     for i in range(25):                                   # a drag reported many times
         app.viewer._handle_msg({"type": "camera", **SIDE, "position": [2.5, 0.02 * i, 0.9]})
     assert ctx.store.load_camera(app.token, app.map_id) is None       # not written on every frame
@@ -197,7 +216,7 @@ def test_moving_the_view_is_saved_debounced_and_restored_on_reload(ctx, timers):
 
 
 def test_a_bad_camera_message_changes_nothing(ctx, timers):
-    app = HipvizApp(ctx)
+    app = stored_app(ctx)
     for bad in ({"type": "camera"}, {"type": "camera", **SIDE, "view_up": [0, 0, 0]},
                 {"type": "camera", "position": "x", "focal_point": None, "view_up": 3}):
         app.viewer._handle_msg(bad)
@@ -234,7 +253,7 @@ def test_an_old_map_without_a_camera_opens_at_the_default_view(tmp_path, timers)
     "[]",
 ])
 def test_a_malformed_stored_camera_is_ignored(ctx, stored):
-    app = HipvizApp(ctx)
+    app = stored_app(ctx)
     ctx.store.save_camera(app.token, app.map_id, stored)
     again = HipvizApp(ctx, token=app.token)
     assert again.map_id == app.map_id
@@ -244,14 +263,16 @@ def test_a_malformed_stored_camera_is_ignored(ctx, stored):
 
 
 def test_each_map_keeps_its_own_camera(ctx, timers):
-    app = HipvizApp(ctx)
+    app = stored_app(ctx)
     first = app.map_id
     app.viewer._handle_msg({"type": "camera", **SIDE})
     app.new_map_btn.clicks += 1                           # the pending camera is written first
     assert json.loads(ctx.store.load_camera(app.token, first)) == SIDE
-    second = app.map_id
-    assert second != first
+    assert app.map_id is None                             # a new map, stored once something is in it
     assert_camera(app.viewer.camera, reset_camera(app))   # a new map opens at the default view
+    app.q_relievers.value = ["rest"]
+    second = app.map_id
+    assert second not in (None, first)
     app.viewer._handle_msg({"type": "camera", **BACK})
     timers.fire_all()
     app.maps_select.value = first

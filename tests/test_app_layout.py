@@ -69,6 +69,8 @@ def test_sessions_are_isolated(ctx):
     paint_stroke(alice, [right_lateral_hip_vertex(alice.session)])
     assert not bob.session.intensity.any()
     assert HipvizApp(ctx, token=bob.token).session.intensity.any() == False
+    assert ctx.store.list_maps(bob.token) == []        # bob painted nothing: nothing stored for him
+    bob.q_relievers.value = ["rest"]
     bobs, alices = ({m.id for m in ctx.store.list_maps(t)} for t in (bob.token, alice.token))
     assert bobs and alices and bobs.isdisjoint(alices)
     assert set(bob.maps_select.options.values()) == bobs
@@ -83,8 +85,9 @@ def test_several_maps_and_import_export(ctx):
     first = app.map_id
     exported = app._export_json().getvalue()
     app.new_map_btn.clicks += 1
-    assert app.map_id != first and not app.session.intensity.any()
-    assert len(app.maps_select.options) == 2
+    assert app.map_id is None and not app.session.intensity.any()     # blank until something is painted
+    paint_stroke(app, [right_lateral_hip_vertex(app.session) + 3], stroke=2)
+    assert app.map_id not in (None, first) and len(app.maps_select.options) == 2
     app.maps_select.value = first
     assert app.session.intensity.any()
     painted_first = app.session.intensity > 0
@@ -247,3 +250,33 @@ def test_a_cancelled_stroke_leaves_nothing(ctx):
     assert not app.session.intensity.any()
     app.viewer._handle_msg({"type": "stroke_cancel", "stroke": 7})  # nothing open: nothing happens
     assert not app.session.intensity.any()
+
+
+def test_visits_store_nothing_until_something_is_painted_or_answered(ctx):
+    """A page opened (or probed) a hundred times makes no person and no map; the first
+    answer or stroke does."""
+    apps = [HipvizApp(ctx) for _ in range(5)]
+    with ctx.store._lock:
+        people = ctx.store._db.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+    assert people == 0 and all(a.map_id is None for a in apps)
+    paint_stroke(apps[0], [right_lateral_hip_vertex(apps[0].session)])
+    apps[1].q_age.value = 40
+    assert [len(ctx.store.list_maps(a.token)) for a in apps] == [1, 1, 0, 0, 0]
+
+
+def test_a_link_with_another_token_does_not_replace_the_cookie(ctx, monkeypatch):
+    from hipviz.app import layout
+    owner = HipvizApp(ctx)
+    paint_stroke(owner, [right_lateral_hip_vertex(owner.session)])
+    me = HipvizApp(ctx)
+    me.q_relievers.value = ["rest"]
+    # my browser has my cookie; the link carries the owner's token and map
+    state_type = type(layout.pn.state)
+    monkeypatch.setattr(state_type, "cookies", property(lambda self: {layout.COOKIE: me.token}))
+    monkeypatch.setattr(layout, "_arg", lambda k: {"s": owner.token, "m": str(owner.map_id)}.get(k))
+    opened = HipvizApp(ctx)
+    assert opened.token == me.token and opened.map_id == me.map_id and not opened.session.intensity.any()
+    # a browser without a cookie may open a map by its link (how a person moves to another device)
+    monkeypatch.setattr(state_type, "cookies", property(lambda self: {}))
+    moved = HipvizApp(ctx)
+    assert moved.token == owner.token and moved.map_id == owner.map_id

@@ -221,7 +221,7 @@ class SessionKeeper(JSComponent):
     """Keeps the session token in the page URL (?s=...&m=...) and in a cookie."""
 
     token = param.String(default="")
-    map_id = param.Integer(default=0)
+    map_id = param.Integer(default=None, allow_None=True, doc="None: a blank map, not stored yet")
 
     _esm = """
     export function render({ model }) {
@@ -232,6 +232,7 @@ class SessionKeeper(JSComponent):
         const url = new URL(window.location.href);
         url.searchParams.set("s", t);
         if (model.map_id) url.searchParams.set("m", String(model.map_id));
+        else url.searchParams.delete("m");
         window.history.replaceState(null, "", url.toString());
       }
       apply();
@@ -324,6 +325,9 @@ def _fmt_time(t: float) -> str:
     return _dt.datetime.fromtimestamp(t).strftime("%d %b %Y, %H:%M")
 
 
+_BLANK = '{"format": "hipviz-painmap", "version": 1}'
+
+
 class HipvizApp:
     """One browser session."""
 
@@ -353,22 +357,22 @@ class HipvizApp:
         self._open_map(self.map_id, initial=True)
 
     # ---- session identity ----------------------------------------------------------------
-    def _resolve_session(self, token: str | None, map_id: int | None) -> tuple[str, int]:
+    def _resolve_session(self, token: str | None, map_id: int | None) -> tuple[str, int | None]:
+        """Who this is and which map opens. The cookie decides who this is; a link's token counts
+        only in a browser without one, so following a link never swaps a person's maps for
+        someone else's. Nothing is stored yet: a person and a map are written only once
+        something is painted or answered (`_save`), so visits and probes leave no rows."""
         if token is None:
-            token = _arg("s")
-            if not valid_token(token):
-                token = (pn.state.cookies or {}).get(COOKIE)
+            cookie = (pn.state.cookies or {}).get(COOKIE)
+            token = cookie if valid_token(cookie) else _arg("s")
             m = _arg("m")
             if map_id is None and m and m.isdigit():
                 map_id = int(m)
         if not valid_token(token):
-            token = new_token()
-        self.store.ensure_person(token)
+            return new_token(), None
         ids = {m.id for m in self.store.list_maps(token)}
         if map_id not in ids:
             map_id = self.store.latest_map(token)
-        if map_id is None:
-            map_id = self.store.create_map(token, self._document())
         return token, map_id
 
     def _document(self) -> str:
@@ -739,6 +743,24 @@ class HipvizApp:
     def _save(self) -> None:
         if self.session.revision == self._saved_revision:
             return
+        if self.map_id is None:
+            if self.session.is_blank():
+                return
+            try:      # the first thing painted or answered: now the map (and person) is stored
+                self.map_id = self.store.create_map(self.token, self._document())
+            except Exception as e:  # never lose the in-memory state because a save failed
+                log.exception("creating a map failed")
+                self.saved_msg.object = f"<p class='hv-error'>Could not save: {html.escape(str(e))}</p>"
+                return
+            self.keeper.map_id = self.map_id
+            self._saved_revision = self.session.revision
+            self._last_save = time.monotonic()
+            cam = parse_camera(self.viewer.camera) if self.viewer._camera_set else None
+            if cam is not None:                 # and the view it was painted from
+                self.camera_saver.changed(self.map_id, cam)
+            self._refresh_maps()
+            self.saved_msg.object = f"<p class='hv-muted'>Saved on this computer at {time.strftime('%H:%M:%S')}.</p>"
+            return
         try:
             self.store.save_map(self.token, self.map_id, self._document())
         except Exception as e:  # never lose the in-memory state because a save failed
@@ -761,14 +783,15 @@ class HipvizApp:
         finally:
             self._updating_widgets = False
 
-    def _write_camera(self, map_id: int, camera: Camera) -> None:
-        self.store.save_camera(self.token, map_id, camera.to_json())
+    def _write_camera(self, map_id: int | None, camera: Camera) -> None:
+        if map_id is not None:          # a map not stored yet keeps no camera
+            self.store.save_camera(self.token, map_id, camera.to_json())
 
     def _restore_camera(self, map_id: int, initial: bool) -> None:
         """Look at the map from its kept camera; a map without one (or with one that does not
         read as a camera) opens at the default view."""
         try:
-            raw = self.store.load_camera(self.token, map_id)
+            raw = self.store.load_camera(self.token, map_id) if map_id is not None else None
         except KeyError:
             raw = None
         cam = parse_camera(raw)
@@ -781,9 +804,10 @@ class HipvizApp:
         else:
             self.viewer.set_view("reset")
 
-    def _open_map(self, map_id: int, initial: bool = False) -> None:
+    def _open_map(self, map_id: int | None, initial: bool = False) -> None:
+        """Open a stored map, or (None) a blank one that is stored once something is painted."""
         self.camera_saver.flush()          # the camera of the map being left is kept first
-        text = self.store.load_map(self.token, map_id)
+        text = self.store.load_map(self.token, map_id) if map_id is not None else _BLANK
         note = ""
         try:
             pm = PainMap.from_json(text, self.session.labels)
@@ -824,13 +848,17 @@ class HipvizApp:
     def _on_new_map(self, event=None) -> None:
         self.session.end_stroke()
         self._save()
-        empty = PainMap.from_dict({"format": "hipviz-painmap", "version": 1}).to_json(indent=None)
-        self._open_map(self.store.create_map(self.token, empty))
+        self._open_map(None)
 
     def _on_rename(self, event) -> None:
         if self._updating_widgets or not event.new.strip():
             return
-        self.store.rename_map(self.token, self.map_id, event.new)
+        if self.map_id is None:           # naming a blank map keeps it
+            self.map_id = self.store.create_map(self.token, self._document(), title=event.new)
+            self.keeper.map_id = self.map_id
+            self._saved_revision = self.session.revision
+        else:
+            self.store.rename_map(self.token, self.map_id, event.new)
         self._refresh_maps()
 
     def _set_delete_prompt(self, on: bool) -> None:
@@ -841,6 +869,9 @@ class HipvizApp:
         self.delete_btn.visible = not on
 
     def _ask_delete(self, event=None) -> None:
+        if self.map_id is None:
+            self.saved_msg.object = "<p class='hv-muted'>This map is not saved yet: there is nothing to delete.</p>"
+            return
         self._set_delete_prompt(True)
 
     def _on_delete(self, event=None) -> None:
@@ -852,10 +883,7 @@ class HipvizApp:
         self._deleted = (title, self.store.load_map(self.token, self.map_id), self.store.load_camera(self.token, self.map_id))
         self.camera_saver.discard()
         self.store.delete_map(self.token, self.map_id)
-        latest = self.store.latest_map(self.token)
-        if latest is None:
-            latest = self.store.create_map(self.token, PainMap.from_dict({"format": "hipviz-painmap", "version": 1}).to_json(indent=None))
-        self._open_map(latest)
+        self._open_map(self.store.latest_map(self.token))
         self.undo_delete_btn.visible = True
         self.saved_msg.object = f"<p class='hv-muted'>Deleted <b>{html.escape(title)}</b>.</p>"
 

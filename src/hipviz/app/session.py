@@ -417,6 +417,10 @@ class PaintSession:
         self.answers = new
         self.revision += 1
 
+    def is_blank(self) -> bool:
+        """Nothing painted and nothing answered (such a map is not worth storing)."""
+        return not np.any(self.intensity > 0) and not self.extra_regions and self.answers == Answers()
+
     def painted_qualities(self) -> list[str]:
         """Qualities painted with the brush (they count as answers too)."""
         return self.vertex_paint().qualities_present()
