@@ -20,11 +20,14 @@ def test_wheel_ships_data_and_finds_it(tmp_path):
     for required in ("hipviz/_data/meshes/manifest.json", "hipviz/_data/meshes/skin.ply",
                      "hipviz/_data/pain_maps/patterns/gtps_gluteal_tendinopathy.json",
                      "hipviz/vocabulary.yaml", "hipviz/atlas/catalog.yaml", "hipviz/render/views.yaml",
-                     "hipviz/knowledge/conditions/piriformis_syndrome.yaml"):
+                     "hipviz/knowledge/conditions/piriformis_syndrome.yaml",
+                     "hipviz/app/migrations/env.py", "hipviz/app/migrations/versions/0001_people_and_maps.py"):
         assert required in names, required
     code = ("import hipviz, sys; from hipviz.atlas.meshes import load_atlas; from hipviz.knowledge.loader import knowledge;"
             "a = load_atlas(); a.polydata('skin'); assert str(a.root).startswith(sys.argv[1]), a.root;"
-            "assert len(knowledge()) == 25; print('ok')")
+            "assert len(knowledge()) == 25;"
+            "from hipviz.app.store import Store, MIGRATIONS; assert str(MIGRATIONS).startswith(sys.argv[1]);"
+            "Store(sys.argv[1] + '/maps.sqlite3').close(); print('ok')")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "site")], capture_output=True, text=True,
                          env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}, cwd=str(tmp_path))
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

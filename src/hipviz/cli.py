@@ -15,6 +15,7 @@ COMMANDS = [
     "hipviz.commands.ddx",
     "hipviz.commands.conditions",
     "hipviz.commands.report",
+    "hipviz.commands.clinic",
 ]
 
 

@@ -24,7 +24,7 @@ from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
-from hipviz.app.store import Store, new_token, valid_token
+from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
 from hipviz.app.teach import TeachPanel, pdf_file
 from hipviz.app.viewer import Dab, Pick, Viewer
 from hipviz.app.widgets import ClickList
@@ -335,6 +335,7 @@ class HipvizApp:
         self._last_save = 0.0
         self._last_summary = 0.0
         self._saved_revision = -1
+        self._map_version = 1              # the stored version this page's map is based on
         self._updating_widgets = False
         self.isolated: str | None = None
         self.layers = {layer: True for layer in LAYERS}
@@ -698,15 +699,49 @@ class HipvizApp:
     def _save(self) -> None:
         if self.session.revision == self._saved_revision:
             return
+        merged = False
         try:
-            self.store.save_map(self.token, self.map_id, self._document())
+            for _ in range(3):
+                try:
+                    self._map_version = self.store.save_map(self.token, self.map_id, self._document(), base_version=self._map_version)
+                    break
+                except ConflictError:      # another tab saved this map: keep both, then save
+                    merged = self._merge_stored() or merged
+                except KeyError:           # another tab deleted it: keep this page's as a new map
+                    self.map_id = self.keeper.map_id = self.store.create_map(self.token, self._document())
+                    self._map_version, merged = 1, False
+                    self._refresh_maps()
+                    break
+            else:
+                raise StoreError("This map keeps changing in another tab; it was not saved here.")
         except Exception as e:  # never lose the in-memory state because a save failed
-            log.exception("saving map %s failed", self.map_id)
-            self.saved_msg.object = f"<p class='hv-error'>Could not save: {html.escape(str(e))}</p>"
+            log.warning("saving map %s failed: %s", self.map_id, e, exc_info=not isinstance(e, StoreError))
+            msg = e.user_message if isinstance(e, StoreError) else f"Could not save: {e}"
+            self.saved_msg.object = f"<p class='hv-error' role='alert'>{html.escape(msg)}</p>"
             return
         self._saved_revision = self.session.revision
         self._last_save = time.monotonic()
-        self.saved_msg.object = f"<p class='hv-muted'>Saved on this computer at {time.strftime('%H:%M:%S')}.</p>"
+        note = " It was also changed in another tab; both are kept." if merged else ""
+        where = " on this computer" if self.store.dialect == "sqlite" else ""
+        self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {time.strftime('%H:%M:%S')}.{note}</p>"
+
+    def _merge_stored(self) -> bool:
+        """Fold the stored version of this map (saved by another tab) into this page's; True if
+        it changed what this page shows."""
+        stored = self.store.get_map(self.token, self.map_id)
+        self._map_version = stored.version
+        try:
+            pm = PainMap.from_json(stored.document, self.session.labels)
+        except PainMapError:
+            return False                    # unreadable here: this page's map replaces it
+        changed = self.session.merge(pm)
+        if changed.size:
+            self.viewer.set_skin_colours(*self.skin_layers.display(changed))
+        self._answers_to_widgets()
+        self.undo_btn.disabled = not self.session.can_undo()
+        self.redo_btn.disabled = not self.session.can_redo()
+        self._refresh_results()
+        return True
 
     def _refresh_maps(self) -> None:
         maps = self.store.list_maps(self.token)
@@ -742,7 +777,8 @@ class HipvizApp:
 
     def _open_map(self, map_id: int, initial: bool = False) -> None:
         self.camera_saver.flush()          # the camera of the map being left is kept first
-        text = self.store.load_map(self.token, map_id)
+        stored = self.store.get_map(self.token, map_id)
+        text = stored.document
         note = ""
         try:
             pm = PainMap.from_json(text, self.session.labels)
@@ -759,6 +795,7 @@ class HipvizApp:
         old = self.session.painted_indices()
         self.session.load(pm)
         self.map_id = map_id
+        self._map_version = stored.version
         self._saved_revision = self.session.revision
         self.keeper.map_id = map_id
         changed = np.union1d(old, self.session.painted_indices())
