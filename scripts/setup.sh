@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up hipviz on a fresh Debian machine: system libraries for offscreen rendering (and Chromium
-# for the browser tests with --test), then a virtual environment in .venv with hipviz installed.
+# Set up hipviz on a fresh Debian machine: system libraries for offscreen rendering (and, with
+# --test, Chromium for the browser tests and PostgreSQL for the store tests, which
+# scripts/with_postgres.sh starts), then a virtual environment in .venv with hipviz installed.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 apt_pkgs=(libegl1 libegl-mesa0 libgl1-mesa-dri libglu1-mesa libxrender1 libxcursor1 libxinerama1 libxft2 libxi6 fonts-dejavu-core)
-[ $want_tests = 1 ] && apt_pkgs+=(chromium poppler-utils)
+[ $want_tests = 1 ] && apt_pkgs+=(chromium poppler-utils postgresql)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -256,8 +256,10 @@ def test_visits_store_nothing_until_something_is_painted_or_answered(ctx):
     """A page opened (or probed) a hundred times makes no person and no map; the first
     answer or stroke does."""
     apps = [HipvizApp(ctx) for _ in range(5)]
-    with ctx.store._lock:
-        people = ctx.store._db.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+    import sqlalchemy as sa
+    from hipviz.app.dbschema import people as people_table
+    with ctx.store.transaction() as c:
+        people = c.execute(sa.select(sa.func.count()).select_from(people_table)).scalar_one()
     assert people == 0 and all(a.map_id is None for a in apps)
     paint_stroke(apps[0], [right_lateral_hip_vertex(apps[0].session)])
     apps[1].q_age.value = 40

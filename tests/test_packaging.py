@@ -22,12 +22,15 @@ def test_wheel_ships_data_and_finds_it(tmp_path):
                      "hipviz/vocabulary.yaml", "hipviz/fhir_codes.yaml", "hipviz/atlas/catalog.yaml", "hipviz/render/views.yaml",
                      "hipviz/knowledge/conditions/piriformis_syndrome.yaml", "hipviz/knowledge/self_care.yaml",
                      "hipviz/knowledge/conditions/hip_fracture.yaml",
-                     "hipviz/_data/pain_maps/patterns/quadratus_lumborum_trigger_points.json"):
+                     "hipviz/_data/pain_maps/patterns/quadratus_lumborum_trigger_points.json",
+                     "hipviz/app/migrations/env.py", "hipviz/app/migrations/versions/0001_people_and_maps.py"):
         assert required in names, required
     code = ("import hipviz, sys; from hipviz.atlas.meshes import load_atlas; from hipviz.knowledge.loader import knowledge;"
             "a = load_atlas(); a.polydata('skin'); assert str(a.root).startswith(sys.argv[1]), a.root;"
             "from hipviz.knowledge.loader import self_care_library; self_care_library();"
-            "assert len(knowledge()) == 34; print('ok')")
+            "assert len(knowledge()) == 34;"
+            "from hipviz.app.store import Store, MIGRATIONS; assert str(MIGRATIONS).startswith(sys.argv[1]);"
+            "Store(sys.argv[1] + '/maps.sqlite3').close(); print('ok')")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "site")], capture_output=True, text=True,
                          env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}, cwd=str(tmp_path))
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

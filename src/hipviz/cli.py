@@ -17,6 +17,7 @@ COMMANDS = [
     "hipviz.commands.report",
     "hipviz.commands.export",
     "hipviz.commands.import_bundle",
+    "hipviz.commands.clinic",
 ]
 
 

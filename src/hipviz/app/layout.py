@@ -24,7 +24,7 @@ from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
-from hipviz.app.store import Store, new_token, valid_token
+from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
 from hipviz.app.teach import TeachPanel, pdf_file
 from hipviz.app.file_open import FileOpen
 from hipviz.app.protocol import Dab, Pick
@@ -341,6 +341,7 @@ class HipvizApp:
         self._last_save = 0.0
         self._last_summary = 0.0
         self._saved_revision = -1
+        self._map_version = 1              # the stored version this page's map is based on
         self._updating_widgets = False
         self.isolated: str | None = None
         self.layers = {layer: True for layer in LAYERS}
@@ -741,35 +742,71 @@ class HipvizApp:
 
     # ---- maps and storage ---------------------------------------------------------------
     def _save(self) -> None:
+        """Store the map if it changed. A blank map is stored only once something is painted or
+        answered; a save based on an older version (another tab saved meanwhile) merges first.
+        A failed save keeps everything in memory and says so; the next change tries again."""
         if self.session.revision == self._saved_revision:
             return
-        if self.map_id is None:
-            if self.session.is_blank():
-                return
-            try:      # the first thing painted or answered: now the map (and person) is stored
-                self.map_id = self.store.create_map(self.token, self._document())
-            except Exception as e:  # never lose the in-memory state because a save failed
-                log.exception("creating a map failed")
-                self.saved_msg.object = f"<p class='hv-error'>Could not save: {html.escape(str(e))}</p>"
-                return
-            self.keeper.map_id = self.map_id
-            self._saved_revision = self.session.revision
-            self._last_save = time.monotonic()
-            cam = parse_camera(self.viewer.camera) if self.viewer._camera_set else None
-            if cam is not None:                 # and the view it was painted from
-                self.camera_saver.changed(self.map_id, cam)
-            self._refresh_maps()
-            self.saved_msg.object = f"<p class='hv-muted'>Saved on this computer at {time.strftime('%H:%M:%S')}.</p>"
+        if self.map_id is None and self.session.is_blank():
             return
+        merged = False
         try:
-            self.store.save_map(self.token, self.map_id, self._document())
+            if self.map_id is None:
+                self._create_stored_map()
+            else:
+                merged = self._save_versioned()
         except Exception as e:  # never lose the in-memory state because a save failed
-            log.exception("saving map %s failed", self.map_id)
-            self.saved_msg.object = f"<p class='hv-error'>Could not save: {html.escape(str(e))}</p>"
+            log.warning("saving map %s failed: %s", self.map_id, e, exc_info=not isinstance(e, StoreError))
+            msg = e.user_message if isinstance(e, StoreError) else f"Could not save: {e}"
+            self.saved_msg.object = f"<p class='hv-error' role='alert'>{html.escape(msg)}</p>"
             return
         self._saved_revision = self.session.revision
         self._last_save = time.monotonic()
-        self.saved_msg.object = f"<p class='hv-muted'>Saved on this computer at {time.strftime('%H:%M:%S')}.</p>"
+        note = " It was also changed in another tab; both are kept." if merged else ""
+        where = " on this computer" if self.store.dialect == "sqlite" else ""
+        self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {time.strftime('%H:%M:%S')}.{note}</p>"
+
+    def _create_stored_map(self) -> None:
+        """The first thing painted or answered: the map (and the person) is stored now, with the
+        view it was painted from."""
+        self.map_id = self.keeper.map_id = self.store.create_map(self.token, self._document())
+        self._map_version = 1
+        cam = parse_camera(self.viewer.camera) if self.viewer._camera_set else None
+        if cam is not None:
+            self.camera_saver.changed(self.map_id, cam)
+        self._refresh_maps()
+
+    def _save_versioned(self) -> bool:
+        """Save on the version this page is based on; True if another tab's changes were merged."""
+        merged = False
+        for _ in range(3):
+            try:
+                self._map_version = self.store.save_map(self.token, self.map_id, self._document(), base_version=self._map_version)
+                return merged
+            except ConflictError:      # another tab saved this map: keep both, then save
+                merged = self._merge_stored() or merged
+            except KeyError:           # another tab deleted it: keep this page's as a new map
+                self._create_stored_map()
+                return False
+        raise StoreError("This map keeps changing in another tab; it was not saved here.")
+
+    def _merge_stored(self) -> bool:
+        """Fold the stored version of this map (saved by another tab) into this page's; True if
+        it changed what this page shows."""
+        stored = self.store.get_map(self.token, self.map_id)
+        self._map_version = stored.version
+        try:
+            pm = PainMap.from_json(stored.document, self.session.labels)
+        except PainMapError:
+            return False                    # unreadable here: this page's map replaces it
+        changed = self.session.merge(pm)
+        if changed.size:
+            self.viewer.set_skin_colours(*self.skin_layers.display(changed))
+        self._answers_to_widgets()
+        self.undo_btn.disabled = not self.session.can_undo()
+        self.redo_btn.disabled = not self.session.can_redo()
+        self._refresh_results()
+        return True
 
     def _refresh_maps(self) -> None:
         maps = self.store.list_maps(self.token)
@@ -807,7 +844,8 @@ class HipvizApp:
     def _open_map(self, map_id: int | None, initial: bool = False) -> None:
         """Open a stored map, or (None) a blank one that is stored once something is painted."""
         self.camera_saver.flush()          # the camera of the map being left is kept first
-        text = self.store.load_map(self.token, map_id) if map_id is not None else _BLANK
+        stored = self.store.get_map(self.token, map_id) if map_id is not None else None
+        text = stored.document if stored is not None else _BLANK
         note = ""
         try:
             pm = PainMap.from_json(text, self.session.labels)
@@ -824,6 +862,7 @@ class HipvizApp:
         old = self.session.painted_indices()
         self.session.load(pm)
         self.map_id = map_id
+        self._map_version = stored.version if stored is not None else 1
         self._saved_revision = self.session.revision
         self.keeper.map_id = map_id
         changed = np.union1d(old, self.session.painted_indices())

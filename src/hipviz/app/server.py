@@ -1,6 +1,10 @@
 """Serving the app: one shared context per process, one page per browser session.
 
-`HIPVIZ_DB` sets the SQLite file (default: ~/.local/share/hipviz/hipviz.sqlite3).
+`HIPVIZ_DB` says where the pain maps are kept: a SQLite file (default:
+~/.local/share/hipviz/hipviz.sqlite3) or a postgresql:// URL (see hipviz.app.store).
+With `num_procs` > 1 the server forks after the shared context is built: the children share the
+atlas pages, and each opens its own database connections (the store keeps no state a process
+needs from another: every change is in the database when the call returns).
 `HIPVIZ_ATLAS_FACTORY="module:function"` replaces the shipped atlas with another object of the
 same interface (the test suite uses it to serve a small fake body).
 """

@@ -403,6 +403,37 @@ class PaintSession:
         self.revision += 1
         return np.flatnonzero(old | (self.intensity > 0))
 
+    def merge(self, pm: PainMap) -> np.ndarray:
+        """Fold in a version of this map saved elsewhere (another tab), losing no stroke of
+        either: per vertex the stronger paint is kept (with its quality), the questionnaire
+        lists are joined, and age and sex kept here unless only the other one has them. One
+        undoable step; returns the vertices whose paint changed."""
+        self.end_stroke()
+        other = np.zeros(self.n_vertices, np.float32), np.full(self.n_vertices, -1, np.int8)
+        extra = [r for r in pm.regions if r.intensity > 0]
+        if pm.vertex_paint is not None:
+            vp = VertexPaint.from_sparse(pm.vertex_paint, self.labels)
+            other = vp.intensity, vp.quality
+            painted = {(r.region, r.side) for r in vp.to_regions(self.labels)}
+            extra = [r for r in extra if (r.region, r.side) not in painted]
+        idx = np.flatnonzero(other[0] > self.intensity)
+        if idx.size:
+            self.begin_stroke(key=("merge", self.revision), label="merge")
+            self._touch(idx)
+            self.intensity[idx] = other[0][idx]
+            self.quality[idx] = other[1][idx]
+            self.end_stroke()
+        mine = self.answers
+        joined = {k: list(dict.fromkeys(list(getattr(mine, k)) + list(getattr(pm, k))))
+                  for k in ("qualities", "aggravators", "relievers", "red_flags", "findings", "negative_findings")}
+        joined["negative_findings"] = [f for f in joined["negative_findings"] if f not in joined["findings"]]
+        self.answers = Answers(**joined, age=mine.age if mine.age is not None else pm.age,
+                               sex=mine.sex if mine.sex is not None else pm.sex)
+        have = {(r.region, r.side) for r in self.extra_regions}
+        self.extra_regions += [r for r in extra if (r.region, r.side) not in have]
+        self.revision += 1
+        return idx
+
     def set_answers(self, **changes) -> None:
         """Change answers; validated before anything is kept (a bad answer changes nothing).
         A stated age decides the "aged over 50" answer, so the two can never disagree."""
