@@ -3,7 +3,7 @@
     python bench/bench_ddx.py [--repeat N]
 
 Reports median and p95 of:
-  * rank() on a region-level map (scores, order, sides, alerts, questions; the reason sentences
+  * rank() on a region-level map (probabilities, order, sides, alerts, questions; the reason sentences
     are written when a candidate's `why` is first read), and with every candidate's reasons;
   * converting a 50k-vertex paint (synthetic skin labels) to region entries, merging them into the
     map and ranking it; and the vertex conversion alone;
@@ -65,19 +65,34 @@ def synthetic_skin(n: int = 50_000, seed: int = 0) -> SkinLabels:
 
 
 def python_location_loglik(m: ddx.Model, x: list[float], a: list[float]) -> list[tuple[float, float]]:
-    """The location likelihood of Model.location_loglik written as plain Python loops."""
-    pos = m.loc_pos.tolist()
-    neg = m.loc_neg.tolist()
+    """The location likelihood of Model.location_loglik written as plain Python loops: per slot
+    value, per-cluster grouping (strongest for and against in full, the rest at the residual
+    weight), cluster cap, location cap."""
+    t = m.vs_rest
+    pos = t.loc_pos.tolist()
+    neg = t.loc_neg.tolist()
     mirror = ddx._MIRROR.tolist()
+    cluster = m.slot_cluster.tolist()
+    prm = m.params
     out = []
     for c in range(len(m.ids)):
         ll = []
         for h in (0, 1):
-            s = 0.0
+            groups: dict[int, list[float]] = {}
             for k in range(len(x)):
+                if cluster[k] < 0:
+                    continue
                 kk = mirror[k] if h else k
-                s += pos[c][0][k] * a[kk] + ddx.ABSENCE_WEIGHT * neg[c][0][k] * (1.0 - x[kk])
-            ll.append(s)
+                val = pos[c][k] * a[kk] if x[kk] > 0 else ddx.ABSENCE_WEIGHT * neg[c][k]
+                groups.setdefault(cluster[k], []).append(val)
+            total = 0.0
+            for vals in groups.values():
+                hi, lo = max(vals), min(vals)
+                top = hi if hi > 0 else 0.0
+                bottom = lo if lo < 0 else 0.0
+                comb = top + bottom + prm.residual_weight * (sum(vals) - top - bottom)
+                total += max(-prm.cluster_cap, min(prm.cluster_cap, comb))
+            ll.append(max(-prm.location_cap, min(prm.location_cap, total)))
         out.append((ll[0], ll[1]))
     return out
 
@@ -115,8 +130,8 @@ def main() -> None:
 
     med, p95 = timeit(lambda: ddx.rank(pm, m), n)
     print(f"rank(), region-level map               median {med:7.3f}  p95 {p95:7.3f}")
-    med, p95 = timeit(lambda: m.scores(pm), n)
-    print(f"  scores only (no reasons/questions)   median {med:7.3f}  p95 {p95:7.3f}")
+    med, p95 = timeit(lambda: m.evidence(pm), n)
+    print(f"  evidence only (no reasons/questions) median {med:7.3f}  p95 {p95:7.3f}")
     med, p95 = timeit(lambda: ddx.rank(pm, m).to_dict(), n)
     print(f"  rank() + every candidate's reasons   median {med:7.3f}  p95 {p95:7.3f}")
 
@@ -141,7 +156,7 @@ def main() -> None:
     xl, al = x.tolist(), a.tolist()
     np_ll = m.location_loglik(x, a)
     py_ll = python_location_loglik(m, xl, al)
-    assert np.allclose(np.where(m.same_side[:, None], np.array(py_ll), np_ll), np_ll)
+    assert np.allclose(np.array(py_ll), np_ll)
     med_np, _ = timeit(lambda: m.location_loglik(x, a), n)
     med_py, _ = timeit(lambda: python_location_loglik(m, xl, al), max(10, n // 10))
     print(f"location likelihood: numpy {med_np:.4f} vs Python loop {med_py:.3f}  -> {med_py / med_np:.0f}x")

@@ -161,7 +161,7 @@ def test_card_registers_and_content(app):
     clinician = app.teach.card.object
     assert patient != clinician and "data-register='clinician'" in clinician
     for part in ("In short", "What is going on", "How a clinician tests for it", "Treatment: what the trials found",
-                 "Red flags", "References"):
+                 "Warning signs", "References"):
         assert part in clinician, part
     assert "sensitivity" in clinician or "LR+" in clinician
     assert "evidence" in clinician.lower()

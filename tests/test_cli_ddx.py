@@ -27,9 +27,12 @@ def test_table_output(capsys):
     code, out, err = run(["ddx", str(EXAMPLES / "gtps_side_lying.json")], capsys)
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["#", "Condition", "Side", "Score"]
+    assert lines[0].split() == ["#", "Condition", "Side", "Match", "Prob", "Source"]
     assert lines[1].startswith(" 1  Gluteal tendinopathy") and "right" in lines[1] and "%" in lines[1]
+    assert "match" in lines[1] and "muscle/tendon" in lines[1]
     assert lines[2].startswith("      - ")
+    assert "Something else (none of the conditions above):" in out
+    assert "Worth telling your clinician" in out and "Aged over 50" in out
     assert "Questions that would help most:" in out
     assert "educational information, not a diagnosis" in out.replace("\n", " ")
     assert out.rstrip().endswith("seek medical care.")
@@ -38,28 +41,54 @@ def test_table_output(capsys):
 def test_alerts_come_first(capsys):
     code, out, _ = run(["ddx", str(EXAMPLES / "cauda_equina.json")], capsys)
     assert code == 0
-    assert out.startswith("!! EMERGENCY: Red flag")
-    assert "seek medical care now" in out.replace("\n   ", " ")
+    assert out.startswith("!! Emergency: seek medical care now. Numbness between the legs")
+    assert "emergency department now" in out.replace("\n   ", " ")
     first_row = next(line for line in out.splitlines() if line.startswith(" 1  "))
     assert "Cauda equina" in first_row and first_row.rstrip().endswith("!")
 
 
-def test_json_output_shape(capsys):
+def test_json_output_follows_the_contract(capsys):
+    """DESIGN.md section 4: candidates with condition, side, probability, band, source_kind, why
+    and reasons; alerts with level, the warning signs behind them and the conditions to rule out;
+    ask_next; disclaimer."""
     code, out, err = run(["ddx", "--json", str(EXAMPLES / "s1_sciatica.json")], capsys)
     assert code == 0 and err == ""
     d = json.loads(out)
-    assert {"candidates", "alerts", "ask_next", "disclaimer"} <= set(d)
+    assert {"candidates", "alerts", "ask_next", "disclaimer", "something_else", "worth_telling"} == set(d)
     assert len(d["candidates"]) == len(vocabulary().conditions)
     for c in d["candidates"]:
-        assert {"condition", "score", "why"} <= set(c)
-        assert isinstance(c["score"], float) and all(isinstance(w, str) for w in c["why"])
-    scores = [c["score"] for c in d["candidates"]]
-    assert scores == sorted(scores, reverse=True)
-    assert sum(scores) == pytest.approx(1.0)
-    assert d["candidates"][0]["condition"] == "radiculopathy_S1"
+        assert {"condition", "side", "probability", "band", "source_kind", "why", "reasons"} <= set(c)
+        assert c["condition"] in vocabulary().conditions
+        assert isinstance(c["probability"], float) and 0 <= c["probability"] <= 1
+        assert c["band"] in ("strong", "moderate", "weak", "unlikely")
+        assert c["source_kind"] in ("joint", "spine", "muscle_tendon", "nerve", "bone", "vascular", "other")
+        assert all(isinstance(w, str) for w in c["why"])
+        for r in c["reasons"]:
+            assert {"text", "factor", "direction", "kind"} <= set(r)
+    probs = [c["probability"] for c in d["candidates"]]
+    assert probs == sorted(probs, reverse=True)
+    assert sum(probs) != pytest.approx(1.0)  # each condition's own probability, not shares of 100%
+    top = d["candidates"][0]
+    assert top["condition"] == "radiculopathy_S1" and top["band"] == "strong" and top["source_kind"] == "spine"
+    assert top["probability"] <= 0.9
     assert d["alerts"] == []
     assert all("question" in q for q in d["ask_next"])
     assert "not a diagnosis" in d["disclaimer"]
+    assert 0 <= d["something_else"]["probability"] <= 1
+
+
+def test_json_alerts_carry_level_signs_and_conditions(capsys):
+    code, out, _ = run(["ddx", "--json", str(EXAMPLES / "cauda_equina.json")], capsys)
+    d = json.loads(out)
+    (a,) = d["alerts"]
+    assert a["level"] == "emergency" and a["title"] == "Emergency: seek medical care now"
+    assert {"saddle_anaesthesia", "bladder_or_bowel_dysfunction"} <= set(a["warning_signs"])
+    assert a["rule_out"][0] == "cauda_equina_syndrome"
+    assert d["candidates"][0]["condition"] == "cauda_equina_syndrome" and d["candidates"][0]["promoted"]
+    code, out, _ = run(["ddx", "--json", str(EXAMPLES / "avn_steroids.json")], capsys)
+    d = json.loads(out)
+    assert d["alerts"] == []  # risk factors only
+    assert {w["id"] for w in d["worth_telling"]} == {"long_term_corticosteroids", "heavy_alcohol_use"}
 
 
 def test_stdin(capsys, monkeypatch):

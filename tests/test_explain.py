@@ -32,7 +32,7 @@ def test_card_for_every_condition(cid):
         assert t.grade_label == GRADE_LABELS[t.grade] and t.findings
     assert c.refer_when
     assert [f["label"] for f in c.red_flags] == [vocabulary().red_flags[f["id"]] for f in c.red_flags]
-    assert {f["id"] for f in c.red_flags} == set(k.red_flags)
+    assert {f["id"] for f in c.red_flags} | {f["id"] for f in c.risk_factors} == set(k.red_flags)
     # the condition's own references, plus those of the shared self-care advice it uses
     keys = [r.key for r in c.references]
     assert len(keys) == len(set(keys)) and {r.key for r in k.references} <= set(keys)
@@ -121,7 +121,7 @@ def test_registers():
         c.markdown("student")
 
 
-def test_accuracy_as_published():
+def test_accuracy_is_labelled_published_only_when_cited():
     c = card("gtps_gluteal_tendinopathy")
     t = {t.id: t for t in c.tests}
     assert t["single_leg_stance_pain"].accuracy == "LR+ 7.5, LR- 0.62"
@@ -129,9 +129,42 @@ def test_accuracy_as_published():
     # tests for the condition come before the ones arguing against it
     assert c.tests[0].id == "single_leg_stance_pain" and c.tests[-1].id in ("neuro_deficit_present", "big_toe_extension_weakness")
     md = c.markdown()
-    assert "LR+ 7.5" in md and "(estimate)" in md
-    cited = [t for cid in CONDITIONS for t in card(cid).tests if t.basis == "cited"]
-    assert cited and all(t.basis_label == "published figure" and t.references for t in cited)
+    assert "LR+ 7.5" in md and "(estimate" in md and "Published accuracy" not in md
+    assert "Accuracy (published, with its source, or estimate)" in md
+    assert t["single_leg_stance_pain"].provenance == "estimate, based on GRIMALDI17, LEQUESNE08"
+    assert t["trendelenburg_positive"].provenance == "published: BIRD01"
+    every = [t for cid in CONDITIONS for t in card(cid).tests]
+    cited = [t for t in every if t.basis == "cited"]
+    assert cited and all(t.basis_label == "published" and t.references and t.provenance.startswith("published: ") for t in cited)
+    assert all(t.basis_label == "estimate" and "published" not in t.provenance for t in every if t.basis != "cited")
+
+
+@pytest.mark.parametrize("cid, test, caveat", [
+    ("gtps_gluteal_tendinopathy", "single_leg_stance_pain", "control_based_specificity"),
+    ("gtps_gluteal_tendinopathy", "resisted_external_derotation_pain", "control_based_specificity"),
+    ("proximal_hamstring_tendinopathy", "bent_knee_stretch_pain", "control_based_specificity"),
+    ("piriformis_syndrome", "seated_piriformis_stretch_pain", "control_based_specificity"),
+    ("radiculopathy_S1", "achilles_reflex_reduced", "interval_crosses_1"),
+    ("hip_osteoarthritis", "hip_internal_rotation_limited", "criteria_set"),
+    ("gluteal_tendon_tear", "trendelenburg_positive", "other_target_condition"),
+])
+def test_caveats_are_disclosed(cid, test, caveat):
+    from hipviz.explain import CAVEAT_LABELS
+
+    c = card(cid)
+    t = next(t for t in c.tests if t.id == test)
+    assert CAVEAT_LABELS[caveat] in t.caveats
+    for register in ("patient", "clinician"):
+        assert CAVEAT_LABELS[caveat] in c.markdown(register)
+
+
+def test_citations_say_what_the_sources_are():
+    fnsf = {r.key: r for r in card("femoral_neck_stress_fracture").references}
+    assert "report of four cases" in fnsf["BIZ17"].citation and "Review of femoral neck" not in fnsf["BIZ17"].citation
+    tear = next(t for t in card("gluteal_tendon_tear").tests if t.id == "trendelenburg_positive")
+    assert tear.basis == "estimate" and "not for tears" in tear.note
+    oa = next(t for t in card("hip_osteoarthritis").tests if t.id == "hip_internal_rotation_limited")
+    assert (oa.sensitivity, oa.specificity) != (0.86, 0.75) and "whole criteria set" in oa.note
 
 
 def test_expert_derived_patterns_are_labelled():
@@ -143,7 +176,8 @@ def test_expert_derived_patterns_are_labelled():
 def test_emergency_card_says_seek_care():
     md = card("cauda_equina_syndrome").markdown("patient")
     assert "seek medical care now" in md.lower()
-    assert "Numbness between the legs or around the back passage" in md
+    assert "- Numbness between the legs or around the back passage: **Emergency: seek medical care now**" in md
+    assert "- Leg weakness that is getting worse: **Urgent: see a doctor today**" in md
 
 
 def test_unknown_condition():

@@ -271,3 +271,37 @@ def test_every_condition_has_pain_relief_and_everyday_words(cid):
         if a.grade and a.grade != "expert_opinion" and not a.use and not a.references:
             # a grade without a citation must say that its figures were not verified here
             assert "hipviz evidence table" in a.clinician or "not verified" in a.clinician, f"{cid} {a.topic}"
+
+
+def test_ranking_model_data_is_consistent():
+    """ranking.yaml: unlisted test rates, answer groups, region clusters, families and source
+    kinds name real ids; the model builds from them (it checks every region is in one cluster)."""
+    from hipviz import ddx
+
+    v = vocabulary()
+    data = ddx.ranking_data()
+    assert set(data["unlisted_finding_rate"]) - {"default"} <= set(v.findings)
+    assert all(0 < r < 0.5 for r in data["unlisted_finding_rate"].values())
+    for fam in data["families"].values():
+        assert fam["umbrella"] in fam["members"] and set(fam["members"]) <= set(v.conditions)
+    assert set(data["source_kinds"]["by_condition"]) <= set(v.conditions)
+    m = ddx.model()
+    assert set(m.source_kind) <= set(ddx.SOURCE_KINDS)
+    assert (m.slot_cluster >= 0).sum() == sum(len(v.region_sides(r)) for r in v.regions)
+    p = ddx.params()
+    assert 0 < p.evidence_power <= 1 and 0 < p.misfit < 0.5 and 0 < p.something_else_prior < 0.5
+    assert [b for b, _ in p.bands] == list(ddx.BANDS)
+
+
+def test_an_unknown_id_in_the_ranking_data_is_named():
+    import copy
+
+    import pytest
+
+    from hipviz import ddx
+    from hipviz.knowledge.loader import knowledge
+
+    data = copy.deepcopy(ddx.ranking_data())
+    data["answer_groups"]["fall"] = ["red_flags.fall_from_standing_height_x"]
+    with pytest.raises(ValueError, match="unknown item 'red_flags.fall_from_standing_height_x'"):
+        ddx.Model.from_entries(knowledge(), data)

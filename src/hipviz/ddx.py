@@ -1,51 +1,53 @@
-"""Rank the candidate conditions for a pain map, with reasons, questions to ask next and alerts.
+"""Rank the candidate conditions for a pain map: each condition's own probability, with reasons,
+rule-based alerts, what is worth telling a clinician, and the questions to ask next.
 
-The model is a transparent naive-Bayes style product over the conditions of the knowledge base:
+The model (every number in knowledge/ranking.yaml, section ``model``):
 
-    score(c) ∝ prior(c) × location(c) × Π symptom LRs × Π finding LRs × age LR × sex LR
+* **Each condition on its own.** For every condition c the ranking weighs the answers for "c"
+  against "not c" and reports P(c | answers). Conditions can coexist (gluteal tendinopathy with
+  L5 radiculopathy, hip osteoarthritis with L3/L4), so the probabilities do not share 100%: a map
+  can match two conditions well, or none (then "something else" is high).
+* **Per-condition probabilities of each answer**, never mixed likelihood ratios: a condition file
+  gives P(answer | c) (for a test, its sensitivity); "not c" is the prior-weighted mixture of the
+  other conditions and of "something else" (whose answers look like the average presentation).
+  An item a condition does not list has P = ``unlisted_item_rate`` (tests: the per-test rate in
+  ``unlisted_finding_rate``). A specificity measured against pain-free controls therefore never
+  enters the ranking.
+* **Correlated answers count once.** ``answer_groups`` bundle answers that say much the same
+  thing (a symptom and the test that provokes it, stiffness and morning stiffness, a tight belt
+  and loosening it); within a group the strongest item for and the strongest against count in
+  full and the others at ``residual_weight``. Painted regions are grouped the same way by
+  ``region_clusters`` (neighbouring regions on one side), and the whole drawing is capped
+  (``location_cap``): a drawing alone never makes a diagnosis.
+* **Tempered evidence.** Each group is capped (``group_cap``: a single good test in this area has
+  an LR of 3 to 10), and the sum is raised to the power ``evidence_power`` (< 1).
+* **A ceiling.** With probability ``misfit`` the textbook patterns do not apply to this person;
+  the shown probability is (1 - misfit) × model + misfit × prior.
+* **Families.** Sub-types of one problem (``families``: gluteal tendinopathy, gluteal tendon tear
+  and trochanteric bursitis as lateral hip pain, GTPS) are weighed together against "none of
+  them": the umbrella condition shows the family's probability, each other member the family's
+  probability times its share, so near-identical sub-types no longer take probability from each
+  other.
+* **Location.** Each referral pattern gives P(region painted | c) = w (`W_FLOOR` for regions it
+  does not list, clipped to [`W_FLOOR`, `W_CEIL`]); painted regions count log(w / B) weighted a
+  little by intensity (0.5 + 0.05 × intensity), unpainted ones log((1 - w) / (1 - B)) at
+  `ABSENCE_WEIGHT`, B being P(painted | not c). Sides: a ``same_side`` pattern is evaluated with
+  the affected side left and right (the mirror region has `CONTRALATERAL` × w) and the two are
+  averaged; ``both_sides`` and ``midline`` patterns are symmetric. Mirroring a map mirrors the
+  result exactly (the right-side hypothesis is the left one on the mirrored map).
+* **Demographics**: P(age band | c) and the share of women, capped together.
 
-* **prior**: each condition's ``prior.value`` (normalised over the conditions).
-* **location**: each referral pattern gives P(region painted | c) = w (`W_FLOOR` for regions it
-  does not list, clipped to [`W_FLOOR`, `W_CEIL`]). Every painted region counts w / B and every
-  unpainted region ((1 - w) / (1 - B)) ** `ABSENCE_WEIGHT`, where B is the prior-weighted average
-  of the same probability over all conditions (derived, so the factors read as likelihood ratios
-  against the average presentation). Painted regions are weighted a little by intensity
-  (exponent 0.5 + 0.05 × intensity, so 10/10 counts fully); unpainted regions count only when
-  something is painted at all, and at half weight: the regions of one pattern are strongly
-  correlated (people paint a band, often only its worst part), and at full weight a sparse
-  drawing of the calf and foot lost to lateral hip pain because the root patterns list more
-  regions. Applying the absence term to every region, not only to expected ones, keeps it
-  monotone (a lower w is never worse when the region is not painted); in practice the regions a
-  pattern expects (w ≥ 0.3) carry nearly all of it, and only those are named in the reasons.
-  Sides: a ``same_side`` pattern is evaluated with the affected side left and with it right
-  (the mirror region is painted with probability `CONTRALATERAL` × w, at least `W_FLOOR`), and the
-  two are averaged (½ + ½, the better one is reported as the side); ``both_sides`` and ``midline``
-  patterns apply on each side independently; midline regions are side-free. Everything is built
-  by swapping left and right slots, so mirroring a map mirrors the result exactly.
-* **symptoms** (qualities, aggravators, relievers, red flags): a ticked item counts
-  P(item | c) / B(item); items a condition does not list have P = `UNLISTED` for their kind (red
-  flags: knowledge/ranking.yaml, per flag; ``age_over_50`` unlisted is read off the age bands). An item
-  not ticked counts for nothing (absence of an answer is not a "no"). When the age is given,
-  ``age_over_50`` is already in the age likelihood and is not counted twice.
-* **findings**: a test found present counts its LR+, a test found absent its LR−, both from the
-  condition's finding list (sensitivity/specificity or likelihood ratios); unlisted findings are
-  neutral (LR 1): the knowledge base lists the tests that matter for each condition.
-* **demographics**: P(age band | c) and the share of women, against their prior-weighted averages.
+Alerts come from clinical rules (`hipviz.triage`, knowledge/triage.yaml), not from these numbers:
+warning signs and their combinations set the level (emergency, urgent, soon); emergency rules
+move the conditions to rule out to the top of the list. Risk factors (age over 50, smoking, ...)
+only raise the prior of the conditions they belong to and are listed under ``worth_telling``.
 
-Red flags are never outvoted: every red flag ticked produces an alert ahead of the list telling
-the user to seek medical care now and naming the emergency/soon conditions whose data lists that
-flag. Flags characteristic of an emergency condition (LR ≥ `KEY_FLAG_LR` against the average:
-saddle anaesthesia, a pulsatile mass, ...) make an "emergency" alert and move that condition to
-the top of the list whatever the rest says; the other flags (risk factors such as smoking) make
-an "urgent" alert and count only as likelihood ratios.
+Reasons (`Candidate.why`) are the evidence items with their *effective* factors (after grouping,
+caps and tempering), so the factors of one candidate multiply to its change in odds.
+``ask_next`` ranks unanswered items by the information they would give about the leading
+candidates.
 
-Reasons (`Candidate.why`) come from one evidence matrix (conditions × items) built per ranking;
-the sentences for a candidate are written when its ``why`` is first read.
-
-``ask_next`` ranks unanswered items by the mutual information between the answer and the
-posterior over the top `ASK_TOP` candidates (the expected entropy reduction, in bits).
-
-Pure numpy/python; the per-condition arrays are built once per knowledge base and cached.
+Pure numpy/python (no UI imports); the per-condition arrays are built once per knowledge base.
 """
 
 from __future__ import annotations
@@ -59,59 +61,65 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 import yaml
 
+from hipviz import triage
 from hipviz.painmap import REGION_IDS, SIDE_CODES, SIDE_NAMES, PainMap
+from hipviz.triage import Alert
 from hipviz.vocabulary import vocabulary
 
 __all__ = [
     "DISCLAIMER",
-    "Reason",
-    "Candidate",
     "Alert",
-    "Question",
-    "Result",
+    "Candidate",
     "Model",
+    "Params",
+    "Question",
+    "Reason",
+    "Result",
+    "RiskNote",
+    "band",
     "model",
+    "params",
     "rank",
 ]
 
 DISCLAIMER = (
     "hipviz gives educational information, not a diagnosis. The ranking compares your answers with "
     "textbook patterns; only a clinician who examines you can say what is causing your pain. "
-    "If anything worries you, or a red flag applies, seek medical care."
+    "If anything worries you, or a warning sign applies, seek medical care."
 )
 
-# -- model constants (all in one place, all documented) ----------------------------------------
+# -- location constants ---------------------------------------------------------------------------
 #: P(region painted | condition) for a region its pattern does not list; also the lower clip.
 W_FLOOR = 0.03
 #: Upper clip for pattern weights, so an unpainted "certain" region never zeroes a condition.
 W_CEIL = 0.97
 #: same_side conditions: chance of the mirror-image region being painted, relative to the
-#: affected side (about a third of women with GTPS have it on both sides [SEGAL07]; 0.2 keeps
-#: one-sided painting clearly favoured while bilateral painting costs but does not exclude).
+#: affected side (about a third of women with GTPS have it on both sides [SEGAL07]).
 CONTRALATERAL = 0.2
-#: Weight of the "not painted" evidence (1 = plain naive Bayes).
+#: Weight of the "not painted" evidence: people paint the worst part of a band, not all of it.
 ABSENCE_WEIGHT = 0.5
-#: P(item | condition) for questionnaire items a condition does not list: "uncommon".
-UNLISTED = {"qualities": 0.1, "aggravators": 0.1, "relievers": 0.1}
-#: Red flag LR (against the average) from which a flag counts as a feature of an emergency
-#: condition and moves that condition to the top.
-KEY_FLAG_LR = 20.0
-#: Default false-positive rate of a test for conditions that do not list it (ask_next only).
-FINDING_FPR_DEFAULT = 0.2
 #: ask_next looks at the top candidates only.
 ASK_TOP = 5
 ASK_COUNT = 5
-#: Reasons shown per candidate, and the smallest factor change worth a sentence (x1.5 or x1/1.5).
+#: Reasons shown per candidate, and the smallest effective factor worth a sentence (x1.2 or x1/1.2).
 WHY_COUNT = 6
-WHY_MIN_LOG = math.log(1.5)
+WHY_MIN_LOG = math.log(1.2)
+#: Probabilities kept away from 0 and 1 for items.
+P_CLIP = (0.005, 0.995)
+
+#: Band label of a condition an emergency alert moved to the top.
+PROMOTED_LABEL = "Rule out now"
 
 AGE_BANDS = ("under_30", "30_49", "50_69", "70_plus")
+ITEM_KINDS = ("qualities", "aggravators", "relievers", "red_flags", "findings")
 _SYMPTOM_KINDS = ("qualities", "aggravators", "relievers", "red_flags")
+SOURCE_KINDS = ("joint", "spine", "muscle_tendon", "nerve", "bone", "vascular", "other")
+BANDS = ("strong", "moderate", "weak", "unlikely")
 _N_SLOTS = 3 * len(REGION_IDS)
 _MIRROR = np.array([3 * (k // 3) + (0, 2, 1)[k % 3] for k in range(_N_SLOTS)])
 
 
-def _age_band(age: int) -> int:
+def _age_band(age: float) -> int:
     return 0 if age < 30 else 1 if age < 50 else 2 if age < 70 else 3
 
 
@@ -128,18 +136,75 @@ def _short(name: str) -> str:
     return name[:i] if i > 0 else name
 
 
-# -- questions for ask_next ---------------------------------------------------------------------
+def _logit(p: np.ndarray | float) -> np.ndarray | float:
+    return np.log(p) - np.log1p(-p)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# -- data: knowledge/ranking.yaml -------------------------------------------------------------------
 
 
 @cache
 def ranking_data() -> dict[str, Any]:
-    """knowledge/ranking.yaml: question phrasings and base rates of unlisted red flags."""
+    """knowledge/ranking.yaml: model settings, groups, families, phrasings and unlisted rates."""
     return yaml.safe_load(resources.files("hipviz.knowledge").joinpath("ranking.yaml").read_text("utf-8"))
 
 
-def unlisted_red_flag_rate(flag: str) -> float:
-    rates = ranking_data()["unlisted_red_flag_rate"]
+def unlisted_red_flag_rate(flag: str, data: Mapping[str, Any] | None = None) -> float:
+    rates = (data or ranking_data())["unlisted_red_flag_rate"]
     return float(rates.get(flag, rates["default"]))
+
+
+def unlisted_finding_rate(finding: str, data: Mapping[str, Any] | None = None) -> float:
+    rates = (data or ranking_data())["unlisted_finding_rate"]
+    return float(rates.get(finding, rates["default"]))
+
+
+@dataclass(frozen=True)
+class Params:
+    """The model settings of ranking.yaml (section ``model``), bands and their labels."""
+
+    something_else_prior: float
+    evidence_power: float
+    group_cap: float
+    location_cap: float
+    cluster_cap: float
+    demographics_cap: float
+    residual_weight: float
+    misfit: float
+    unlisted_item_rate: float
+    bands: tuple[tuple[str, float], ...]  # (name, lower bound), highest first
+    band_labels: dict[str, str]
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Params:
+        m = data["model"]
+        bands = tuple(sorted(((str(k), float(x)) for k, x in data["bands"].items()), key=lambda kv: -kv[1]))
+        if {b for b, _ in bands} != set(BANDS):
+            raise ValueError(f"ranking.yaml bands must be exactly {', '.join(BANDS)}")
+        return cls(
+            something_else_prior=float(m["something_else_prior"]), evidence_power=float(m["evidence_power"]),
+            group_cap=float(m["group_cap"]), location_cap=float(m["location_cap"]), cluster_cap=float(m["cluster_cap"]),
+            demographics_cap=float(m["demographics_cap"]), residual_weight=float(m["residual_weight"]),
+            misfit=float(m["misfit"]), unlisted_item_rate=float(m["unlisted_item_rate"]), bands=bands,
+            band_labels={k: str(v) for k, v in data["band_labels"].items()},
+        )
+
+
+@cache
+def params() -> Params:
+    return Params.from_data(ranking_data())
+
+
+def band(probability: float, p: Params | None = None) -> str:
+    """strong, moderate, weak or unlikely (thresholds in ranking.yaml ``bands``)."""
+    for name, lo in (p or params()).bands:
+        if probability >= lo:
+            return name
+    return "unlikely"
 
 
 def _question(kind: str, item: str) -> str:
@@ -154,23 +219,24 @@ def _question(kind: str, item: str) -> str:
     if kind == "relievers":
         return f"Does {_lc(v.relievers[item])} ease the pain?"
     if kind == "red_flags":
-        return f"Red-flag check: {_lc(v.red_flags[item])}?"
+        return f"Warning-sign check: {_lc(v.red_flags[item])}?"
     return f"Examination: {v.findings[item]}?"
 
 
-# -- result types -----------------------------------------------------------------------------
+# -- result types -----------------------------------------------------------------------------------
 
 
 class Reason(NamedTuple):
     """One piece of evidence for or against a candidate, as a sentence and as numbers.
 
-    (A named tuple: a ranking writes about 150 of them, and tuples are quick to build.)
+    ``factor`` is the effective factor on the candidate's odds (after grouping, caps and
+    tempering); the factors of one candidate multiply to its change in odds from the prior.
     """
 
     text: str
-    factor: float  # multiplies the candidate's odds against the average presentation
+    factor: float
     direction: str  # "for" | "against" | "note"
-    kind: str  # location, absence, qualities, aggravators, relievers, red_flags, finding, negative_finding, age, sex, alert
+    kind: str  # location, absence, qualities, aggravators, relievers, red_flags, finding, negative_finding, age, sex, alert, family, prior
     item: str | None = None
     source: tuple[str, ...] = ()
 
@@ -190,13 +256,30 @@ class Candidate:
     condition: str
     name: str  # patient-facing name
     clinician_name: str
-    score: float  # normalised posterior over all conditions (sums to 1)
+    probability: float  # this condition's own probability given the answers (0-1)
+    band: str  # strong, moderate, weak, unlikely
+    source_kind: str  # joint, spine, muscle_tendon, nerve, bone, vascular, other
     side: str | None  # left, right, either, both, midline, or None when nothing is painted
     urgency: str
-    promoted: bool
-    log_score: float  # unnormalised log posterior (prior × likelihood ratios)
+    promoted: bool  # moved to the top by an emergency alert
+    log_odds: float  # log odds after the evidence, before the misfit ceiling
+    family: str | None = None
+    subtype_of: str | None = None
     _evidence: Any = field(default=None, repr=False, compare=False)
     _index: int = field(default=-1, repr=False, compare=False)
+
+    @property
+    def score(self) -> float:
+        """The probability (the name used before the ranking was calibrated)."""
+        return self.probability
+
+    @property
+    def band_label(self) -> str:
+        """What a patient reads: the band ("Strong match"), or "Rule out now" for a condition an
+        emergency alert moved to the top (whatever its probability)."""
+        if self.promoted:
+            return PROMOTED_LABEL
+        return params().band_labels.get(self.band, self.band)
 
     @property
     def why(self) -> tuple[Reason, ...]:
@@ -208,24 +291,30 @@ class Candidate:
             "condition": self.condition,
             "name": self.name,
             "clinician_name": self.clinician_name,
-            "score": self.score,
             "side": self.side,
+            "probability": round(self.probability, 4),
+            "band": self.band,
+            "band_label": self.band_label,
+            "source_kind": self.source_kind,
             "urgency": self.urgency,
             "promoted": self.promoted,
+            "family": self.family,
+            "subtype_of": self.subtype_of,
             "why": [r.text for r in self.why],
             "reasons": [r.to_dict() for r in self.why],
         }
 
 
 @dataclass(frozen=True)
-class Alert:
-    level: str  # "emergency" | "urgent"
-    red_flags: tuple[str, ...]
-    rule_out: tuple[str, ...]  # condition ids to rule out, most specific first
-    message: str
+class RiskNote:
+    """A risk factor that was ticked (or age 50 or more): worth telling a clinician."""
+
+    id: str
+    label: str
+    raises: tuple[str, ...]  # condition ids whose likelihood it raises most
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "red_flags": list(self.red_flags), "rule_out": list(self.rule_out), "message": self.message}
+        return {"id": self.id, "label": self.label, "raises": list(self.raises)}
 
 
 @dataclass(frozen=True)
@@ -248,15 +337,19 @@ class Question:
 
 @dataclass(frozen=True)
 class Result:
-    candidates: tuple[Candidate, ...]  # best first (promoted emergencies before the rest)
+    candidates: tuple[Candidate, ...]  # promoted emergencies first, then by probability
     alerts: tuple[Alert, ...]
     ask_next: tuple[Question, ...]
+    something_else: float = 0.0  # probability that none of the listed conditions is the cause
+    worth_telling: tuple[RiskNote, ...] = ()
     disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "alerts": [a.to_dict() for a in self.alerts],
             "candidates": [c.to_dict() for c in self.candidates],
+            "something_else": {"probability": round(self.something_else, 4), "band": band(self.something_else)},
+            "worth_telling": [r.to_dict() for r in self.worth_telling],
             "ask_next": [q.to_dict() for q in self.ask_next],
             "disclaimer": self.disclaimer,
         }
@@ -265,16 +358,20 @@ class Result:
         return [c.condition for c in self.candidates[:n]]
 
 
-# -- the precomputed model ----------------------------------------------------------------------
+# -- the precomputed model ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
-class _Symptoms:
-    ids: tuple[str, ...]
-    index: dict[str, int]
-    p: np.ndarray  # (C, F) P(item | condition), unlisted filled in
-    listed: np.ndarray  # (C, F) bool
-    log_lr: np.ndarray  # (C, F) log(p / baseline)
+class _Tables:
+    """Log likelihood ratios of every observable against one background per condition."""
+
+    loc_pos: np.ndarray  # (C, S) log(P(painted | c, affected side left) / B), 0 on unused slots
+    loc_neg: np.ndarray  # (C, S) log(P(not painted | c, left) / (1 - B))
+    yes: np.ndarray  # (C, I) log(P(item | c) / B)
+    no: np.ndarray  # (C, I) log((1 - P(item | c)) / (1 - B))
+    age: np.ndarray  # (C, 4)
+    female: np.ndarray  # (C,)
+    male: np.ndarray  # (C,)
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,30 +382,35 @@ class Model:
     names: tuple[str, ...]
     clinician_names: tuple[str, ...]
     urgency: tuple[str, ...]
+    source_kind: tuple[str, ...]
     same_side: np.ndarray  # (C,) bool
-    side_rule: tuple[str, ...]  # same_side, both_sides or midline, per condition
-    log_prior: np.ndarray  # (C,)
+    side_rule: tuple[str, ...]
+    prior: np.ndarray  # (C,) share of presentations, with something_else_prior kept aside
     p_region: np.ndarray  # (C, 2, S) P(slot painted | c, affected side left/right)
-    loc_pos: np.ndarray  # (C, 2, S) log(p / B), 0 on unused slots
-    loc_neg: np.ndarray  # (C, 2, S) log((1 - p) / (1 - B)), 0 on unused slots
-    symptoms: dict[str, _Symptoms]
-    finding_ids: tuple[str, ...]
-    finding_index: dict[str, int]
-    log_lr_pos: np.ndarray  # (C, F)
-    log_lr_neg: np.ndarray  # (C, F)
-    finding_p_pos: np.ndarray  # (C, F) P(test positive | c), for ask_next
-    finding_source: tuple[tuple[tuple[str, ...], ...], ...]  # [c][f] reference keys, () if estimate/unlisted
-    age_log_lr: np.ndarray  # (C, 4)
-    female_log_lr: np.ndarray  # (C,)
-    male_log_lr: np.ndarray  # (C,)
-    key_flags: np.ndarray  # (C, F_red) bool: flag characteristic of an emergency condition
-    rule_out: dict[str, tuple[int, ...]]  # red flag -> emergency/soon conditions listing it
+    items: tuple[tuple[str, str], ...]  # (kind, id)
+    item_index: dict[tuple[str, str], int]
+    p_item: np.ndarray  # (C, I) P(item | c); findings: P(test positive | c)
+    listed: np.ndarray  # (C, I) bool: the condition's file lists the item
+    item_source: tuple[tuple[tuple[str, ...], ...], ...]  # [c][i] reference keys of a cited finding figure
+    item_group: np.ndarray  # (I,) group index
+    group_names: tuple[str, ...]
+    slot_cluster: np.ndarray  # (S,) cluster index (-1 for unused slots)
+    cluster_names: tuple[str, ...]
+    vs_rest: _Tables  # against "not this condition" (not its family): the probabilities
+    vs_all: _Tables  # against the average presentation: "something else" and ask_next
+    family_of: tuple[str | None, ...]
+    umbrella: np.ndarray  # (C,) index of the family's umbrella, or own index
+    family_members: dict[str, tuple[int, ...]]
+    family_labels: dict[str, str]
+    params: Params
     questions: tuple[tuple[str, str], ...]  # (kind, id) for every askable item
-    question_p: np.ndarray  # (C, Q) P(yes | c)
+    question_cols: np.ndarray  # (Q,) item index of each question
 
     @classmethod
-    def from_entries(cls, entries: Mapping[str, Any]) -> Model:
+    def from_entries(cls, entries: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> Model:
         """Build from {id: Entry(condition, pattern)} (the shape `knowledge()` returns)."""
+        data = data if data is not None else ranking_data()
+        prm = Params.from_data(data)
         v = vocabulary()
         ids = tuple(entries)
         conds = [entries[i].condition for i in ids]
@@ -316,11 +418,42 @@ class Model:
         n = len(ids)
         if n == 0:
             raise ValueError("no conditions to rank")
-        prior = np.array([c.prior.value for c in conds], dtype=np.float64)
-        if not np.all(prior > 0):
+        raw_prior = np.array([c.prior.value for c in conds], dtype=np.float64)
+        if not np.all(raw_prior > 0):
             bad = [i for i, c in zip(ids, conds, strict=True) if c.prior.value <= 0]
             raise ValueError(f"conditions with a zero prior cannot be ranked: {bad}")
-        prior = prior / prior.sum()
+        prior = raw_prior / raw_prior.sum() * (1.0 - prm.something_else_prior)
+
+        # families (members missing from this knowledge base are left out)
+        family_of: list[str | None] = [None] * n
+        umbrella = np.arange(n)
+        members: dict[str, tuple[int, ...]] = {}
+        labels: dict[str, str] = {}
+        for fid, fam in (data.get("families") or {}).items():
+            idx = tuple(ids.index(m) for m in fam["members"] if m in ids)
+            if fam["umbrella"] not in ids or len(idx) < 2:
+                continue
+            u = ids.index(fam["umbrella"])
+            for i in idx:
+                if family_of[i] is not None:
+                    raise ValueError(f"ranking.yaml families: {ids[i]} is in two families")
+                family_of[i] = fid
+                umbrella[i] = u
+            members[fid] = idx
+            labels[fid] = str(fam.get("label", fid))
+        # exclusion matrix: "not c" leaves out c's whole family
+        excl = np.zeros((n, n))
+        for i in range(n):
+            for j in (members[family_of[i]] if family_of[i] else (i,)):
+                excl[i, j] = 1.0
+
+        # source kinds
+        sk = data.get("source_kinds") or {}
+        by_cat, by_cond = sk.get("by_category") or {}, sk.get("by_condition") or {}
+        source_kind = tuple(by_cond.get(c.id) or by_cat.get(c.category) or "other" for c in conds)
+        for s in source_kind:
+            if s not in SOURCE_KINDS:
+                raise ValueError(f"ranking.yaml source_kinds: {s!r} is not one of {', '.join(SOURCE_KINDS)}")
 
         # location: P(slot painted | c, affected side h) for h = left (0), right (1)
         valid = np.zeros(_N_SLOTS, dtype=bool)
@@ -345,120 +478,100 @@ class Model:
                     p_region[ci, :, 3 * r + 1] = w[r]
                     p_region[ci, :, 3 * r + 2] = w[r]
         p_region[:, :, ~valid] = 0.5  # unused slots: neutral, masked below
-        base = np.einsum("c,chs->s", prior, p_region) / 2.0
-        loc_pos = np.where(valid, np.log(p_region / base), 0.0)
-        loc_neg = np.where(valid, np.log((1.0 - p_region) / (1.0 - base)), 0.0)
 
-        # questionnaire items
+        # region clusters
+        clusters = data["region_clusters"]
+        slot_cluster = np.full(_N_SLOTS, -1)
+        cluster_names: list[str] = []
+        seen_regions: dict[str, str] = {}
+        for cname, regions in clusters.items():
+            for rid in regions:
+                if rid not in v.regions:
+                    raise ValueError(f"ranking.yaml region_clusters {cname}: unknown region {rid!r}")
+                if rid in seen_regions:
+                    raise ValueError(f"ranking.yaml region_clusters: {rid} is in {seen_regions[rid]} and {cname}")
+                seen_regions[rid] = cname
+        missing = [r for r in REGION_IDS if r not in seen_regions]
+        if missing:
+            raise ValueError(f"ranking.yaml region_clusters: regions in no cluster: {missing}")
+        for cname, regions in clusters.items():
+            sides = {s for rid in regions for s in v.region_sides(rid)}
+            for side in ("midline", "left", "right"):
+                if side not in sides:
+                    continue
+                k = len(cluster_names)
+                cluster_names.append(cname if side == "midline" else f"{cname}, {side}")
+                for rid in regions:
+                    if side in v.region_sides(rid):
+                        slot_cluster[3 * REGION_IDS.index(rid) + SIDE_CODES[side]] = k
+
+        # questionnaire items and findings: P(item | c)
         bands = np.array([[c.demographics.age_bands[b] for b in AGE_BANDS] for c in conds])
-        bands = np.clip(bands, 0.005, None)  # no age band is impossible
+        bands = np.clip(bands, 0.005, None)
         bands = bands / bands.sum(axis=1, keepdims=True)
         over_50 = bands[:, 2] + bands[:, 3]
-        symptoms = {}
-        for kind in _SYMPTOM_KINDS:
-            kids = tuple(getattr(v, kind))
-            p = np.empty((n, len(kids)))
-            listed = np.zeros((n, len(kids)), dtype=bool)
-            for fi, fid in enumerate(kids):
-                if kind == "red_flags":
-                    default = over_50 if fid == "age_over_50" else np.full(n, unlisted_red_flag_rate(fid))
-                else:
-                    default = np.full(n, UNLISTED[kind])
-                p[:, fi] = default
-                for ci, c in enumerate(conds):
-                    given = getattr(c, kind)
-                    if fid in given:
-                        p[ci, fi] = given[fid]
-                        listed[ci, fi] = True
-            p = np.clip(p, 0.005, 0.995)
-            log_lr = np.log(p / (prior @ p))
-            symptoms[kind] = _Symptoms(kids, {k: i for i, k in enumerate(kids)}, p, listed, log_lr)
-
-        # findings
-        fids = tuple(v.findings)
-        f_index = {k: i for i, k in enumerate(fids)}
-        lr_pos = np.ones((n, len(fids)))
-        lr_neg = np.ones((n, len(fids)))
-        fpr = np.full((n, len(fids)), np.nan)
-        sources: list[list[tuple[str, ...]]] = [[() for _ in fids] for _ in ids]
+        items = tuple((kind, i) for kind in ITEM_KINDS for i in getattr(v, kind))
+        item_index = {k: j for j, k in enumerate(items)}
+        p_item = np.empty((n, len(items)))
+        listed = np.zeros((n, len(items)), dtype=bool)
+        sources: list[list[tuple[str, ...]]] = [[() for _ in items] for _ in ids]
+        for j, (kind, iid) in enumerate(items):
+            if kind == "red_flags":
+                p_item[:, j] = over_50 if iid == "age_over_50" else unlisted_red_flag_rate(iid, data)
+            elif kind == "findings":
+                p_item[:, j] = unlisted_finding_rate(iid, data)
+            else:
+                p_item[:, j] = prm.unlisted_item_rate
         for ci, c in enumerate(conds):
+            for kind in _SYMPTOM_KINDS:
+                for iid, p in getattr(c, kind).items():
+                    j = item_index[(kind, iid)]
+                    p_item[ci, j], listed[ci, j] = p, True
             for f in c.findings:
-                fi = f_index[f.id]
-                lp, ln = f.likelihood_ratios()
-                lr_pos[ci, fi], lr_neg[ci, fi] = lp, ln
-                if f.specificity is not None:
-                    fpr[ci, fi] = max(1.0 - f.specificity, 0.01)
+                j = item_index[("findings", f.id)]
+                p_item[ci, j], listed[ci, j] = _p_positive(f, unlisted_finding_rate(f.id, data)), True
                 if f.basis == "cited" and f.references:
-                    sources[ci][fi] = tuple(f.references)
-        lr_pos = np.clip(lr_pos, 0.01, 100.0)
-        lr_neg = np.clip(lr_neg, 0.01, 100.0)
-        # P(positive | c) consistent with the two LRs: rho·LR+ / (rho·LR+ + (1-rho)·LR-), rho the
-        # false-positive rate (1 - specificity where known); unlisted: LR 1, so P = rho.
-        known = ~np.isnan(fpr)
-        col_fpr = np.where(known.any(axis=0), np.where(known, fpr, 0.0).sum(axis=0) / np.maximum(known.sum(axis=0), 1), FINDING_FPR_DEFAULT)
-        rho = np.where(np.isnan(fpr), col_fpr[None, :], fpr)
-        p_pos = rho * lr_pos / (rho * lr_pos + (1 - rho) * lr_neg)
+                    sources[ci][j] = tuple(f.references)
+        p_item = np.clip(p_item, *P_CLIP)
 
-        # demographics
-        age_log_lr = np.log(bands / (prior @ bands))
+        # answer groups
+        group_of = np.full(len(items), -1)
+        group_names: list[str] = []
+        for gname, members_ in (data.get("answer_groups") or {}).items():
+            g = len(group_names)
+            group_names.append(gname)
+            for key in members_:
+                kind, _, iid = key.partition(".")
+                if (kind, iid) not in item_index:
+                    raise ValueError(f"ranking.yaml answer_groups {gname}: unknown item {key!r} (kind.id with kind one of "
+                                     f"{', '.join(ITEM_KINDS)} and an id of vocabulary.yaml)")
+                j = item_index[(kind, iid)]
+                if group_of[j] >= 0:
+                    raise ValueError(f"ranking.yaml answer_groups: {key} is in {group_names[group_of[j]]} and {gname}")
+                group_of[j] = g
+        for j in np.flatnonzero(group_of < 0):
+            group_of[j] = len(group_names)
+            group_names.append(f"{items[j][0]}.{items[j][1]}")
+
         female = np.clip(np.array([c.demographics.female_fraction for c in conds]), 0.01, 0.99)
-        female_log_lr = np.log(female / (prior @ female))
-        male_log_lr = np.log((1 - female) / (prior @ (1 - female)))
+        vs_rest = _tables(prior, excl, prm.something_else_prior, p_region, valid, p_item, bands, female)
+        vs_all = _tables(prior, np.zeros((n, n)), prm.something_else_prior, p_region, valid, p_item, bands, female)
 
-        urgency = tuple(c.urgency for c in conds)
-        red = symptoms["red_flags"]
-        emergency = np.array([u == "emergency" for u in urgency])
-        key_flags = red.listed & emergency[:, None] & (red.log_lr >= math.log(KEY_FLAG_LR))
-        rule_out = {}
-        urgent = np.array([u in ("emergency", "soon") for u in urgency])
-        for fi, fid in enumerate(red.ids):
-            rows = np.flatnonzero(red.listed[:, fi] & urgent)
-            # most specific first: emergencies, then by LR
-            order = sorted(rows.tolist(), key=lambda ci: (urgency[ci] != "emergency", -red.log_lr[ci, fi]))
-            rule_out[fid] = tuple(order)
-
-        questions: list[tuple[str, str]] = []
-        cols = []
-        for kind in _SYMPTOM_KINDS:
-            s = symptoms[kind]
-            for fi, fid in enumerate(s.ids):
-                if kind == "relievers" and fid == "nothing":
-                    continue
-                questions.append((kind, fid))
-                cols.append(s.p[:, fi])
-        for fi, fid in enumerate(fids):
-            questions.append(("findings", fid))
-            cols.append(p_pos[:, fi])
-        question_p = np.clip(np.stack(cols, axis=1), 1e-4, 1 - 1e-4)
+        questions = tuple(k for k in items if k != ("relievers", "nothing"))
+        question_cols = np.array([item_index[k] for k in questions])
 
         return cls(
-            ids=ids,
-            names=tuple(c.names.patient for c in conds),
-            clinician_names=tuple(c.names.clinician for c in conds),
-            urgency=urgency,
-            same_side=same_side,
-            side_rule=tuple(p.side_rule for p in pats),
-            log_prior=np.log(prior),
-            p_region=p_region,
-            loc_pos=loc_pos,
-            loc_neg=loc_neg,
-            symptoms=symptoms,
-            finding_ids=fids,
-            finding_index=f_index,
-            log_lr_pos=np.log(lr_pos),
-            log_lr_neg=np.log(lr_neg),
-            finding_p_pos=p_pos,
-            finding_source=tuple(tuple(r) for r in sources),
-            age_log_lr=age_log_lr,
-            female_log_lr=female_log_lr,
-            male_log_lr=male_log_lr,
-            key_flags=key_flags,
-            rule_out=rule_out,
-            questions=tuple(questions),
-            question_p=question_p,
+            ids=ids, names=tuple(c.names.patient for c in conds), clinician_names=tuple(c.names.clinician for c in conds),
+            urgency=tuple(c.urgency for c in conds), source_kind=source_kind, same_side=same_side,
+            side_rule=tuple(p.side_rule for p in pats), prior=prior, p_region=p_region, items=items,
+            item_index=item_index, p_item=p_item, listed=listed, item_source=tuple(tuple(r) for r in sources),
+            item_group=group_of, group_names=tuple(group_names), slot_cluster=slot_cluster,
+            cluster_names=tuple(cluster_names), vs_rest=vs_rest, vs_all=vs_all, family_of=tuple(family_of),
+            umbrella=umbrella, family_members=members, family_labels=labels, params=prm,
+            questions=questions, question_cols=question_cols,
         )
 
-    # -- scoring --------------------------------------------------------------------------
+    # -- encoding ----------------------------------------------------------------------------------
 
     def encode_location(self, pm: PainMap) -> tuple[np.ndarray, np.ndarray]:
         """(painted indicator, intensity weight) per slot (region × 3 + side code)."""
@@ -471,34 +584,29 @@ class Model:
                 a[k] = 0.5 + 0.05 * r.intensity
         return x, a
 
-    def location_loglik(self, x: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """(C, 2) location log-likelihood ratio with the affected side left / right.
-
-        Both hypotheses use the left-hypothesis arrays, the right one on the mirrored map, so a
-        mirrored map gives bitwise the same numbers with the columns swapped. Patterns that are
-        not same_side are symmetric: they get the mean of the two (equal up to rounding).
-        """
-        n = len(self.ids)
-        if not x.any():
-            return np.zeros((n, 2))
-        pos, neg = self._loc_pos_left, self._loc_neg_left
-        u = 1.0 - x
-        ll0 = pos @ a + ABSENCE_WEIGHT * (neg @ u)
-        ll1 = pos @ a[_MIRROR] + ABSENCE_WEIGHT * (neg @ u[_MIRROR])
-        sym = (ll0 + ll1) * 0.5
-        return np.stack([np.where(self.same_side, ll0, sym), np.where(self.same_side, ll1, sym)], axis=1)
+    def answered(self, pm: PainMap) -> list[tuple[int, bool]]:
+        """(item index, positive?) for every answer on the map; age_over_50 is left out when the
+        age is given (the age likelihood already says it)."""
+        out = []
+        for kind in _SYMPTOM_KINDS:
+            for i in getattr(pm, kind):
+                if kind == "red_flags" and i == "age_over_50" and pm.age is not None:
+                    continue
+                out.append((self.item_index[(kind, i)], True))
+        out += [(self.item_index[("findings", f)], True) for f in pm.findings]
+        out += [(self.item_index[("findings", f)], False) for f in pm.negative_findings]
+        return out
 
     @property
-    def _question_index(self) -> dict[tuple[str, str], int]:
-        return self._cache("question_index", lambda: {qk: j for j, qk in enumerate(self.questions)})
-
-    @property
-    def _loc_pos_left(self) -> np.ndarray:
-        return self._cache("loc_pos_left", lambda: np.ascontiguousarray(self.loc_pos[:, 0, :]))
-
-    @property
-    def _loc_neg_left(self) -> np.ndarray:
-        return self._cache("loc_neg_left", lambda: np.ascontiguousarray(self.loc_neg[:, 0, :]))
+    def _cluster_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Slots sorted by cluster (unused slots dropped), the start of each cluster, and its index."""
+        def make():
+            used = np.flatnonzero(self.slot_cluster >= 0)
+            order = used[np.argsort(self.slot_cluster[used], kind="stable")]
+            cl = self.slot_cluster[order]
+            starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
+            return order, starts, cl[starts]
+        return self._cache("cluster_order", make)
 
     def _cache(self, name: str, make):
         store = self.__dict__.setdefault("_derived", {})
@@ -506,40 +614,219 @@ class Model:
             store[name] = make()
         return store[name]
 
-    def scores(self, pm: PainMap) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        """Unnormalised log scores (C,), the side hypothesis chosen per condition (C,), and the parts."""
+    # -- evidence ----------------------------------------------------------------------------------
+
+    def _location(self, t: _Tables, x: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(C,) location log LR and (C, S) effective per-slot contributions (before the power),
+        for the affected-side-left hypothesis on this map (call with the mirrored map for right)."""
+        n = len(self.ids)
+        order, starts, _ = self._cluster_order
+        vals = np.where(x[None, :] > 0, t.loc_pos * a[None, :], ABSENCE_WEIGHT * t.loc_neg)
+        v = vals[:, order]
+        w = _group_weights(v, starts, self.params.residual_weight)
+        comb = np.add.reduceat(w * v, starts, axis=1)
+        cap = self.params.cluster_cap
+        k1 = _cap_scale(comb, cap)
+        per_cluster = comb * k1
+        total = per_cluster.sum(axis=1)
+        k2 = _cap_scale(total, self.params.location_cap)
+        lengths = np.diff(np.r_[starts, v.shape[1]])
+        eff_sorted = w * v * np.repeat(k1, lengths, axis=1) * k2[:, None]
+        eff = np.zeros((n, _N_SLOTS))
+        eff[:, order] = eff_sorted
+        return total * k2, eff
+
+    def finding_ids_supporting(self, members) -> list[str]:
+        """Findings more likely with every one of these conditions than without it (against
+        "not this condition")."""
+        out = []
+        for j, (kind, fid) in enumerate(self.items):
+            if kind == "findings" and all(self.vs_rest.yes[i, j] > 0 for i in members):
+                out.append(fid)
+        return out
+
+    def location_loglik(self, x: np.ndarray, a: np.ndarray, t: _Tables | None = None) -> np.ndarray:
+        """(C, 2) grouped and capped location log LR (before the power) with the affected side
+        left / right; the right one is the left one on the mirrored map."""
+        t = t if t is not None else self.vs_rest
+        if not x.any():
+            return np.zeros((len(self.ids), 2))
+        return np.stack([self._location(t, x, a)[0], self._location(t, x[_MIRROR], a[_MIRROR])[0]], axis=1)
+
+    def evidence(self, pm: PainMap, t: _Tables | None = None, detail: bool = False) -> dict[str, Any]:
+        """The tempered evidence per condition against the background of `t` (default: "not c").
+
+        Returns ``total`` (C,) (log odds change), ``ll`` (C, 2) location per side hypothesis,
+        ``best_h`` (C,), and with ``detail`` the effective contributions for the reasons."""
+        t = t if t is not None else self.vs_rest
+        prm = self.params
+        alpha = prm.evidence_power
+        n = len(self.ids)
         x, a = self.encode_location(pm)
-        ll = self.location_loglik(x, a)
-        best_h = np.where(ll[:, 1] > ll[:, 0] + 1e-9, 1, 0)
-        loc = np.where(self.same_side, np.logaddexp(ll[:, 0], ll[:, 1]) - math.log(2.0), ll[:, 0])
-        total = self.log_prior + loc
-        used: dict[str, list[int]] = {}
-        for kind in _SYMPTOM_KINDS:
-            s = self.symptoms[kind]
-            idx = [s.index[i] for i in getattr(pm, kind)]
-            if kind == "red_flags" and pm.age is not None and "age_over_50" in s.index:
-                idx = [i for i in idx if s.ids[i] != "age_over_50"]  # already in the age likelihood
-            used[kind] = idx
-            if idx:
-                total = total + s.log_lr[:, idx].sum(axis=1)
-        pos = [self.finding_index[f] for f in pm.findings]
-        neg = [self.finding_index[f] for f in pm.negative_findings]
-        if pos:
-            total = total + self.log_lr_pos[:, pos].sum(axis=1)
-        if neg:
-            total = total + self.log_lr_neg[:, neg].sum(axis=1)
+        painted = bool(x.any())
+        if painted:
+            l0, e0 = self._location(t, x, a)
+            l1, e1m = self._location(t, x[_MIRROR], a[_MIRROR])
+            e1 = e1m[:, _MIRROR]  # back to the map's own slots
+            ll = np.stack([l0, l1], axis=1)
+            sym = (l0 + l1) * 0.5
+            loc = np.where(self.same_side, np.logaddexp(l0, l1) - math.log(2.0), sym)
+            best_h = np.where(l1 > l0 + 1e-9, 1, 0)
+        else:
+            ll = np.zeros((n, 2))
+            loc = np.zeros(n)
+            best_h = np.zeros(n, dtype=int)
+            e0 = e1 = None
+        total = loc.copy()
+
+        answers = self.answered(pm)
+        item_eff: list[tuple[int, bool, np.ndarray, int]] = []  # (item, positive, effective (C,), group)
+        if answers:
+            groups = self.item_group[[i for i, _ in answers]]
+            order = np.argsort(groups, kind="stable")
+            cols = np.array([answers[j][0] for j in order])
+            pos = np.array([answers[j][1] for j in order])
+            g_sorted = groups[order]
+            starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+            vals = np.where(pos[None, :], t.yes[:, cols], t.no[:, cols])
+            w = _group_weights(vals, starts, prm.residual_weight)
+            comb = np.add.reduceat(w * vals, starts, axis=1)
+            k = _cap_scale(comb, prm.group_cap)
+            total = total + (comb * k).sum(axis=1)
+            if detail:
+                eff = w * vals * np.repeat(k, np.diff(np.r_[starts, len(cols)]), axis=1)
+                for jj in range(len(cols)):
+                    item_eff.append((int(cols[jj]), bool(pos[jj]), eff[:, jj], int(g_sorted[jj])))
+        demo_eff: list[tuple[str, str, np.ndarray]] = []
+        demo = np.zeros(n)
+        parts = []
         if pm.age is not None:
-            total = total + self.age_log_lr[:, _age_band(pm.age)]
-        if pm.sex == "female":
-            total = total + self.female_log_lr
-        elif pm.sex == "male":
-            total = total + self.male_log_lr
-        parts = {"x": x, "a": a, "ll": ll, "symptoms": used, "pos": pos, "neg": neg}
-        return total, best_h, parts
+            parts.append(("age", str(pm.age), t.age[:, _age_band(pm.age)]))
+        if pm.sex in ("female", "male"):
+            parts.append(("sex", pm.sex, t.female if pm.sex == "female" else t.male))
+        if parts:
+            demo = sum(p[2] for p in parts)
+            k = _cap_scale(demo, prm.demographics_cap)
+            demo = demo * k
+            demo_eff = [(kind, item, val * k) for kind, item, val in parts]
+        total = total + demo
+        out = {"total": alpha * total, "ll": ll, "best_h": best_h, "painted": painted, "x": x}
+        if detail:
+            loc_eff = None
+            if painted:
+                # symmetric patterns: the reasons use the mean of both hypotheses' contributions;
+                # same_side patterns pick the reported side's (see `with_side`)
+                loc_eff = (alpha * e0, alpha * e1, alpha * 0.5 * (e0 + e1))
+            out.update(alpha=alpha, loc_eff=loc_eff,
+                       item_eff=[(i, p, alpha * e, g) for i, p, e, g in item_eff],
+                       demo_eff=[(k_, i_, alpha * e) for k_, i_, e in demo_eff])
+        return out
+
+    def probabilities(self, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probability shown, log odds before the ceiling) per condition from the evidence.
+
+        Families: the umbrella gets P(family) from the mixture of its members' evidence; each
+        other member P(family) × its share."""
+        prm = self.params
+        log_odds = _logit(self.prior) + total
+        p_model = _sigmoid(log_odds)
+        prior_shown = self.prior.copy()
+        for fid, idx in self.family_members.items():
+            idx_ = np.array(idx)
+            pi_f = self.prior[idx_].sum()
+            w = self.prior[idx_] / pi_f
+            m = total[idx_].max()
+            mix = np.log((w * np.exp(total[idx_] - m)).sum()) + m
+            lo_f = _logit(pi_f) + mix
+            share = w * np.exp(total[idx_] - m)
+            share = share / share.sum()
+            pf = float(_sigmoid(np.array(lo_f)))
+            u = int(self.umbrella[idx_[0]])
+            for j, i in enumerate(idx):
+                if i == u:
+                    p_model[i], log_odds[i], prior_shown[i] = pf, lo_f, pi_f
+                else:
+                    p_model[i] = pf * share[j]
+                    log_odds[i] = float(_logit(np.clip(p_model[i], 1e-12, 1 - 1e-12)))
+        shown = (1.0 - prm.misfit) * p_model + prm.misfit * prior_shown
+        return shown, log_odds
+
+    def something_else(self, total_vs_all: np.ndarray) -> float:
+        """P(none of the listed conditions): "something else" in the mixture of all conditions and
+        an average-looking other cause, on the evidence against the average presentation."""
+        prm = self.params
+        z = np.log(self.prior) + total_vs_all
+        m = max(z.max(), math.log(prm.something_else_prior))
+        den = np.exp(z - m).sum() + math.exp(math.log(prm.something_else_prior) - m)
+        p = math.exp(math.log(prm.something_else_prior) - m) / den
+        return float((1.0 - prm.misfit) * p + prm.misfit * prm.something_else_prior)
+
+
+def _p_positive(f, rate: float) -> float:
+    """P(test positive | condition) from a finding: its sensitivity; from LR+ and LR- the
+    sensitivity they imply; from LR+ alone, LR+ times the rate among people without it."""
+    if f.sensitivity is not None:
+        return float(f.sensitivity)
+    lp, ln = f.lr_positive, f.lr_negative
+    if ln is not None and abs(lp - ln) > 1e-9:
+        return float(np.clip(lp * (1.0 - ln) / (lp - ln), 0.01, 0.99))
+    return float(min(0.9, lp * rate))
+
+
+def _tables(prior: np.ndarray, excl: np.ndarray, other_prior: float, p_region: np.ndarray, valid: np.ndarray,
+            p_item: np.ndarray, bands: np.ndarray, female: np.ndarray) -> _Tables:
+    """Log likelihood ratios against, for each condition c, the prior-weighted mixture of the
+    conditions not excluded by `excl[c]` and of "something else" (which answers like the average)."""
+    share = prior.sum()
+
+    def background(p: np.ndarray) -> np.ndarray:  # p: (C, F) -> (C, F)
+        mean = (prior @ p) / share  # the average presentation ("something else" answers like it)
+        total = prior @ p + other_prior * mean
+        out = (total[None, :] - excl @ (prior[:, None] * p)) / (1.0 - excl @ prior)[:, None]
+        return np.clip(out, 1e-6, 1 - 1e-6)
+
+    q = p_region.mean(axis=1)  # the background does not know the side
+    b_loc = background(q)
+    left = p_region[:, 0, :]
+    loc_pos = np.where(valid, np.log(left / b_loc), 0.0)
+    loc_neg = np.where(valid, np.log((1.0 - left) / (1.0 - b_loc)), 0.0)
+    b_item = background(p_item)
+    b_age = background(bands)
+    b_f = background(female[:, None])[:, 0]
+    return _Tables(
+        loc_pos=np.ascontiguousarray(loc_pos), loc_neg=np.ascontiguousarray(loc_neg),
+        yes=np.log(p_item / b_item), no=np.log((1.0 - p_item) / (1.0 - b_item)),
+        age=np.log(bands / b_age), female=np.log(female / b_f), male=np.log((1.0 - female) / (1.0 - b_f)),
+    )
+
+
+def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float) -> np.ndarray:
+    """Weights of the items of each group (columns from each start to the next): the strongest
+    positive and the strongest negative item count 1 (the first one on a tie), the others
+    `residual`. Vectorised over rows and groups."""
+    n, s = v.shape
+    if s == 0:
+        return np.ones((n, 0))
+    lengths = np.diff(np.r_[starts, s])
+    seg = np.repeat(np.arange(len(starts)), lengths)
+    w = np.full(v.shape, residual)
+    for red, sign in ((np.maximum, 1.0), (np.minimum, -1.0)):
+        ext = red.reduceat(v, starts, axis=1)[:, seg]
+        hit = (v == ext) & (sign * v > 0)
+        cs = np.cumsum(hit, axis=1)
+        before = np.where(starts > 0, cs[:, np.maximum(starts - 1, 0)], 0)[:, seg]
+        w = np.where(hit & (cs - before == 1), 1.0, w)
+    return w
+
+
+def _cap_scale(x: np.ndarray, cap: float) -> np.ndarray:
+    """Factor that brings x into [-cap, cap] (1 where it already is)."""
+    ax = np.abs(x)
+    return np.where(ax > cap, cap / np.maximum(ax, 1e-300), 1.0)
 
 
 _REGION_INDEX = {r: i for i, r in enumerate(REGION_IDS)}
-_SLOT_META = {kind: [(kind, REGION_IDS[k // 3], SIDE_NAMES[k % 3]) for k in range(_N_SLOTS)] for kind in ("location", "absence")}
+_SLOT_META = [(REGION_IDS[k // 3], SIDE_NAMES[k % 3]) for k in range(_N_SLOTS)]
 
 
 @cache
@@ -550,45 +837,69 @@ def model() -> Model:
     return Model.from_entries(knowledge())
 
 
-# -- ranking ----------------------------------------------------------------------------------
+# -- ranking ----------------------------------------------------------------------------------------
 
 
 def rank(painmap: PainMap, model_: Model | None = None) -> Result:
-    """Rank all conditions for a pain map: candidates best first, alerts, questions, disclaimer."""
+    """Rank all conditions for a pain map: candidates, alerts, something else, what is worth
+    telling a clinician, questions, disclaimer."""
     m = model_ if model_ is not None else model()
-    total, best_h, parts = m.scores(painmap)
-    post = np.exp(total - total.max())
-    post /= post.sum()
+    ev = m.evidence(painmap, m.vs_rest, detail=True)
+    prob, log_odds = m.probabilities(ev["total"])
+    ev_all = m.evidence(painmap, m.vs_all)
+    other = m.something_else(ev_all["total"])
 
-    present_flags = [f for f in painmap.red_flags]
-    red = m.symptoms["red_flags"]
-    flag_idx = [red.index[f] for f in present_flags]
+    painted_regions = {r.region for r in painmap.regions if r.intensity > 0}
+    alerts = triage.evaluate(painmap.red_flags, painmap.findings, painmap.age, painted_regions)
+    promoted_order: list[int] = []
+    for a in alerts:
+        if a.level == "emergency":
+            for cid in a.promote:
+                if cid in m.ids and m.ids.index(cid) not in promoted_order:
+                    promoted_order.append(m.ids.index(cid))
     promoted = np.zeros(len(m.ids), dtype=bool)
-    if flag_idx:
-        promoted = m.key_flags[:, flag_idx].any(axis=1)
-    # best first; promoted emergencies ahead; ties broken by vocabulary order (stable)
-    order = sorted(range(len(m.ids)), key=lambda i: (not promoted[i], -total[i], i))
+    promoted[promoted_order] = True
+    rest = sorted((i for i in range(len(m.ids)) if not promoted[i]), key=lambda i: (-_order_key(prob[i]), i))
+    order = promoted_order + rest
 
-    sides = _sides(m, painmap, parts["x"], parts["ll"], best_h)
-    why = _explain(m, painmap, parts, sides, promoted, flag_idx)
+    sides = _sides(m, painmap, ev["x"], ev["ll"], ev["best_h"])
+    # the side hypothesis behind each condition's reasons: the side it is reported on
+    ev["h"] = np.array([1 if (m.same_side[i] and sides[i] == "right") else 0 for i in range(len(m.ids))])
+    why = _Evidence(m, painmap, ev, sides, promoted, prob, alerts)
+    prm = m.params
     candidates = tuple(
         Candidate(
-            condition=m.ids[i],
-            name=m.names[i],
-            clinician_name=m.clinician_names[i],
-            score=float(post[i]),
-            side=sides[i],
-            urgency=m.urgency[i],
-            promoted=bool(promoted[i]),
-            log_score=float(total[i]),
-            _evidence=why,
-            _index=i,
+            condition=m.ids[i], name=m.names[i], clinician_name=m.clinician_names[i], probability=float(prob[i]),
+            band=band(float(prob[i]), prm), source_kind=m.source_kind[i], side=sides[i], urgency=m.urgency[i],
+            promoted=bool(promoted[i]), log_odds=float(log_odds[i]), family=m.family_of[i],
+            subtype_of=(m.ids[m.umbrella[i]] if m.family_of[i] and m.umbrella[i] != i else None),
+            _evidence=why, _index=i,
         )
         for i in order
     )
-    alerts = _alerts(m, present_flags)
-    ask = _ask_next(m, painmap, post)
-    return Result(candidates=candidates, alerts=alerts, ask_next=ask)
+    ask = _ask_next(m, painmap, prob)
+    return Result(candidates=candidates, alerts=alerts, ask_next=ask, something_else=other,
+                  worth_telling=_worth_telling(m, painmap))
+
+
+def _order_key(p: float) -> float:
+    """Order key: probabilities equal to 12 decimals tie (then vocabulary order decides)."""
+    return round(float(p), 12)
+
+
+def _worth_telling(m: Model, pm: PainMap) -> tuple[RiskNote, ...]:
+    v = vocabulary()
+    risk = triage.rules().risk_factors
+    present = triage.present_ids(pm.red_flags, (), pm.age)
+    out = []
+    for f in risk:
+        if f not in present:
+            continue
+        j = m.item_index[("red_flags", f)]
+        lr = m.vs_rest.yes[:, j]
+        raises = [m.ids[i] for i in np.argsort(-lr, kind="stable") if lr[i] >= math.log(1.5) and m.listed[i, j]][:4]
+        out.append(RiskNote(f, v.red_flags[f], tuple(raises)))
+    return tuple(out)
 
 
 def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndarray) -> list[str | None]:
@@ -609,7 +920,7 @@ def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndar
                 out.append("either" if spread == "both" else spread)
             else:
                 out.append("right" if best_h[i] == 1 else "left")
-        elif m.side_rule[i] == "midline":  # a central pattern is reported as such, whatever was painted
+        elif m.side_rule[i] == "midline":
             out.append("midline")
         else:
             out.append(spread)
@@ -618,119 +929,17 @@ def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndar
 
 def _verdict(log_f: float, present: bool = True) -> tuple[str, str]:
     f = math.exp(log_f)
-    if f >= 3:
+    if f >= 2:
         return ("typical" if present else "supports"), "for"
-    if f >= 1.5:
+    if f >= 1:
         return "fits", "for"
-    if f <= 1 / 3:
+    if f <= 0.5:
         return ("unusual" if present else "against"), "against"
     return "less typical", "against"
 
 
 def _fmt(f: float) -> str:
     return f"x{f:.1f}" if f >= 0.095 else f"x{f:.2f}"
-
-
-def _explain(m: Model, pm: PainMap, parts: dict[str, Any], sides: list[str | None], promoted: np.ndarray, flag_idx: list[int]) -> _Evidence:
-    """The reasons for every condition (in model order), strongest first.
-
-    All evidence factors are gathered as columns of one (conditions × items) matrix and ordered at
-    once; sentences are written only for the `WHY_COUNT` strongest items of a condition, when its
-    `Candidate.why` is first read. For location evidence the
-    same region on both sides with the same factor (a both_sides pattern, or a symmetric map)
-    becomes one sentence, so that mirroring the map mirrors the reasons exactly.
-    """
-    v = vocabulary()
-    n = len(m.ids)
-    rows = np.arange(n)
-    h = np.array([1 if (m.same_side[i] and sides[i] == "right") else 0 for i in range(n)])
-    cols: list[np.ndarray] = []  # (C, j) log factors
-    valid: list[np.ndarray] = []  # (C, j) bool
-    meta: list[tuple] = []  # per column: (kind, item, extra)
-    x, a = parts["x"], parts["a"]
-
-    def location_block(kind: str, slots: np.ndarray, values: np.ndarray, ok: np.ndarray) -> None:
-        # values/ok: (C, len(slots)); a left slot k and its right slot k + 1 with equal factors
-        # for a condition become one "both sides" column for that condition
-        present = np.zeros(_N_SLOTS + 1, dtype=bool)
-        present[slots] = True
-        jl = np.flatnonzero((slots % 3 == 1) & present[slots + 1])
-        jr = np.searchsorted(slots, slots[jl] + 1)
-        eq = ok[:, jl] & ok[:, jr] & (np.abs(values[:, jl] - values[:, jr]) < 1e-12)
-        keep = eq.any(axis=0)
-        ok[:, jl] &= ~eq
-        ok[:, jr] &= ~eq
-        cols.append(values)
-        valid.append(ok)
-        table = _SLOT_META[kind]
-        meta.extend(table[k] for k in slots.tolist())
-        if keep.any():
-            cols.append(values[:, jl[keep]])
-            valid.append(eq[:, keep])
-            meta.extend((kind, REGION_IDS[k // 3], "both") for k in slots[jl[keep]].tolist())
-
-    if x.any():
-        painted = np.flatnonzero(x)
-        location_block("location", painted, m.loc_pos[rows, h][:, painted] * a[painted], np.ones((n, painted.size), dtype=bool))
-        neg_h = m.loc_neg[rows, h]
-        unpainted = np.flatnonzero((x == 0) & (neg_h != 0).any(axis=0))
-        location_block("absence", unpainted, ABSENCE_WEIGHT * neg_h[:, unpainted], m.p_region[rows, h][:, unpainted] >= 0.3)
-    for kind, idx in parts["symptoms"].items():
-        if idx:
-            sym = m.symptoms[kind]
-            cols.append(sym.log_lr[:, idx])
-            valid.append(np.ones((n, len(idx)), dtype=bool))
-            meta.extend((kind, sym.ids[i], None) for i in idx)
-    for kind, idx, table in (("finding", parts["pos"], m.log_lr_pos), ("negative_finding", parts["neg"], m.log_lr_neg)):
-        if idx:
-            cols.append(table[:, idx])
-            valid.append(np.ones((n, len(idx)), dtype=bool))
-            meta.extend((kind, m.finding_ids[i], i) for i in idx)
-    if pm.age is not None:
-        cols.append(m.age_log_lr[:, [_age_band(pm.age)]])
-        valid.append(np.ones((n, 1), dtype=bool))
-        meta.append(("age", str(pm.age), None))
-    if pm.sex in ("female", "male"):
-        cols.append((m.female_log_lr if pm.sex == "female" else m.male_log_lr)[:, None])
-        valid.append(np.ones((n, 1), dtype=bool))
-        meta.append(("sex", pm.sex, None))
-
-    values = np.concatenate(cols, axis=1) if cols else np.zeros((n, 0))
-    strength = np.where(np.concatenate(valid, axis=1) & (np.abs(values) >= WHY_MIN_LOG), np.abs(values), -1.0) if cols else values
-    order = np.argsort(-strength, axis=1, kind="stable")[:, :WHY_COUNT]
-    empty = not (pm.has_pain or pm.qualities or pm.aggravators or pm.relievers or pm.red_flags or pm.findings
-                 or pm.negative_findings or pm.age is not None or pm.sex is not None)
-    return _Evidence(m, h, meta, values, strength, order, promoted, tuple(flag_idx), empty)
-
-
-class _Evidence:
-    """The evidence matrix of one ranking; sentences are written per candidate on first request."""
-
-    __slots__ = ("m", "h", "meta", "values", "strength", "order", "promoted", "flag_idx", "empty", "_done")
-
-    def __init__(self, m, h, meta, values, strength, order, promoted, flag_idx, empty):
-        self.m, self.h, self.meta, self.values, self.strength, self.order = m, h, meta, values, strength, order
-        self.promoted, self.flag_idx, self.empty = promoted, flag_idx, empty
-        self._done: dict[int, tuple[Reason, ...]] = {}
-
-    def reasons(self, i: int) -> tuple[Reason, ...]:
-        got = self._done.get(i)
-        if got is not None:
-            return got
-        m, v = self.m, vocabulary()
-        out = []
-        for j in self.order[i].tolist():
-            if self.strength[i, j] < 0:
-                break
-            out.append(_reason(m, i, int(self.h[i]), self.meta[j], float(self.values[i, j]), v))
-        if self.promoted[i]:
-            red = m.symptoms["red_flags"]
-            flags = [v.red_flags[red.ids[fi]] for fi in self.flag_idx if m.key_flags[i, fi]]
-            out.insert(0, Reason(f"moved to the top: red flag present ({'; '.join(flags)})", 1.0, "note", "alert"))
-        if self.empty:
-            out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
-        self._done[i] = got = tuple(out)
-        return got
 
 
 @cache
@@ -747,9 +956,88 @@ def _labels() -> dict[str, dict[str, str]]:
     }
 
 
+class _Evidence:
+    """The effective evidence of one ranking; sentences are written per candidate on first request.
+
+    For each condition the items are ordered by the size of their effective factor; location
+    evidence for the same region on both sides with the same factor becomes one sentence, so
+    that mirroring the map mirrors the reasons exactly."""
+
+    def __init__(self, m: Model, pm: PainMap, ev: dict[str, Any], sides, promoted, prob, alerts):
+        self.m, self.pm, self.ev, self.sides, self.promoted, self.prob, self.alerts = m, pm, ev, sides, promoted, prob, alerts
+        self.empty = not (pm.has_pain or pm.qualities or pm.aggravators or pm.relievers or pm.red_flags or pm.findings
+                          or pm.negative_findings or pm.age is not None or pm.sex is not None)
+        self._done: dict[int, tuple[Reason, ...]] = {}
+
+    def _items(self, i: int) -> list[tuple[float, tuple]]:
+        """(effective log factor, meta) of every evidence item of condition i."""
+        m, ev = self.m, self.ev
+        out: list[tuple[float, tuple]] = []
+        x = ev["x"]
+        le = ev.get("loc_eff")
+        if le is not None:
+            e0, e1, mean = le
+            row = (e1 if ev["h"][i] == 1 else e0)[i] if m.same_side[i] else mean[i]
+            done = set()
+            for k in np.flatnonzero(np.abs(row) > 0).tolist():
+                if k in done:
+                    continue
+                region, side = _SLOT_META[k]
+                kind = "location" if x[k] > 0 else "absence"
+                if side in ("left", "right"):
+                    k2 = _MIRROR[k]
+                    if (x[k2] > 0) == (x[k] > 0) and abs(row[k2] - row[k]) < 1e-12:
+                        done.add(int(k2))
+                        out.append((float(row[k]), (kind, region, "both", None)))
+                        continue
+                out.append((float(row[k]), (kind, region, side, None)))
+        # grouped answers: name the leading item of a group on the others
+        by_group: dict[int, list[tuple[int, bool, float]]] = {}
+        for item, positive, eff, g in ev["item_eff"]:
+            by_group.setdefault(g, []).append((item, positive, float(eff[i])))
+        for g, rows in by_group.items():
+            lead = max(rows, key=lambda r: abs(r[2]))
+            for item, positive, e in rows:
+                partner = lead[0] if (len(rows) > 1 and item != lead[0]) else None
+                out.append((e, ("finding" if positive else "negative_finding", item, None, partner)
+                            if m.items[item][0] == "findings" else (m.items[item][0], item, None, partner)))
+        for kind, item, eff in ev["demo_eff"]:
+            out.append((float(eff[i]), (kind, item, None, None)))
+        return out
+
+    def reasons(self, i: int) -> tuple[Reason, ...]:
+        got = self._done.get(i)
+        if got is not None:
+            return got
+        m, v = self.m, vocabulary()
+        items = [(e, meta) for e, meta in self._items(i) if abs(e) >= WHY_MIN_LOG]
+        items.sort(key=lambda em: -abs(em[0]))  # stable: ties keep the construction order
+        out = [_reason(m, i, int(self.ev["h"][i]), meta, e, v) for e, meta in items[:WHY_COUNT]]
+        if self.promoted[i]:
+            signs = [v.red_flags.get(s) or v.findings.get(s, s) for a in self.alerts if a.level == "emergency"
+                     and m.ids[i] in a.promote for s in a.warning_signs]
+            out.insert(0, Reason(f"moved to the top: emergency warning sign ({'; '.join(dict.fromkeys(signs))})",
+                                 1.0, "note", "alert"))
+        fam = m.family_of[i]
+        if fam:
+            u = int(m.umbrella[i])
+            if u == i:
+                subs = [f"{_short(m.names[j])} {100 * self.prob[j]:.0f}%" for j in m.family_members[fam] if j != i]
+                out.append(Reason(f"covers {m.family_labels[fam].lower()}, including its sub-types ({'; '.join(subs)})",
+                                  1.0, "note", "family", fam))
+            else:
+                share = self.prob[i] / self.prob[u] if self.prob[u] > 0 else 0.0
+                out.append(Reason(f"a sub-type of {_short(m.names[u])}: {100 * share:.0f}% of its probability",
+                                  1.0, "note", "family", fam))
+        if self.empty:
+            out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
+        self._done[i] = got = tuple(out)
+        return got
+
+
 def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
     """One sentence for one evidence item of condition `ci` (h: the affected-side hypothesis)."""
-    kind, item, extra = meta
+    kind, item, extra, partner = meta
     f = math.exp(log_f)
     labels = _labels()
     if kind in ("location", "absence"):
@@ -762,60 +1050,29 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
             return Reason(f"{where}{' (other side)' if other else ''}: {word} ({_fmt(f)}{each})", f, direction, kind, item)
         return Reason(f"no pain at {where}: {'against' if f < 1 else 'fits'} {_short(m.names[ci])} ({_fmt(f)}{each})",
                       f, "against" if f < 1 else "for", kind, item)
-    if kind in _SYMPTOM_KINDS:
-        word, direction = _verdict(log_f)
-        return Reason(f"{labels[kind][item]}: {word} ({_fmt(f)})", f, direction, kind, item)
+    if kind in ("age", "sex"):
+        if kind == "age":
+            return Reason(f"age {item}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", f,
+                          "for" if f > 1 else "against", kind, item)
+        who = "women" if item == "female" else "men"
+        return Reason(f"{item}: {'more' if f > 1 else 'less'} common in {who} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item)
+    ikind, iid = m.items[item]
+    also = ""
+    if partner is not None:
+        pk, pid = m.items[partner]
+        plabel = labels[pk][pid]
+        also = f"; counted together with '{_lc(plabel)}'"
     if kind in ("finding", "negative_finding"):
-        src = m.finding_source[ci][extra]
-        cite = f", {', '.join(src)}" if src else ""
+        src = m.item_source[ci][item]
+        # the factor is the model's; the label says where the test's accuracy comes from
+        basis = f"accuracy published: {', '.join(src)}" if src else "accuracy: estimate"
         if kind == "finding":
-            text = f"{labels['findings'][item]} (found): {'supports' if f > 1 else 'against'} (LR+ {f:.1f}{cite})"
+            text = f"{labels['findings'][iid]} (found): {'supports' if f > 1 else 'against'} ({_fmt(f)}; {basis}{also})"
         else:
-            text = f"{labels['findings'][item]}: tested, not found: {'against' if f < 1 else 'supports'} (LR- {f:.2f}{cite})"
-        return Reason(text, f, "for" if f > 1 else "against", kind, item, src)
-    if kind == "age":
-        return Reason(f"age {item}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item)
-    who = "women" if item == "female" else "men"
-    return Reason(f"{item}: {'more' if f > 1 else 'less'} common in {who} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item)
-
-
-def _alerts(m: Model, flags: list[str]) -> tuple[Alert, ...]:
-    """At most two alerts: "emergency" for the flags characteristic of an emergency condition (the
-    ones that move it to the top), "urgent" for the other flags; each names the emergency/soon
-    conditions to rule out (those whose data lists the flags) and says to seek medical care now."""
-    if not flags:
-        return ()
-    v = vocabulary()
-    red = m.symptoms["red_flags"]
-    key = [f for f in flags if m.key_flags[:, red.index[f]].any()]
-    groups = (("emergency", key), ("urgent", [f for f in flags if f not in key]))
-    out = []
-    for level, group in groups:
-        if not group:
-            continue
-        rows: list[int] = []
-        if level == "emergency":  # the emergencies these flags are characteristic of come first
-            rows += [i for i in range(len(m.ids)) if m.key_flags[i, [red.index[f] for f in group]].any()]
-        for f in group:
-            rows += [i for i in m.rule_out.get(f, ()) if i not in rows]
-        labels = [v.red_flags[f] for f in group]
-        names = [_short(m.names[i]) for i in rows]
-        one = len(group) == 1
-        head = f"Red flag: {labels[0]}." if one else f"Red flags: {'; '.join(labels)}."
-        if names:
-            what = f"{'It' if one else 'These'} can be {'a sign' if one else 'signs'} of {_join(names)}, which must be ruled out."
-        else:
-            what = f"{'It' if one else 'These'} can be {'a sign' if one else 'signs'} of a serious cause that must be ruled out."
-        if level == "emergency":
-            action = "Please seek medical care now (emergency department or urgent care), before anything else."
-        else:
-            action = "Please seek medical care now: see a doctor promptly rather than waiting for this to settle."
-        out.append(Alert(level=level, red_flags=tuple(group), rule_out=tuple(m.ids[i] for i in rows), message=f"{head} {what} {action}"))
-    return tuple(out)
-
-
-def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            text = f"{labels['findings'][iid]}: tested, not found: {'supports' if f > 1 else 'against'} ({_fmt(f)}; {basis}{also})"
+        return Reason(text, f, "for" if f > 1 else "against", kind, iid, src)
+    word, direction = _verdict(log_f)
+    return Reason(f"{labels[ikind][iid]}: {word} ({_fmt(f)}{also})", f, direction, ikind, iid)
 
 
 def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -823,26 +1080,24 @@ def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
     return -(p * np.log2(np.maximum(p, 1e-300))).sum(axis=axis)
 
 
-def _ask_next(m: Model, pm: PainMap, post: np.ndarray) -> tuple[Question, ...]:
-    top = np.argsort(-post, kind="stable")[:ASK_TOP]
+def _ask_next(m: Model, pm: PainMap, prob: np.ndarray) -> tuple[Question, ...]:
+    # sub-types share their umbrella's probability: ask about the leading candidates
+    top = np.array(sorted(range(len(m.ids)), key=lambda i: (-_order_key(prob[i]), i))[:ASK_TOP])
     if len(top) < 2:
         return ()
-    q = post[top] / post[top].sum()
-    index = m._question_index
+    q = prob[top] / prob[top].sum()
     open_ = np.ones(len(m.questions), dtype=bool)
-    for kind in _SYMPTOM_KINDS:
-        for i in getattr(pm, kind):
-            j = index.get((kind, i))
-            if j is not None:
-                open_[j] = False
-    for f in (*pm.findings, *pm.negative_findings):
-        open_[index[("findings", f)]] = False
-    if pm.age is not None and ("red_flags", "age_over_50") in index:
-        open_[index[("red_flags", "age_over_50")]] = False
+    answered = {(kind, i) for kind in _SYMPTOM_KINDS for i in getattr(pm, kind)}
+    answered |= {("findings", f) for f in (*pm.findings, *pm.negative_findings)}
+    if pm.age is not None:
+        answered.add(("red_flags", "age_over_50"))
+    for j, key in enumerate(m.questions):
+        if key in answered:
+            open_[j] = False
     cols = np.flatnonzero(open_)
     if cols.size == 0:
         return ()
-    p = m.question_p[top][:, cols]  # (K, Q)
+    p = np.clip(m.p_item[top][:, m.question_cols[cols]], 1e-4, 1 - 1e-4)  # (K, Q)
     py = q @ p
     post_yes = q[:, None] * p / py
     post_no = q[:, None] * (1 - p) / (1 - py)

@@ -3,11 +3,15 @@
 `card(condition_id)` -> `Card`: names, the everyday words people use for it, plain-language
 summary, pathophysiology (patient and clinician text), how pain reaches the skin and which kind of
 pain that is (local, somatic referred, radicular, a trapped nerve or a blood vessel), how a
-clinician tests for it (each finding with its accuracy and whether the figure is cited or an
-estimate), treatments with what the trials found and the strength of the evidence, pain relief
-and self-care (medicines and who should not take them, ice or heat, activity, posture,
-strengthening, injections, surgery, seeing a physiotherapist), what to avoid, when to refer, red
-flags in plain words, references with PubMed/DOI links (as text; nothing is fetched) and the
+clinician tests for it (each finding with its accuracy, labelled "published" only when the figure
+is cited and "estimate" otherwise, with the caveats a reader must know: specificity measured
+against pain-free controls, a confidence interval that includes 1, a figure that belongs to a
+criteria set or to a related condition), treatments with what the trials found and the strength
+of the evidence, pain relief and self-care (medicines and who should not take them, ice or heat,
+activity, posture, strengthening, injections, surgery, seeing a physiotherapist), what to avoid,
+when to refer, the warning signs with how fast to get help (from the triage rules,
+knowledge/triage.yaml), the risk factors worth telling a clinician (never a reason on their own to
+seek care now), references with PubMed/DOI links (as text; nothing is fetched) and the
 educational disclaimer.
 `Card.to_dict()` is JSON-ready; `markdown(card)` renders it for a side panel, a file or a terminal.
 
@@ -20,12 +24,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from hipviz import triage
 from hipviz.ddx import DISCLAIMER
 from hipviz.referral import PATH_KINDS
 from hipviz.vocabulary import vocabulary
 
-__all__ = ["GRADE_LABELS", "SELF_CARE_LABELS", "Test", "TreatmentInfo", "SelfCareInfo", "ReferenceInfo", "Card",
-           "card", "markdown"]
+__all__ = ["GRADE_LABELS", "SELF_CARE_LABELS", "BASIS_LABELS", "CAVEAT_LABELS", "TESTS_HEADING", "Test",
+           "TreatmentInfo", "SelfCareInfo", "ReferenceInfo", "Card", "card", "markdown", "warning_level"]
 
 GRADE_LABELS = {
     "strong": "Strong evidence",
@@ -35,9 +40,19 @@ GRADE_LABELS = {
     "expert_opinion": "Expert opinion only",
     "recommend_against": "Recommended against",
 }
+#: "published" only over a figure with a citation behind it; everything else is an estimate.
 BASIS_LABELS = {
-    "cited": "published figure",
+    "cited": "published",
     "estimate": "estimate",
+}
+#: Heading of the test table (the accuracy column mixes published figures and estimates).
+TESTS_HEADING = "Accuracy (published, with its source, or estimate)"
+CAVEAT_LABELS = {
+    "control_based_specificity": "specificity measured against people without the complaint, so lower among patients",
+    "interval_crosses_1": "the confidence interval of the likelihood ratio includes 1",
+    "criteria_set": "the published accuracy belongs to a set of criteria, not to this sign alone",
+    "other_target_condition": "the published figures are for a related problem, not this one",
+    "small_sample": "small study",
 }
 URGENCY_LABELS = {
     "routine": "Routine: see a clinician if it does not settle",
@@ -83,9 +98,18 @@ class Test:
     lr_positive: float | None
     lr_negative: float | None
     basis: str  # "cited" | "estimate"
-    basis_label: str
-    references: tuple[str, ...]
+    basis_label: str  # "published" | "estimate"
+    references: tuple[str, ...]  # the source of a published figure, or the context of an estimate
     note: str
+    caveats: tuple[str, ...] = ()  # plain-words caveats (CAVEAT_LABELS)
+
+    @property
+    def provenance(self) -> str:
+        """'published: CACCHIO12' or 'estimate' (+ ', based on KEY' when an estimate has sources)."""
+        refs = ", ".join(self.references)
+        if self.basis == "cited":
+            return f"published: {refs}"
+        return f"estimate, based on {refs}" if refs else "estimate"
 
     @property
     def accuracy(self) -> str:
@@ -160,14 +184,19 @@ class Card:
     treatments: tuple[TreatmentInfo, ...]
     avoid: tuple[str, ...]
     refer_when: tuple[str, ...]
-    red_flags: tuple[dict[str, str], ...]  # [{id, label}] in plain words, commonest first (the
-    # flags and risk factors the knowledge file links with the condition)
+    red_flags: tuple[dict[str, str], ...]  # warning signs only: [{id, label, level, action}], most
+    # urgent first, then commonest (the level is that of the triage rule the sign sets off alone)
     references: tuple[ReferenceInfo, ...]
     everyday_words: tuple[dict[str, str], ...] = ()  # [{word, explanation}]
     self_care: tuple[SelfCareInfo, ...] = ()  # in topic order
     medicine_safety: dict[str, dict[str, Any]] | None = None  # {"paracetamol"|"nsaids": {patient, clinician}} when relevant
     physiotherapy: dict[str, Any] | None = None  # {patient, clinician, references}: seeing a physiotherapist
     # (direct access); not on emergency cards, which go to medical care first
+    # risk factors the knowledge file links with the condition: [{id, label}]; worth telling a
+    # clinician, never on their own a reason to seek care now
+    risk_factors: tuple[dict[str, str], ...] = ()
+    # combinations of answers that raise the level for this condition: [{signs: [labels], level, action}]
+    warning_combinations: tuple[dict[str, Any], ...] = ()
     disclaimer: str = DISCLAIMER
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +208,8 @@ class Card:
         for k in ("avoid", "refer_when"):
             d[k] = list(d[k])
         d["red_flags"] = [dict(x) for x in self.red_flags]
+        d["risk_factors"] = [dict(x) for x in self.risk_factors]
+        d["warning_combinations"] = [{**x, "signs": list(x["signs"])} for x in self.warning_combinations]
         d["treatments"] = [{**asdict(t), "references": list(t.references)} for t in self.treatments]
         return d
 
@@ -201,7 +232,8 @@ def card(condition_id: str) -> Card:
         Test(
             id=f.id, label=v.findings[f.id], sensitivity=f.sensitivity, specificity=f.specificity,
             lr_positive=f.lr_positive, lr_negative=f.lr_negative, basis=f.basis, basis_label=BASIS_LABELS[f.basis],
-            references=tuple(f.references), note=f.note.strip(),
+            references=tuple(f.references), note=" ".join(f.note.split()),
+            caveats=tuple(CAVEAT_LABELS[x] for x in f.caveats),
         )
         # tests that point towards the condition first (highest LR+), the arguing-against ones last
         for f in sorted(c.findings, key=lambda f: -f.likelihood_ratios()[0])
@@ -210,7 +242,23 @@ def card(condition_id: str) -> Card:
         TreatmentInfo(t.intervention, t.findings.strip(), t.grade, GRADE_LABELS[t.grade], tuple(t.references))
         for t in c.treatments
     )
-    flags = tuple({"id": f, "label": v.red_flags[f]} for f, _ in sorted(c.red_flags.items(), key=lambda kv: -kv[1]))
+    rules = triage.rules()
+    risk = set(rules.risk_factors)
+    signs = [(f, p_) for f, p_ in c.red_flags.items() if f not in risk]
+    levels = {f: warning_level(f) for f, _ in signs}
+    flags = tuple(
+        {"id": f, "label": v.red_flags[f], "level": levels[f], "action": rules.levels[levels[f]]["title"]}
+        for f, _ in sorted(signs, key=lambda kv: (triage.level_rank(levels[kv[0]]), -kv[1]))
+    )
+    risk_factors = tuple({"id": f, "label": v.red_flags[f]}
+                         for f, _ in sorted(c.red_flags.items(), key=lambda kv: -kv[1]) if f in risk)
+    combos = tuple(
+        {"signs": tuple(v.red_flags.get(i) or v.findings.get(i, i) for i in r.all)
+         + ((("any of: " + "; ".join(_lc1(v.red_flags.get(i) or v.findings.get(i, i)) for i in r.any)),) if r.any else ())
+         + ((("pain in: " + ", ".join(v.regions[x].lower() for x in r.painted_any)),) if r.painted_any else ()),
+         "level": r.level, "action": rules.levels[r.level]["title"], "rule": r.id}
+        for r in rules.rules if (r.all or r.painted_any) and c.id in r.rule_out
+    )
     refs = [ReferenceInfo(r.key, r.citation.strip(), r.pmid, r.doi, r.unverified) for r in c.references]
     care, safety, physio = _self_care(c, refs)
     refs = tuple(refs)
@@ -234,6 +282,7 @@ def card(condition_id: str) -> Card:
         refer_when=tuple(x.strip() for x in c.refer_when), red_flags=flags, references=refs,
         everyday_words=tuple({"word": w.word, "explanation": w.explanation.strip()} for w in c.everyday_words),
         self_care=care, medicine_safety=safety, physiotherapy=physio,
+        risk_factors=risk_factors, warning_combinations=combos,
     )
 
 
@@ -281,6 +330,17 @@ def _self_care(c, refs: list[ReferenceInfo]):
     return tuple(care), safety, physio
 
 
+def _lc1(label: str) -> str:
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def warning_level(sign: str) -> str:
+    """How fast to get help for a warning sign on its own: the most urgent triage rule that fires
+    on it alone ("soon" if none does)."""
+    levels = [r.level for r in triage.rules().rules if sign in r.standalone]
+    return min(levels, key=triage.level_rank) if levels else "soon"
+
+
 def markdown(c: Card, register: str = "both") -> str:
     """The card as markdown. ``register``: "patient" (plain words only), "clinician", or "both"."""
     if register not in ("patient", "clinician", "both"):
@@ -315,10 +375,10 @@ def markdown(c: Card, register: str = "both") -> str:
     out += [f"Usually felt in: {where}. *{c.pattern['basis_label']}.*", ""]
 
     if c.tests:
-        out += ["## How a clinician tests for it", ""]
+        out += ["## How a clinician tests for it", "", f"*{TESTS_HEADING}.*", ""]
         for t in c.tests:
-            refs = f" [{', '.join(t.references)}]" if t.references else ""
-            out.append(f"- **{t.label}**: {t.accuracy} ({t.basis_label}){refs}")
+            caveats = f"; {'; '.join(t.caveats)}" if t.caveats else ""
+            out.append(f"- **{t.label}**: {t.accuracy} ({t.provenance}{caveats})")
             if cli and t.note:
                 out.append(f"  - {t.note}")
         out.append("")
@@ -349,11 +409,15 @@ def markdown(c: Card, register: str = "both") -> str:
     if c.avoid:
         out += ["## What to avoid", ""] + [f"- {x}" for x in c.avoid] + [""]
     out += ["## When to see a clinician", ""] + [f"- {x}" for x in c.refer_when] + [""]
-    if c.red_flags:
-        out += ["## Red flags and risk factors linked with it", ""]
-        if c.urgency != "routine":
-            out += ["Seek medical care now if the warning signs below apply.", ""]
-        out += [f"- {f['label']}" for f in c.red_flags] + [""]
+    if c.red_flags or c.warning_combinations:
+        out += ["## Warning signs: when to get help, and how fast", ""]
+        out += [f"- {f['label']}: **{f['action']}**" for f in c.red_flags]
+        out += [f"- {' + '.join(x['signs'])}: **{x['action']}**" for x in c.warning_combinations]
+        out.append("")
+    if c.risk_factors:
+        out += ["## Worth telling your clinician", "",
+                "These make the condition more likely but are not, on their own, a reason to seek care urgently.", ""]
+        out += [f"- {f['label']}" for f in c.risk_factors] + [""]
     out += ["## References", ""]
     for r in c.references:
         extra = " ".join(r.links)

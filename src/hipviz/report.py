@@ -1,10 +1,13 @@
 """A one-page A4 PDF summary of a pain map, made locally (reportlab + offscreen PyVista).
 
 `build_pdf(painmap, out_path, atlas=None, date=None)` writes the page and returns its path:
-title and date, any red-flag alert first in a red box, the educational disclaimer, front and
-back images of the pain map (skin coloured by painted intensity, bones faintly visible), painted
-area, regions with intensities, qualities, the questionnaire answers in plain words, the top
-candidates with their score and main reasons, and the questions that would help most.
+title and date, any alert first in a box titled by its level (emergency: "Emergency: seek medical
+care now" in red; urgent: "Urgent: see a doctor today"; soon: "See a doctor soon"), the
+educational disclaimer, front and back images of the pain map (skin coloured by painted
+intensity, bones faintly visible), painted area, regions with intensities, qualities, the
+questionnaire answers in plain words, the risk factors worth telling a clinician, the top
+candidates with their match (band, with the probability in small print) and main reasons (test
+figures say "published" or "estimate"), and the questions that would help most.
 
 With ``previous`` (an earlier map of the same person) the page gains a "Since last time" section:
 the change in painted area and worst intensity, in total and per region (hipviz.compare).
@@ -182,6 +185,10 @@ def _pct(score: float) -> str:
     return "<1%" if p < 1 else f"{p:.0f}%"
 
 
+#: Box colour of an alert by level.
+ALERT_COLOURS = {"emergency": "#b3001b", "urgent": "#c25400", "soon": "#8a6d00"}
+
+
 def _short(name: str) -> str:
     i = name.find(" (")
     return name[:i] if i > 0 else name
@@ -201,6 +208,12 @@ def _first_sentences(text: str, n: int = 2, limit: int = 260) -> str:
     return out
 
 
+def _risk() -> tuple[str, ...]:
+    from hipviz import triage
+
+    return triage.rules().risk_factors
+
+
 def _answers(pm: PainMap) -> list[tuple[str, str]]:
     v = vocabulary()
     rows = []
@@ -215,7 +228,8 @@ def _answers(pm: PainMap) -> list[tuple[str, str]]:
         ("Pain feels", pm.qualities, v.qualities),
         ("Worse with", pm.aggravators, v.aggravators),
         ("Eased by", pm.relievers, v.relievers),
-        ("Warning signs ticked", pm.red_flags, v.red_flags),
+        ("Warning signs ticked", [f for f in pm.red_flags if f not in _risk()], v.red_flags),
+        ("Worth telling your clinician", [f for f in pm.red_flags if f in _risk()], v.red_flags),
         ("Examination: found", pm.findings, v.findings),
         ("Examination: not found", pm.negative_findings, v.findings),
     ):
@@ -252,12 +266,15 @@ def summary_lines(painmap: PainMap, result=None, atlas=None, previous: PainMap |
     cands = []
     for c in res.candidates[:TOP_CANDIDATES]:
         cands.append({
-            "condition": c.condition, "name": _short(c.name), "clinician_name": c.clinician_name, "score": c.score,
-            "side": c.side, "urgency": c.urgency, "promoted": c.promoted,
+            "condition": c.condition, "name": _short(c.name), "clinician_name": c.clinician_name,
+            "probability": c.probability, "band": c.band, "band_label": c.band_label, "source_kind": c.source_kind,
+            "side": c.side, "urgency": c.urgency, "promoted": c.promoted, "subtype_of": c.subtype_of,
             "reasons": [r.text for r in c.why[:REASONS_PER_CANDIDATE]],
         })
     return {
-        "alerts": [{"level": al.level, "message": al.message} for al in res.alerts],
+        "alerts": [{"level": al.level, "title": al.title, "message": al.message} for al in res.alerts],
+        "worth_telling": [w.label for w in res.worth_telling],
+        "something_else": res.something_else,
         "painted_area_cm2": area,
         "regions": _regions(painmap),
         "answers": _answers(painmap),
@@ -323,7 +340,6 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
     date_text = date.isoformat() if isinstance(date, _dt.date) else str(date)
     info = summary_lines(painmap, atlas=a, previous=previous)
 
-    red = colors.HexColor("#b3001b")
     ink = colors.HexColor("#1d1d1f")
     grey = colors.HexColor("#5b5b60")
     rule = colors.HexColor("#d0d0d4")
@@ -352,9 +368,10 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
 
     # 1. Alerts first, in a red box.
     for al in info["alerts"]:
-        title = "SEEK MEDICAL CARE NOW" + (" - EMERGENCY" if al["level"] == "emergency" else "")
-        box = Table([[Paragraph(f"<b>{title}</b><br/>{_x(al['message'])}", alert_style)]], colWidths=[width])
-        box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), red), ("BOX", (0, 0), (-1, -1), 1.2, red),
+        title = al["title"].upper() if al["level"] == "emergency" else al["title"]
+        colour = colors.HexColor(ALERT_COLOURS[al["level"]])
+        box = Table([[Paragraph(f"<b>{_x(title)}</b><br/>{_x(al['message'])}", alert_style)]], colWidths=[width])
+        box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colour), ("BOX", (0, 0), (-1, -1), 1.2, colour),
                                  ("LEFTPADDING", (0, 0), (-1, -1), 7), ("RIGHTPADDING", (0, 0), (-1, -1), 7),
                                  ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
         story += [Spacer(1, 3), box]
@@ -518,9 +535,10 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
                 except KeyError:
                     pass
             reasons = "<br/>".join(f"- {_x(r)}" for r in c["reasons"]) or "-"
-            score = _pct(c["score"]) + ("<br/><font size='7' color='#b3001b'>red flag: first</font>" if c["promoted"] else "")
+            score = (f"{_x(c['band_label'])}<br/><font size='7' color='#5b5b60'>{_pct(c['probability'])}</font>"
+                     + ("<br/><font size='7' color='#b3001b'>first: emergency sign</font>" if c["promoted"] else ""))
             rows.append([Paragraph(str(i), cell), Paragraph(name, cell), Paragraph(score, cell), Paragraph(reasons, cell)])
-        ct = Table(rows, colWidths=[14, width * 0.43, 40, width - 14 - width * 0.43 - 40], repeatRows=0)
+        ct = Table(rows, colWidths=[14, width * 0.4, 56, width - 14 - width * 0.4 - 56], repeatRows=0)
         ct.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, rule),
                                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, grey), ("LEFTPADDING", (0, 0), (-1, -1), 2),
                                 ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]))
@@ -533,8 +551,10 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
 
         story.append(Spacer(1, 5))
         story.append(Paragraph(
-            "Made on this computer by hipviz; nothing was sent anywhere. The match percentages compare the "
-            "answers with textbook patterns and are not probabilities of having a condition.", small))
+            "Made on this computer by hipviz; nothing was sent anywhere. The match compares the answers with "
+            "textbook patterns; the small percentage is the model's estimate that the condition is present "
+            f"(conditions can coexist; something else: {_pct(info['something_else'])}). Test figures marked "
+            "'estimate' are not published values.", small))
         return story
 
     def height(flowables) -> float:

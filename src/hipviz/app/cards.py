@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from hipviz.explain import Card
+from hipviz.explain import TESTS_HEADING, Card, warning_level
 from hipviz.referral import (
     PATTERN_THRESHOLD,
     Overlap,
@@ -48,14 +48,14 @@ def card_html(c: Card, register: str = "patient") -> str:
                + _paras(c.referral[reg]))
     if c.tests:
         rows = "".join(
-            f"<tr><td>{e(t.label)}</td><td>{e(t.accuracy) or '—'}<div class='hv-basis'>{e(t.basis_label)}"
-            + (f" [{e(', '.join(t.references))}]" if t.references else "") + "</div>"
+            f"<tr><td>{e(t.label)}</td><td>{e(t.accuracy) or '—'}<div class='hv-basis'>{e(t.provenance)}"
+            + (f"; {e('; '.join(t.caveats))}" if t.caveats else "") + "</div>"
             + (f"<div class='hv-note'>{e(t.note)}</div>" if reg == "clinician" and t.note else "")
             + "</td></tr>"
             for t in c.tests
         )
         out.append("<h4>How a clinician tests for it</h4>"
-                   f"<table class='hv-tests'><tr><th>Test or sign</th><th>Published accuracy</th></tr>{rows}</table>")
+                   f"<table class='hv-tests'><tr><th>Test or sign</th><th>{e(TESTS_HEADING)}</th></tr>{rows}</table>")
     if c.treatments:
         items = "".join(
             f"<li><div class='hv-tx-head'><b>{e(t.intervention)}</b> <span class='hv-grade {GRADE_CLASS.get(t.grade, '')}'>"
@@ -84,16 +84,21 @@ def card_html(c: Card, register: str = "patient") -> str:
         out.append("<h4>What to avoid</h4><ul>" + "".join(f"<li>{e(x)}</li>" for x in c.avoid) + "</ul>")
     if c.refer_when:
         out.append("<h4>When to see a clinician</h4><ul>" + "".join(f"<li>{e(x)}</li>" for x in c.refer_when) + "</ul>")
-    if c.red_flags:
-        out.append("<h4>Red flags</h4><div class='hv-flags'>"
-                   + ("<p><b>Seek medical care now if these apply.</b></p>" if c.urgency != "routine" else
-                      "<p>See a doctor promptly if any of these apply:</p>")
-                   + "<ul>" + "".join(f"<li>{e(f['label'])}</li>" for f in c.red_flags) + "</ul></div>")
+    if c.red_flags or c.warning_combinations:
+        items = [(f["label"], f["action"]) for f in c.red_flags]
+        items += [(" + ".join(x["signs"]), x["action"]) for x in c.warning_combinations]
+        out.append("<h4>Warning signs</h4><div class='hv-flags'><p>Get help if any of these apply, as fast as it says:</p><ul>"
+                   + "".join(f"<li>{e(label)}: <b>{e(action)}</b></li>" for label, action in items) + "</ul></div>")
     else:
+        from hipviz import triage
+
         v = vocabulary().red_flags
-        general = [v[k] for k in GENERAL_RED_FLAGS if k in v]
-        out.append("<h4>Red flags</h4><div class='hv-flags'><p>None is linked with this condition itself. Whatever the "
-                   "cause, seek medical care at once for:</p><ul>" + "".join(f"<li>{e(x)}</li>" for x in general) + "</ul></div>")
+        general = [(v[k], triage.rules().levels[warning_level(k)]["title"]) for k in GENERAL_RED_FLAGS if k in v]
+        out.append("<h4>Warning signs</h4><div class='hv-flags'><p>None is linked with this condition itself. Whatever the "
+                   "cause, get help for:</p><ul>" + "".join(f"<li>{e(x)}: <b>{e(a)}</b></li>" for x, a in general) + "</ul></div>")
+    if c.risk_factors:
+        out.append("<h4>Worth telling your clinician</h4><p>These make it more likely, but are not on their own a reason "
+                   "to seek care urgently:</p><ul>" + "".join(f"<li>{e(f['label'])}</li>" for f in c.risk_factors) + "</ul>")
     if c.references:
         refs = "".join(
             f"<li><b>[{e(r.key)}]</b> {e(r.citation)}"

@@ -994,7 +994,7 @@ class HipvizApp:
         self.last_rank_ms = (time.perf_counter() - t0) * 1000
         self.last_result = result
         if result.alerts:
-            alerts = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{'Seek medical care now' if a.level == 'emergency' else 'See a doctor soon'}:</b> {html.escape(a.message)}</div>"
+            alerts = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{html.escape(a.title)}.</b> {html.escape(a.message)}</div>"
                              for a in result.alerts)
             self.alerts.object = alerts
             self.alerts.visible = True
@@ -1009,9 +1009,10 @@ class HipvizApp:
             self.ask_next.object = ""
             return
         items = [
-            {"id": c.condition, "rank": i + 1, "title": c.name, "pct": round(100 * c.score, 1),
+            # the patient register shows a band ("Strong match"), not a percentage
+            {"id": c.condition, "rank": i + 1, "title": c.name, "band": c.band,
              "side": c.side if c.side in ("left", "right", "both") else "",
-             "sub": "; ".join(r.text for r in c.why[:2])}
+             "sub": f"{c.band_label} · " + "; ".join(r.text for r in c.why[:2])}
             for i, c in enumerate(result.candidates[:8])
         ]
         self.ranking.items = items
@@ -1054,7 +1055,8 @@ class HipvizApp:
             pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
-            pn.Card(_html("<p class='hv-help'>If any of these apply, the app will tell you to seek medical care.</p>"),
+            pn.Card(_html("<p class='hv-help'>If a warning sign applies, the app tells you how fast to get help. "
+                          "Some (age, smoking, alcohol, steroid tablets) are only worth telling your clinician.</p>"),
                     self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
             pn.Card(_html("<p class='hv-help'>Examination findings, for the clinician examining you.</p>"),
@@ -1163,7 +1165,7 @@ p, li { font-size: 15px; }
 .hv-alert { padding: 10px 14px; border-radius: 8px; font-size: 16px; margin: 0 0 6px; line-height: 1.4; }
 .hv-emergency { background: #b00020; color: #fff; }
 .hv-urgent { background: #ffe3b3; color: #4a2b00; border: 2px solid #e08a00; }
-.hv-soon { background: #fff6d6; color: #3d3200; border: 2px solid #d9b400; }
+.hv-soon { background: #fff6d6; color: #4a3b00; border: 2px solid #c9a400; }
 .hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
 .hv-confirm { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; margin: 4px 0; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }

@@ -440,7 +440,7 @@ class PaintSession:
         new = replace(self.answers, **changes)
         if new.age is not None:
             flags = [f for f in new.red_flags if f != AGE_FLAG]
-            if new.age > 50:
+            if new.age >= 50:            # as the triage rules read it (50 or more)
                 flags.append(AGE_FLAG)
             order = list(vocabulary().red_flags)
             new = replace(new, red_flags=sorted(flags, key=lambda f: order.index(f) if f in order else len(order)))

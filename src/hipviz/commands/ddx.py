@@ -1,7 +1,10 @@
 """`hipviz ddx FILE [--json]`: rank the candidate conditions for a pain map file.
 
-Prints red-flag alerts first, then the ranking (rank, condition, side, score, main reasons), the
-questions that would best separate the leading candidates, and the educational disclaimer last.
+Prints the alerts first (emergency, urgent or soon, from the triage rules), then the ranking
+(rank, condition, side, band, probability, where the pain comes from, main reasons), the chance of
+"something else", the risk factors worth telling a clinician, the questions that would best
+separate the leading candidates, and the educational disclaimer last. ``--json`` prints the
+contract of DESIGN.md section 4.
 Invalid input (missing file, bad JSON, a document that fails validation) exits with status 2 and
 one line on stderr.
 """
@@ -51,26 +54,43 @@ def run(args) -> int:
     return 0
 
 
+SOURCE_LABELS = {
+    "joint": "joint", "spine": "spine", "muscle_tendon": "muscle/tendon", "nerve": "nerve", "bone": "bone",
+    "vascular": "blood vessel", "other": "other",
+}
+ALERT_HEADS = {"emergency": "!! ", "urgent": "!! ", "soon": "!  "}
+
+
 def format_table(result, top: int | None = 10, width: int = 100) -> str:
-    """The result as plain text: alerts, ranking table with reasons, questions, disclaimer."""
+    """The result as plain text: alerts, ranking table with reasons, something else, risk factors
+    worth telling a clinician, questions, disclaimer."""
     from hipviz.ddx import _short
 
     lines: list[str] = []
     for a in result.alerts:
-        head = "!! EMERGENCY: " if a.level == "emergency" else "!! URGENT: "
-        lines += textwrap.wrap(a.message, width, initial_indent=head, subsequent_indent="   ")
+        lines += textwrap.wrap(f"{a.title}. {a.message}", width, initial_indent=ALERT_HEADS[a.level], subsequent_indent="   ")
     if result.alerts:
         lines.append("")
     shown = result.candidates if top is None else result.candidates[:top]
-    name_w = max([len("Condition")] + [len(_short(c.name)) for c in shown])
-    lines.append(f"{'#':>2}  {'Condition':<{name_w}}  {'Side':<7} {'Score':>6}")
+    name_w = max([len("Condition")] + [len(_short(c.name)) + (2 if c.subtype_of else 0) for c in shown])
+    lines.append(f"{'#':>2}  {'Condition':<{name_w}}  {'Side':<7} {'Match':<15} {'Prob':>5}  Source")
     for i, c in enumerate(shown, 1):
         mark = " !" if c.promoted else ""
-        lines.append(f"{i:>2}  {_short(c.name):<{name_w}}  {c.side or '-':<7} {100 * c.score:>5.1f}%{mark}")
+        name = ("- " if c.subtype_of else "") + _short(c.name)
+        lines.append(f"{i:>2}  {name:<{name_w}}  {c.side or '-':<7} {c.band_label:<15} {100 * c.probability:>4.0f}%  "
+                     f"{SOURCE_LABELS.get(c.source_kind, c.source_kind)}{mark}")
         for r in c.why[:3]:
             lines += textwrap.wrap(r.text, width, initial_indent=" " * 6 + "- ", subsequent_indent=" " * 8)
     if len(shown) < len(result.candidates):
-        lines.append(f"    ({len(result.candidates) - len(shown)} more below {100 * shown[-1].score:.1f}%; --top 0 shows all)")
+        lines.append(f"    ({len(result.candidates) - len(shown)} more below {100 * shown[-1].probability:.0f}%; --top 0 shows all)")
+    lines.append(f"    Something else (none of the conditions above): {100 * result.something_else:.0f}%")
+    lines += textwrap.wrap("Each probability is that condition's own: conditions can coexist, so they need not add up "
+                           "to 100%. Test figures marked 'estimate' are not published values.", width, initial_indent="    ",
+                           subsequent_indent="    ")
+    if result.worth_telling:
+        lines += ["", "Worth telling your clinician (risk factors, not on their own a reason to seek care now):"]
+        for w in result.worth_telling:
+            lines += textwrap.wrap(w.label, width, initial_indent="  - ", subsequent_indent="    ")
     if result.ask_next:
         lines += ["", "Questions that would help most:"]
         for q in result.ask_next:

@@ -15,6 +15,14 @@ from hipviz.vocabulary import vocabulary
 
 Probability = float
 Basis = Literal["cited", "estimate"]
+#: What a reader of a test's accuracy must be told (explain.CAVEAT_LABELS has the words).
+Caveat = Literal[
+    "control_based_specificity",  # specificity measured against people without the complaint
+    "interval_crosses_1",  # the likelihood ratio's confidence interval includes 1
+    "criteria_set",  # the published accuracy belongs to a set of criteria, not to this sign alone
+    "other_target_condition",  # the published accuracy is for a related condition, not this one
+    "small_sample",
+]
 Register = Literal["patient", "clinician"]
 
 
@@ -153,6 +161,7 @@ class Finding(Strict):
     basis: Basis
     references: list[str] = []
     note: str = ""
+    caveats: list[Caveat] = []
 
     @field_validator("id")
     @classmethod
