@@ -62,3 +62,17 @@ def test_a_restarted_server_gets_its_port_back_at_once(tmp_path):
         assert urlparse(second.url).port == port and _get(second.url, None)[0] == 200
     finally:
         stop_server(second)
+
+
+def test_static_scripts_travel_compressed(server):
+    u = urlparse(server.url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        c.request("GET", "/static/js/bokeh.min.js", headers={"Accept-Encoding": "gzip"})
+        r = c.getresponse()
+        body = r.read()
+        assert r.status == 200 and r.getheader("Content-Encoding") == "gzip"
+        import gzip
+        assert len(gzip.decompress(body)) > 3 * len(body)     # the script is several times smaller on the wire
+    finally:
+        c.close()

@@ -70,7 +70,9 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
         {"hipviz": page}, port=port, address=host, show=False, title="hipviz",
         # Bokeh's origin list cannot hold an IPv6 literal; the host check covers it
         websocket_origin=sorted(h for h in allowed if not h.startswith("[")),
-        websocket_max_message_size=MAX_WS_MESSAGE_BYTES, liveness=True, start=False, **kwargs,
+        websocket_max_message_size=MAX_WS_MESSAGE_BYTES, liveness=True, start=False,
+        # gzip every compressible response (Bokeh's and Panel's scripts were sent uncompressed)
+        compress_response=True, **kwargs,
     )
     host_check.install(server, allowed)
     server.start()
