@@ -78,7 +78,14 @@ const CSS = `
 .hv-tools button, .hv-presets button { font: 600 14px system-ui, sans-serif; border: 1px solid #fff8; color: #fff;
   background: rgba(20, 24, 32, 0.8); border-radius: 6px; padding: 6px 10px; cursor: pointer; }
 .hv-tools button:hover, .hv-presets button:hover { background: rgba(31, 78, 121, 0.95); }
-.hv-presets { position: absolute; left: 10px; bottom: 10px; display: none; gap: 6px; flex-wrap: wrap; z-index: 4; max-width: 60%; }
+.hv-nav { position: absolute; right: 10px; bottom: 10px; display: grid; grid-template-columns: repeat(3, 40px);
+  grid-auto-rows: 40px; gap: 4px; z-index: 4; }
+.hv-nav button { font: 700 18px system-ui, sans-serif; border: 1px solid #fff8; color: #fff; padding: 0;
+  background: rgba(20, 24, 32, 0.8); border-radius: 6px; cursor: pointer; touch-action: manipulation; }
+.hv-nav button:hover { background: rgba(31, 78, 121, 0.95); }
+.hv-nav .hv-whole { grid-column: 1 / span 3; font-size: 14px; }
+.hv-root.narrow .hv-nav { grid-template-columns: repeat(3, 34px); grid-auto-rows: 34px; }
+.hv-presets { position: absolute; left: 130px; bottom: 10px; display: none; gap: 6px; flex-wrap: wrap; z-index: 4; max-width: 60%; }
 .hv-root.presenter .hv-presets { display: flex; }
 .hv-root.presenter .hv-presets button, .hv-root.presenter .hv-tools button { font-size: 18px; padding: 8px 14px; }
 .hv-root.presenter .hv-label { font-size: 24px; }
@@ -107,7 +114,25 @@ export function render({ model, el: host }) {
   fsBtn.title = "Full screen (Esc to leave)";
   if ((model.role || "main") === "main") tools.append(fsBtn);
   const presets = el("div", "hv-presets");
-  root.append(style, gl, tlabels, status, label, modeBadge, caption, banner, tools, presets);
+  // zoom, pan and the whole body: buttons for those who cannot pinch, scroll or Shift+drag
+  const nav = el("div", "hv-nav");
+  const NAV = [["+", "Zoom in", () => zoom(1.25)], ["↑", "Move the view up", () => pan(0, 1)], ["−", "Zoom out", () => zoom(0.8)],
+               ["←", "Move the view left", () => pan(-1, 0)], ["↓", "Move the view down", () => pan(0, -1)],
+               ["→", "Move the view right", () => pan(1, 0)]];
+  for (const [text, title, fn] of NAV) {
+    const b = el("button", "", text);
+    b.type = "button";
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    b.addEventListener("click", fn);
+    nav.append(b);
+  }
+  const wholeBtn = el("button", "hv-whole", "Whole body");
+  wholeBtn.type = "button";
+  wholeBtn.title = "Show the whole body";
+  wholeBtn.addEventListener("click", () => { if (S.meta) applyCamera(S.meta.views.whole_body || S.meta.views.reset); });
+  nav.append(wholeBtn);
+  root.append(style, gl, tlabels, status, label, modeBadge, caption, banner, tools, presets, nav);
   root.dataset.state = "loading";
   root.setAttribute("role", "application");
   root.setAttribute("aria-label", "3D body: drag to turn it, or to paint in paint mode; click a part to name it");
@@ -432,6 +457,61 @@ export function render({ model, el: host }) {
     requestRender();
   }
 
+  function zoom(factor) {
+    if (!S.built) return;
+    S.renderer.getActiveCamera().dolly(factor);
+    S.renderer.resetCameraClippingRange();
+    S.srcDirty = true;
+    requestRender();
+  }
+
+  // move the view by a tenth of its height (dx, dy in -1..1: right and up on the screen)
+  function pan(dx, dy) {
+    if (!S.built) return;
+    const cam = S.renderer.getActiveCamera();
+    const p = cam.getPosition(), f = cam.getFocalPoint(), up = cam.getViewUp();
+    const d = [f[0] - p[0], f[1] - p[1], f[2] - p[2]];
+    const dist = Math.hypot(...d);
+    const right = [d[1] * up[2] - d[2] * up[1], d[2] * up[0] - d[0] * up[2], d[0] * up[1] - d[1] * up[0]];
+    const rn = Math.hypot(...right) || 1;
+    const step = 0.2 * dist * Math.tan((cam.getViewAngle() * Math.PI) / 360);
+    // the scene moves with the arrow: the camera moves the other way
+    const m = [0, 1, 2].map((i) => -step * (dx * right[i] / rn + dy * up[i]));
+    cam.setPosition(p[0] + m[0], p[1] + m[1], p[2] + m[2]);
+    cam.setFocalPoint(f[0] + m[0], f[1] + m[1], f[2] + m[2]);
+    S.renderer.resetCameraClippingRange();
+    S.srcDirty = true;
+    requestRender();
+  }
+
+  // a small cube in the corner that turns with the body and names its sides
+  function addOrientationFigure(vtk, views) {
+    const Cube = vtk.Rendering.Core.vtkAnnotatedCubeActor, Widget = vtk.Interaction.Widgets.vtkOrientationMarkerWidget;
+    if (!Cube || !Widget || !views.anterior || !views.left) return;
+    const dir = (v) => [0, 1, 2].map((i) => v.position[i] - v.focal_point[i]);
+    const names = {};
+    const put = (vec, text, opposite) => {
+      const i = [0, 1, 2].reduce((a, b) => (Math.abs(vec[b]) > Math.abs(vec[a]) ? b : a), 0);
+      const axis = "XYZ"[i];
+      names[`${axis}${vec[i] > 0 ? "Plus" : "Minus"}`] = text;
+      names[`${axis}${vec[i] > 0 ? "Minus" : "Plus"}`] = opposite;
+    };
+    put(dir(views.anterior), "Front", "Back");
+    put(dir(views.left), "Left", "Right");
+    put(views.anterior.view_up, "Head", "Feet");
+    const cube = Cube.newInstance();
+    cube.setDefaultStyle({ text: "", fontStyle: "bold", fontFamily: "sans-serif", fontColor: "#1f2a38",
+      fontSizeScale: (res) => res / 3.4, faceColor: "#dfe6f0", edgeThickness: 0.06, edgeColor: "#1f2a38", resolution: 256 });
+    for (const [face, text] of Object.entries(names)) cube[`set${face[0]}${face.slice(1)}FaceProperty`]({ text });
+    const w = Widget.newInstance({ actor: cube, interactor: S.interactor });
+    w.setEnabled(true);
+    w.setViewportCorner(Widget.Corners.BOTTOM_LEFT);
+    w.setViewportSize(0.14);
+    if (w.setMinPixelSize) w.setMinPixelSize(70);
+    if (w.setMaxPixelSize) w.setMaxPixelSize(120);
+    S.orientation = w;
+  }
+
   async function snapshot(filename) {
     const images = await S.renderWindow.captureImages();
     const url = await images[0];
@@ -542,6 +622,7 @@ export function render({ model, el: host }) {
       placeLabels();
     });
     S.resizeObserver.observe(root);
+    try { addOrientationFigure(vtk, meta.views); } catch (e) { console.warn("orientation figure", e); }
     for (const name of ["anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right"]) {
       const v = meta.views[name];
       if (!v) continue;
@@ -721,6 +802,7 @@ export function render({ model, el: host }) {
 
   function onDown(ev) {
     if (!S.built) return;
+    if (ev.target && ev.target.closest && ev.target.closest("button")) return;   // a button over the view, not paint
     S.timing.down = performance.now();
     S.pointers.add(ev.pointerId);
     clearTimeout(S.hoverTimer);
