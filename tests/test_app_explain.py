@@ -276,3 +276,18 @@ def test_state_modules_are_free_of_ui_imports():
         mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not {m.split(".")[0] for m in mods} & {"panel", "bokeh", "param", "pyvista", "vtk"}, name
+
+
+def test_presenter_keys_step_through_the_path(app):
+    paint_right_lateral_hip(app)
+    app.teach.select("radiculopathy_L5", "right")
+    ex = app.teach.explainer
+    assert ex.frame_index == ex.n_frames - 1                         # opens on the still version
+    app.viewer._handle_msg({"type": "key", "action": "next"})        # → wraps to step 1
+    assert ex.frame_index == 1 and app.viewer.banner_text.startswith("Step 1 of")
+    app.viewer._handle_msg({"type": "key", "action": "next"})
+    assert ex.frame_index == 2
+    app.viewer._handle_msg({"type": "key", "action": "previous"})
+    assert ex.frame_index == 1
+    app.viewer._handle_msg({"type": "key", "action": "previous"})    # from step 1 back to the still version
+    assert ex.frame_index == ex.n_frames - 1

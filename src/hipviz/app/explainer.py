@@ -121,6 +121,11 @@ class Explainer:
         nxt = self.frame_index + 1
         return self.set_frame(min(1, self.n_frames - 1) if nxt >= self.n_frames else nxt)
 
+    def step_back(self) -> Frame:
+        """Go back one frame; from the first step, to the still version."""
+        prev = self.frame_index - 1
+        return self.set_frame(self.n_frames - 1 if prev < 1 else prev)
+
     # ---- what the actors show -------------------------------------------------------------------
     def actor_targets(self, frame: Frame | None = None, visible_layers: set[str] | None = None) -> dict[str, dict]:
         """Target visible/opacity/colour of every actor for a frame (only what the caller must set)."""

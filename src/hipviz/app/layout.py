@@ -479,7 +479,7 @@ class HipvizApp:
         v.on_pick(self._on_pick)
         v.on_ready(self._on_ready)
         v.on_camera(lambda cam: self.camera_saver.changed(self.map_id, cam))
-        v.on_key(lambda action: self._apply_change(self.session.undo() if action == "undo" else self.session.redo()))
+        v.on_key(self._on_key)
         self.mode.param.watch(self._on_mode, "value")
         for w in (self.radius, self.intensity, self.quality, self.eraser):
             w.param.watch(self._on_brush, "value")
@@ -538,6 +538,18 @@ class HipvizApp:
             self._refresh_painted()
         if now - self._last_save > AUTOSAVE_S:
             self._save()
+
+    def _on_key(self, action: str) -> None:
+        """Ctrl+Z / Ctrl+Y undo and redo a stroke; in presenter mode the arrow keys and the
+        space bar step through the explained path."""
+        if action == "undo":
+            self._apply_change(self.session.undo())
+        elif action == "redo":
+            self._apply_change(self.session.redo())
+        elif action == "next":
+            self.teach.step()
+        elif action == "previous":
+            self.teach.step_back()
 
     def _on_stroke_cancel(self, stroke: int) -> None:
         idx = self.session.cancel_stroke(key=(self.viewer.ready_count, stroke))

@@ -86,7 +86,7 @@ class StrokeCancel(_Msg):
 class Key(_Msg):
     """A keyboard shortcut pressed over the page."""
     type: Literal["key"]
-    action: Literal["undo", "redo"]
+    action: Literal["undo", "redo", "next", "previous"]
 
 
 class CameraMsg(_Msg):

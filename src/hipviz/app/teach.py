@@ -288,6 +288,13 @@ class TeachPanel:
         self.explainer.step()
         self._show_frame()
 
+    def step_back(self) -> None:
+        if self.explainer.selection is None:
+            return
+        self._stop()
+        self.explainer.step_back()
+        self._show_frame()
+
     def still(self) -> None:
         if self.explainer.selection is None:
             return

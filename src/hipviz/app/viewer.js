@@ -882,10 +882,19 @@ export function render({ model, el: host }) {
   root.addEventListener("contextmenu", (ev) => ev.preventDefault());
 
   // Ctrl/Cmd+Z undoes a stroke, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes it (not while typing)
+  // presenter mode: the arrow keys and the space bar step through an explained path
+  const STEP_KEYS = { ArrowRight: "next", " ": "next", PageDown: "next", ArrowLeft: "previous", PageUp: "previous" };
   const onKey = (ev) => {
-    if (!(ev.ctrlKey || ev.metaKey)) return;
     const t = ev.composedPath ? ev.composedPath()[0] : ev.target;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
+    if (!isMain) return;
+    if (model.presenter && !ev.ctrlKey && !ev.metaKey && !ev.altKey && STEP_KEYS[ev.key]
+        && !(t && (t.tagName === "BUTTON") && ev.key === " ")) {
+      ev.preventDefault();
+      model.send_msg({ type: "key", action: STEP_KEYS[ev.key] });
+      return;
+    }
+    if (!(ev.ctrlKey || ev.metaKey)) return;
     const k = ev.key.toLowerCase();
     if (k === "z" || k === "y") {
       ev.preventDefault();
