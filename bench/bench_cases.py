@@ -306,10 +306,10 @@ def print_text(fig: dict[str, Any], verbose: bool) -> None:
             else:
                 print(f"  {b['bin']:<11} {0:>5} {'-':>15} {'-':>9}")
         if verbose:
-            print(f"  {'file':<52} {'diagnosis':<32} {'rank':>4} {'p':>6}  {'leader':<32} {'p':>6}  alert")
+            print(f"  {'file':<60} {'diagnosis':<32} {'rank':>4} {'p':>6}  {'leader':<32} {'p':>6}  alert")
             for x in f["cases"]:
                 rank = x["rank"] if x["rank"] is not None else "-"
-                print(f"  {x['file']:<52} {x['diagnosis']:<32} {rank:>4} {x['probability']:>6.3f}  "
+                print(f"  {x['file']:<60} {x['diagnosis']:<32} {rank:>4} {x['probability']:>6.3f}  "
                       f"{x['leader']:<32} {x['leader_probability']:>6.3f}  {x['alert'] or '-'}"
                       + (f" (expected {x['expected_alert']})" if x["expected_alert"] else ""))
         print()
