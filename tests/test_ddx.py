@@ -452,11 +452,20 @@ def test_a_risk_factor_neither_alerts_nor_promotes():
     assert [w.id for w in r.worth_telling] == ["smoker"]
 
 
-def test_urgent_and_soon_alerts_name_conditions_but_do_not_promote():
+def test_an_urgent_alert_lists_what_to_rule_out_first_and_soon_does_not():
     r = ddx.rank(pm([("groin", "right", 6)], red_flags=["unable_to_hop", "low_energy_availability"]))
     (a,) = r.alerts
     assert a.level == "urgent" and a.rule_out == ("femoral_neck_stress_fracture",)
-    assert not any(c.promoted for c in r.candidates)
+    first = r.candidates[0]
+    assert first.condition == "femoral_neck_stress_fracture" and first.promoted_level == "urgent"
+    assert first.band_label == "Rule out today" and first.why[0].text.startswith("moved to the top: urgent warning sign")
+    assert [c.condition for c in r.candidates if c.promoted] == ["femoral_neck_stress_fracture"]
+    # the probability stays what the evidence says: listing first is not a higher number
+    alone = ddx.rank(pm([("groin", "right", 6)], red_flags=["low_energy_availability"]))
+    p_alone = next(c.probability for c in alone.candidates if c.condition == "femoral_neck_stress_fracture")
+    assert first.probability < 0.9 and first.probability >= p_alone
+    soon = ddx.rank(pm([("groin", "right", 6)], red_flags=["unable_to_hop"]))
+    assert soon.alerts[0].level == "soon" and not any(c.promoted for c in soon.candidates)
 
 
 # -- ask next -----------------------------------------------------------------------------------------------

@@ -109,6 +109,8 @@ P_CLIP = (0.005, 0.995)
 
 #: Band label of a condition an emergency alert moved to the top.
 PROMOTED_LABEL = "Rule out now"
+# what a patient reads for a condition listed first because of an alert, by the alert's level
+PROMOTED_LABELS = {"emergency": PROMOTED_LABEL, "urgent": "Rule out today"}
 
 AGE_BANDS = ("under_30", "30_49", "50_69", "70_plus")
 ITEM_KINDS = ("qualities", "aggravators", "relievers", "red_flags", "findings")
@@ -261,10 +263,11 @@ class Candidate:
     source_kind: str  # joint, spine, muscle_tendon, nerve, bone, vascular, other
     side: str | None  # left, right, either, both, midline, or None when nothing is painted
     urgency: str
-    promoted: bool  # moved to the top by an emergency alert
+    promoted: bool  # listed first because an emergency or urgent alert asks to rule it out
     log_odds: float  # log odds after the evidence, before the misfit ceiling
     family: str | None = None
     subtype_of: str | None = None
+    promoted_level: str | None = None  # the level of the alert that listed it first
     _evidence: Any = field(default=None, repr=False, compare=False)
     _index: int = field(default=-1, repr=False, compare=False)
 
@@ -278,7 +281,7 @@ class Candidate:
         """What a patient reads: the band ("Strong match"), or "Rule out now" for a condition an
         emergency alert moved to the top (whatever its probability)."""
         if self.promoted:
-            return PROMOTED_LABEL
+            return PROMOTED_LABELS.get(self.promoted_level or "emergency", PROMOTED_LABEL)
         return params().band_labels.get(self.band, self.band)
 
     @property
@@ -298,6 +301,7 @@ class Candidate:
             "source_kind": self.source_kind,
             "urgency": self.urgency,
             "promoted": self.promoted,
+            "promoted_level": self.promoted_level,
             "family": self.family,
             "subtype_of": self.subtype_of,
             "why": [r.text for r in self.why],
@@ -851,12 +855,19 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
 
     painted_regions = {r.region for r in painmap.regions if r.intensity > 0}
     alerts = triage.evaluate(painmap.red_flags, painmap.findings, painmap.age, painted_regions)
+    # a warning sign puts the conditions it warns about on the list, whatever their probability
+    # (a clinician rules them out first): an emergency rule's promoted conditions come first,
+    # then those an urgent rule asks to rule out today; the probabilities stay what they are
     promoted_order: list[int] = []
-    for a in alerts:
-        if a.level == "emergency":
-            for cid in a.promote:
-                if cid in m.ids and m.ids.index(cid) not in promoted_order:
+    promoted_level: dict[int, str] = {}
+    for level, pick in (("emergency", lambda a: a.promote), ("urgent", lambda a: a.rule_out)):
+        for a in alerts:
+            if a.level != level:
+                continue
+            for cid in pick(a):
+                if cid in m.ids and m.ids.index(cid) not in promoted_level:
                     promoted_order.append(m.ids.index(cid))
+                    promoted_level[m.ids.index(cid)] = level
     promoted = np.zeros(len(m.ids), dtype=bool)
     promoted[promoted_order] = True
     rest = sorted((i for i in range(len(m.ids)) if not promoted[i]), key=lambda i: (-_order_key(prob[i]), i))
@@ -871,7 +882,7 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
         Candidate(
             condition=m.ids[i], name=m.names[i], clinician_name=m.clinician_names[i], probability=float(prob[i]),
             band=band(float(prob[i]), prm), source_kind=m.source_kind[i], side=sides[i], urgency=m.urgency[i],
-            promoted=bool(promoted[i]), log_odds=float(log_odds[i]), family=m.family_of[i],
+            promoted=bool(promoted[i]), promoted_level=promoted_level.get(i), log_odds=float(log_odds[i]), family=m.family_of[i],
             subtype_of=(m.ids[m.umbrella[i]] if m.family_of[i] and m.umbrella[i] != i else None),
             _evidence=why, _index=i,
         )
@@ -1014,9 +1025,11 @@ class _Evidence:
         items.sort(key=lambda em: -abs(em[0]))  # stable: ties keep the construction order
         out = [_reason(m, i, int(self.ev["h"][i]), meta, e, v) for e, meta in items[:WHY_COUNT]]
         if self.promoted[i]:
-            signs = [v.red_flags.get(s) or v.findings.get(s, s) for a in self.alerts if a.level == "emergency"
-                     and m.ids[i] in a.promote for s in a.warning_signs]
-            out.insert(0, Reason(f"moved to the top: emergency warning sign ({'; '.join(dict.fromkeys(signs))})",
+            lead = [a for a in self.alerts if (a.level == "emergency" and m.ids[i] in a.promote)
+                    or (a.level == "urgent" and m.ids[i] in a.rule_out)]
+            level = lead[0].level if lead else "emergency"
+            signs = [v.red_flags.get(s) or v.findings.get(s, s) for a in lead if a.level == level for s in a.warning_signs]
+            out.insert(0, Reason(f"moved to the top: {level} warning sign ({'; '.join(dict.fromkeys(signs))})",
                                  1.0, "note", "alert"))
         fam = m.family_of[i]
         if fam:
