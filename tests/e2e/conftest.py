@@ -151,7 +151,7 @@ def open_app(page, url: str, log: RequestLog | None = None, timeout: float = 60_
     if log is not None:
         log.attach(page)
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack or ''}"[:1500]))
     page.goto(url)
     page.wait_for_function("() => window.__hipviz && window.__hipviz.built", timeout=timeout)
     page.wait_for_function("() => window.__hipviz.frames > 0", timeout=timeout)

@@ -63,15 +63,25 @@ def view_image(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
-def token_and_map(page) -> tuple[str, int]:
-    q = parse_qs(urlparse(page.url).query)
-    return q["s"][0], int(q["m"][0])
+def token_and_map(page, wait_s: float = 0.0) -> tuple[str, int | None]:
+    """The person's token and the map's id from the page address; the id is None while the map
+    is blank (a map is stored only once something is painted or answered). With `wait_s`,
+    waits that long for the map to be stored."""
+    deadline = time.time() + wait_s
+    while True:
+        q = parse_qs(urlparse(page.url).query)
+        if "m" in q or time.time() >= deadline:
+            return q["s"][0], (int(q["m"][0]) if "m" in q else None)
+        page.wait_for_timeout(200)
 
 
 def stored_document(db, token, map_id) -> dict:
+    """The stored document of a map ({} when there is none: nothing was stored)."""
+    if map_id is None:
+        return {}
     with sqlite3.connect(db) as c:
         row = c.execute("SELECT document FROM maps WHERE token = ? AND id = ?", (token, map_id)).fetchone()
-    return json.loads(row[0])
+    return json.loads(row[0]) if row else {}
 
 
 def paint_at(page, world, strokes=3, spread=14):
@@ -120,7 +130,7 @@ def test_painting_the_right_lateral_hip_ranks_gluteal_tendinopathy(context, serv
     top3 = [e.get_attribute("data-condition") for e in page.locator(".hv-cand").all()[:3]]
     assert "gtps_gluteal_tendinopathy" in top3, top3
     assert "right" in page.locator(".hv-painted").inner_text()
-    token, map_id = token_and_map(page)
+    token, map_id = token_and_map(page, wait_s=10)
     deadline = time.time() + 5
     while True:  # saved within a second of the stroke
         doc = stored_document(server.db, token, map_id)

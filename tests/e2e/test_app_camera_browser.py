@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 from conftest import open_app
-from test_app_browser import token_and_map
+from test_app_browser import tab, token_and_map
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,11 @@ def test_a_turned_view_survives_a_reload(context, server):
     page = context.new_page()
     open_app(page, server.url)
     page.wait_for_function("() => window.__hipviz.reportCamera === true", timeout=20_000)
+    # a map is stored once something is answered or painted; then its camera is kept
+    tab(page, "Questions")
+    page.get_by_role("checkbox", name="Aching").check()
+    token, map_id = token_and_map(page, wait_s=10)
+    assert map_id is not None, "answering did not store the map"
     start = np.array(page.evaluate(CAMERA))
     box = page.locator(".hv-root").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -45,7 +50,6 @@ def test_a_turned_view_survives_a_reload(context, server):
     page.mouse.up()
     turned = np.array(page.evaluate(CAMERA))
     assert np.abs(turned[:3] - start[:3]).max() > 0.2, "the drag did not turn the view"
-    token, map_id = token_and_map(page)
     cam = stored_camera(server.db, token, map_id, expect=turned[:3])
     assert cam is not None, "the camera was not saved"
     assert np.allclose(cam["position"], turned[:3], atol=1e-3)

@@ -73,7 +73,7 @@ def test_phone_layout_touch_painting_and_ranking(phone, server, target, tmp_path
     assert page.evaluate(camera) == before, "the finger turned the body instead of painting"
 
     # the paint is in the saved pain map
-    token, map_id = token_and_map(page)
+    token, map_id = token_and_map(page, wait_s=10)
     deadline = time.time() + 5
     while True:
         doc = stored_document(server.db, token, map_id)
@@ -130,11 +130,12 @@ def test_two_fingers_never_paint(phone, server, target, second_after_ms):  # noq
     two_finger_gesture(page, (x, y - 20), second_after_ms)
     page.wait_for_timeout(1500)
     token, map_id = token_and_map(page)
-    doc = stored_document(server.db, token, map_id)
+    doc = stored_document(server.db, token, map_id)        # a pinch stores no paint (nor, here, a map)
     assert not doc.get("vertex_paint") and not doc.get("regions"), doc
     assert not page.locator(".hv-cand").first.is_visible()
     # one finger still paints
     touch_drag(page, [(x, y - 18 + 3 * i) for i in range(13)])
+    token, map_id = token_and_map(page, wait_s=10)
     deadline = time.time() + 10
     while not stored_document(server.db, token, map_id).get("vertex_paint") and time.time() < deadline:
         time.sleep(0.2)

@@ -503,7 +503,7 @@ export function render({ model, el: host }) {
     cube.setDefaultStyle({ text: "", fontStyle: "bold", fontFamily: "sans-serif", fontColor: "#1f2a38",
       fontSizeScale: (res) => res / 3.4, faceColor: "#dfe6f0", edgeThickness: 0.06, edgeColor: "#1f2a38", resolution: 256 });
     for (const [face, text] of Object.entries(names)) cube[`set${face[0]}${face.slice(1)}FaceProperty`]({ text });
-    const w = Widget.newInstance({ actor: cube, interactor: S.interactor });
+    const w = Widget.newInstance({ actor: cube, interactor: S.interactor, parentRenderer: S.renderer });
     w.setEnabled(true);
     w.setViewportCorner(Widget.Corners.BOTTOM_LEFT);
     w.setViewportSize(0.14);
@@ -622,7 +622,7 @@ export function render({ model, el: host }) {
       placeLabels();
     });
     S.resizeObserver.observe(root);
-    try { addOrientationFigure(vtk, meta.views); } catch (e) { console.warn("orientation figure", e); }
+    if (isMain) try { addOrientationFigure(vtk, meta.views); } catch (e) { console.warn("orientation figure", e); }
     for (const name of ["anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right"]) {
       const v = meta.views[name];
       if (!v) continue;
