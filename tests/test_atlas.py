@@ -414,3 +414,20 @@ def test_missing_file_and_bad_manifest(atlas_copy, capsys):
 def test_unknown_structure_id(atlas):
     with pytest.raises(KeyError, match="unknown atlas structure"):
         atlas.arrays("gluteus_maximum_left")
+
+
+PACK = data_dir("meshes").parent.parent / "shared" / "anatomy-meshes" / "bodyparts3d"
+
+
+@pytest.mark.skipif(not (PACK / "sources.json").is_file(), reason="needs ../shared/anatomy-meshes/bodyparts3d")
+@pytest.mark.parametrize("sid,fma", [("hip_bone_right", 16586), ("femur_left", 24475), ("patella_right", 24486),
+                                     ("tibia_right", 24477), ("disc_l4_l5", 16036)])
+def test_refined_surfaces_stay_within_a_millimetre_of_bodyparts3d(atlas, sid, fma):
+    import gpytoolbox as gp
+
+    from hipviz.atlas.build.bp3d import Pack
+
+    v0, f0 = Pack(PACK).mesh(fma)
+    sq, _, _ = gp.squared_distance(_verts(atlas, sid), v0, np.asarray(f0, np.int32), use_cpp=True, use_aabb=True)
+    d = np.sqrt(sq)
+    assert np.percentile(d, 99) <= 0.001 and d.max() <= 0.002, (np.percentile(d, 99), d.max())

@@ -385,3 +385,31 @@ def push_outside(v: np.ndarray, f: np.ndarray, other_v: np.ndarray, other_f: np.
         v = v + field[:, None] * dirs
         cand = np.all((v > lo) & (v < hi), axis=1)
     return v
+
+
+def coherent_order(v: np.ndarray, f: np.ndarray) -> Mesh:
+    """The same surface with its triangles in breadth-first order over shared edges and its
+    vertices numbered in the order the triangles first use them. Nothing moves; the files and the
+    browser payload compress far better (neighbouring triangles share recent vertices)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    f = np.asarray(f, np.int64)
+    if len(f) == 0:
+        return v, f
+    adj = trimesh.Trimesh(np.asarray(v, float), f, process=False).face_adjacency
+    A = coo_matrix((np.ones(len(adj)), (adj[:, 0], adj[:, 1])), shape=(len(f), len(f))).tocsr()
+    seen = np.zeros(len(f), bool)
+    order = []
+    for start in range(len(f)):
+        if not seen[start]:
+            o = breadth_first_order(A, start, directed=False, return_predecessors=False)
+            seen[o] = True
+            order.append(o)
+    f = f[np.concatenate(order)]
+    _, first = np.unique(f.ravel(), return_index=True)
+    used = np.unique(f.ravel())
+    by_use = used[np.argsort(first, kind="stable")]
+    new = np.full(len(v), -1, np.int64)
+    new[by_use] = np.arange(len(by_use))
+    return np.asarray(v)[by_use], new[f]

@@ -21,7 +21,7 @@ import trimesh
 from hipviz.atlas.build.bones import SIDES, build_skeleton
 from hipviz.atlas.build.bp3d import ATTRIBUTION_LINE, FRAME, Pack
 from hipviz.atlas.build.generated import Generated
-from hipviz.atlas.build.geometry import fit_affine, inside, pull_inside, push_outside
+from hipviz.atlas.build.geometry import coherent_order, fit_affine, inside, pull_inside, push_outside
 from hipviz.atlas.build.labels import DERMATOMES, NERVE_TERRITORIES, label_skin
 from hipviz.atlas.build.muscles import build_soft
 from hipviz.atlas.build.skin import build_skin
@@ -98,6 +98,7 @@ def prepare(pack: Pack):
 
 
 def finish(out: Path, pack: Pack, sk, soft, skin) -> dict:
+    skin = coherent_order(*skin)  # before anything indexes its vertices (labels, vertex maps)
     sk.landmarks["crotch"] = _crotch(skin, sk)
     for side in SIDES:
         mt = [pack.mesh(fma)[0] for fma in ((24507, 24509) if side == "right" else (24508, 24510))]
@@ -120,7 +121,7 @@ def finish(out: Path, pack: Pack, sk, soft, skin) -> dict:
         v = _round(v)
         if not inside(v, *skin).all():
             v = _round(pull_inside(v, f, *skin, margin=SKIN_MARGIN))
-        meshes[aid] = (v, f)
+        meshes[aid] = coherent_order(v, f)
 
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         stage = Path(tmp) / "meshes"
