@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 from test_app_fakes import fake_atlas
 
-from hipviz.app.scene import _normals, build_payload, unpack_mesh
+from hipviz.app.scene import build_payload, unpack_mesh, vertex_normals
 
 
 def test_payload_round_trips_geometry():
@@ -22,10 +22,11 @@ def test_payload_round_trips_geometry():
         extent = np.ptp(pd.points, axis=0).max()
         assert np.abs(pts - pd.points).max() <= extent / 65535
         assert np.array_equal(tri, pd.faces.reshape(-1, 4)[:, 1:])
-        src = _normals(pd)
+        # the viewer computes its own area-weighted normals from the decoded geometry
+        src = vertex_normals(np.asarray(pd.points, float), pd.faces.reshape(-1, 4)[:, 1:])
         ok = np.linalg.norm(src, axis=1) > 0.5
-        assert np.allclose(nrm[ok], src[ok], atol=0.02)
-        for off in ("off_pts", "off_nrm", "off_tri"):
+        assert np.median(np.einsum("ij,ij->i", nrm[ok], src[ok])) > 0.99
+        for off in ("off_pts", "off_tri"):
             assert entry[off] % 4 == 0
     assert set(p.meta["views"]) >= {"anterior", "posterior", "left", "right", "reset",
                                     "posterior_oblique_left", "posterior_oblique_right"}
@@ -37,6 +38,24 @@ def test_wide_meshes_use_32_bit_indices():
     pts = np.random.default_rng(0).random((n, 3))
     tri = np.stack([np.arange(n - 2), np.arange(1, n - 1), np.arange(2, n)], 1)
     buf = bytearray()
-    e = pack_mesh(pts, tri, np.tile([0, 0, 1.0], (n, 1)), buf)
+    e = pack_mesh(pts, tri, buf)
     assert e["idx_bytes"] == 4
     assert np.array_equal(unpack_mesh(bytes(buf), e)[1], tri)
+
+
+def test_index_coding_round_trips_and_is_small_for_coherent_meshes():
+    from hipviz.app.scene import decode_indices, encode_indices
+    rng = np.random.default_rng(1)
+    tri = rng.integers(0, 60000, size=(500, 3))
+    for wide in (False, True):
+        assert np.array_equal(decode_indices(encode_indices(tri, wide), wide).reshape(-1, 3), tri)
+    strip = np.stack([np.arange(100), np.arange(1, 101), np.arange(2, 102)], 1)  # vertices in first-use order
+    assert encode_indices(strip, False).max() <= 2
+
+
+def test_shipped_scene_fits_the_wire_budget():
+    """The default scene's geometry, quantised and compressed, is at most 2 MB on the wire."""
+    from hipviz.atlas.meshes import load_atlas
+    from hipviz.app.scene import payload_for
+    p = payload_for(load_atlas())
+    assert len(p.blob) <= 2 * 2**20, f"{len(p.blob) / 2**20:.2f} MB"

@@ -1,4 +1,4 @@
-"""The atlas build is reproducible: rebuilding from the pinned wheels gives meshes/ byte for byte."""
+"""The atlas build is reproducible: rebuilding from the BodyParts3D pack gives meshes/ byte for byte."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from hipviz.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-FACTS = ROOT.parent / "shared" / "anatomy-facts"
+PACK = ROOT.parent / "shared" / "anatomy-meshes" / "bodyparts3d"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not FACTS.is_dir(), reason="needs ../shared/anatomy-facts beside the checkout")
+@pytest.mark.skipif(not (PACK / "sources.json").is_file(), reason="needs ../shared/anatomy-meshes/bodyparts3d beside the checkout")
 def test_rebuild_matches_committed_meshes(tmp_path):
     out = tmp_path / "meshes"
-    assert main(["atlas", "build", "--out", str(out), "--cache", str(ROOT / ".cache" / "wheels"), "--facts", str(FACTS)]) == 0
+    assert main(["atlas", "build", "--out", str(out), "--bodyparts3d", str(PACK)]) == 0
     committed = sorted(p.name for p in (ROOT / "meshes").iterdir())
     assert sorted(p.name for p in out.iterdir()) == committed
     differ = [n for n in committed if (out / n).read_bytes() != (ROOT / "meshes" / n).read_bytes()]

@@ -49,6 +49,7 @@ __all__ = [
     "SparsePaint",
     "PainMap",
     "merge_regions",
+    "migrate_vertex_paint",
 ]
 
 FORMAT = "hipviz-painmap"
@@ -788,4 +789,40 @@ def _validate(model: type[BaseModel], data: Any, prefix: tuple = ()):
         if len(errors) > 1:
             msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         raise PainMapError(msg) from None
+
+
+def migrate_vertex_paint(pm: PainMap, vertex_map, from_vertex_count: int, labels: SkinLabels) -> PainMap:
+    """A map painted on an earlier skin, carried onto the skin `labels` describes.
+
+    ``vertex_map[i]`` is the old skin's vertex whose paint vertex i of the new skin takes (-1 for
+    none; see `Atlas.skin_migration`). The document's regions stay as they were: paint carried
+    across a region border by the transfer is dropped, so the map still says where it hurts in the
+    same regions and sides.
+    """
+    if pm.vertex_paint is None:
+        return pm
+    old = VertexPaint.from_sparse(pm.vertex_paint)
+    if old.vertex_count != from_vertex_count:
+        raise PainMapError(
+            f"vertex_paint.vertex_count: {old.vertex_count} does not match the earlier skin ({from_vertex_count} vertices)")
+    vmap = np.asarray(vertex_map, np.int64)
+    if vmap.shape != (labels.vertex_count,):
+        raise PainMapError("vertex map: must have one entry per vertex of the new skin")
+    ok = vmap >= 0
+    intensity = np.zeros(labels.vertex_count, np.float32)
+    quality = np.full(labels.vertex_count, -1, np.int8)
+    intensity[ok] = old.intensity[vmap[ok]]
+    quality[ok] = old.quality[vmap[ok]]
+    if pm.regions:
+        keep = np.zeros(_N_KEYS, bool)
+        for r in pm.regions:
+            keep[REGION_IDS.index(r.region) * 3 + SIDE_CODES[r.side]] = True
+        key = labels._key
+        outside = (key < 0) | ~keep[np.clip(key, 0, _N_KEYS - 1)]
+        intensity[outside] = 0
+        quality[outside] = -1
+    paint = VertexPaint(labels.checksum, intensity, quality)
+    if not np.any(intensity > 0):
+        return pm.model_copy(update={"vertex_paint": None})
+    return pm.model_copy(update={"vertex_paint": SparsePaint.model_validate(paint.to_sparse())})
 

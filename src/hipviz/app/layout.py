@@ -30,7 +30,7 @@ from hipviz.app.file_open import FileOpen
 from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
-from hipviz.painmap import PainMap, PainMapError
+from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
 from hipviz.vocabulary import vocabulary
 
 log = logging.getLogger(__name__)
@@ -610,6 +610,7 @@ class HipvizApp:
         self.results = pn.Column(
             self.teach.exit_presenter, self.results_box, self.explain_box, self.explore_box,
             _html(f"<p class='hv-disclaimer'>{html.escape(_disclaimer())}</p>", sizing_mode="stretch_width"),
+            _html(f"<p class='hv-credit'>3D anatomy: {html.escape(_credit(self.ctx.atlas))}</p>", sizing_mode="stretch_width"),
             width=360, sizing_mode="stretch_height", scroll=True, css_classes=["hv-results"], stylesheets=[RESULTS_CSS],
         )
         self.header = _html(self._header_html(), sizing_mode="stretch_width", height=52, margin=0, css_classes=["hv-top"])
@@ -862,11 +863,19 @@ class HipvizApp:
         try:
             pm = PainMap.from_json(text, self.session.labels)
         except PainMapError as e:
-            # painted on another version of the body model: keep the painted areas (regions),
-            # which the document carries beside the per-vertex paint
+            # painted on another version of the body model: carry the paint over where the atlas
+            # ships a vertex map from that skin, else keep the painted areas (regions), which the
+            # document carries beside the per-vertex paint
             try:
-                pm = PainMap.from_json(text).model_copy(update={"vertex_paint": None})
-                note = "This map was drawn on an earlier version of the 3D body; its painted areas were carried over."
+                pm = PainMap.from_json(text)
+                migration = (self.ctx.atlas.skin_migration(pm.vertex_paint.skin_sha256)
+                             if pm.vertex_paint is not None and hasattr(self.ctx.atlas, "skin_migration") else None)
+                if migration is not None:
+                    pm = migrate_vertex_paint(pm, *migration, self.session.labels)
+                    note = "This map was drawn on an earlier version of the 3D body; its paint was carried over to this one."
+                else:
+                    pm = pm.model_copy(update={"vertex_paint": None})
+                    note = "This map was drawn on an earlier version of the 3D body; its painted areas were carried over."
             except PainMapError:
                 pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1})
                 note = "This stored map could not be read; it was left unchanged in the database."
@@ -1133,6 +1142,14 @@ class HipvizApp:
             self.tools.active = RESULTS_TAB
 
 
+def _credit(atlas) -> str:
+    """The anatomy data's attribution line, as the atlas manifest gives it."""
+    raw = getattr(atlas, "raw", None) or {}
+    line = raw.get("inputs", {}).get("bodyparts3d", {}).get("attribution") if isinstance(raw, dict) else None
+    return line or ("BodyParts3D, © The Database Center for Life Science licensed under CC Attribution-Share Alike 2.1 "
+                    "Japan")
+
+
 def _disclaimer() -> str:
     from hipviz.ddx import DISCLAIMER
     return DISCLAIMER
@@ -1182,6 +1199,7 @@ p, li { font-size: 15px; }
 .hv-confirm { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; margin: 4px 0; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
+.hv-credit { font-size: 11px; color: #778; margin-top: 4px; }
 .hv-short { display: none; }
 @media (max-width: 999px) {
   .hv-header { padding: 0 14px; height: 44px; align-items: center; box-sizing: border-box; }

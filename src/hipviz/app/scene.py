@@ -1,10 +1,13 @@
 """The atlas packed for the browser: one binary blob sent once, plus a small JSON index.
 
 Per structure: points quantized to uint16 over the structure's bounding box (0.03 mm steps for a
-2 m body), point normals as int8, triangles as uint16 (or uint32 when the mesh has more than
-65,535 vertices). Triangle indices are delta-coded (each index minus the previous one, as a
-wrapping integer) so the zlib stream compresses them well; the viewer undoes the deltas. The
-whole blob is zlib-compressed and inflated in the browser with the standard DecompressionStream.
+2 m body) and triangles as uint16 (or uint32 when the mesh has more than 65,535 vertices). No
+normals travel: the viewer computes them from the triangles (area-weighted, as `vertex_normals`
+here). Triangle indices are coded against the highest index seen so far (code = highest + 1 -
+index, as a wrapping integer): the atlas build numbers vertices in the order the triangles first
+use them, so a new vertex codes as 0 and a recent one as a small number, which zlib compresses
+well; the viewer undoes the coding. The whole blob is zlib-compressed and inflated in the browser
+with the standard DecompressionStream.
 
 Nothing here imports Panel; the payload is computed once per atlas and shared by every session.
 """
@@ -50,16 +53,41 @@ def _triangles(pd) -> np.ndarray:
     return np.asarray(tri.faces).reshape(-1, 4)[:, 1:]
 
 
-def _normals(pd) -> np.ndarray:
-    n = pd.point_data.get("Normals")
-    if n is None:
-        n = pd.point_normals
-    n = np.asarray(n, np.float64)
+def encode_indices(triangles: np.ndarray, wide: bool) -> np.ndarray:
+    """High-water coding of the flattened triangle indices (see the module docstring)."""
+    flat = np.asarray(triangles, np.int64).ravel()
+    if flat.size == 0:
+        return flat.astype("<u4" if wide else "<u2")
+    high = np.maximum.accumulate(np.r_[-1, flat[:-1]])
+    code = (high + 1 - flat) % (1 << (32 if wide else 16))
+    return code.astype("<u4" if wide else "<u2")
+
+
+def decode_indices(code: np.ndarray, wide: bool) -> np.ndarray:
+    """Inverse of `encode_indices` (what the viewer does in JavaScript)."""
+    mod = 1 << (32 if wide else 16)
+    out = np.empty(len(code), np.int64)
+    high = -1
+    for i, c in enumerate(np.asarray(code, np.int64)):
+        idx = (high + 1 - int(c)) % mod
+        out[i] = idx
+        high = max(high, idx)
+    return out
+
+
+def vertex_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area-weighted vertex normals, as the viewer computes them."""
+    p = np.asarray(points, np.float64)
+    t = np.asarray(triangles, np.int64)
+    fn = np.cross(p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]])
+    n = np.zeros_like(p)
+    for k in range(3):
+        np.add.at(n, t[:, k], fn)
     length = np.linalg.norm(n, axis=1, keepdims=True)
     return n / np.where(length > 0, length, 1.0)
 
 
-def pack_mesh(points: np.ndarray, triangles: np.ndarray, normals: np.ndarray, buf: bytearray) -> dict:
+def pack_mesh(points: np.ndarray, triangles: np.ndarray, buf: bytearray) -> dict:
     """Append one mesh to buf; returns its index entry (offsets, counts, dequantization)."""
     pts = np.asarray(points, np.float64)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
@@ -71,16 +99,11 @@ def pack_mesh(points: np.ndarray, triangles: np.ndarray, normals: np.ndarray, bu
     entry["off_pts"] = len(buf)
     buf.extend(q.tobytes())
     _pad(buf)
-    entry["off_nrm"] = len(buf)
-    buf.extend(np.rint(normals * 127).clip(-127, 127).astype(np.int8).tobytes())
-    _pad(buf)
     wide = len(pts) > 65535
-    dtype = "<u4" if wide else "<u2"
-    flat = np.asarray(triangles, np.int64).ravel()
-    delta = np.diff(flat, prepend=0) % (1 << (32 if wide else 16))
     entry["idx_bytes"] = 4 if wide else 2
+    entry["idx_coding"] = "high_water"
     entry["off_tri"] = len(buf)
-    buf.extend(delta.astype(dtype).tobytes())
+    buf.extend(encode_indices(triangles, wide).tobytes())
     return entry
 
 
@@ -94,7 +117,7 @@ def build_payload(atlas) -> ScenePayload:
         pd = atlas.polydata(sid)
         pts = np.asarray(pd.points)
         tri = _triangles(pd)
-        entry = pack_mesh(pts, tri, _normals(pd), buf)
+        entry = pack_mesh(pts, tri, buf)
         try:
             structure, _side = cat.split(sid)
             what = structure.what
@@ -132,12 +155,12 @@ def payload_for(atlas) -> ScenePayload:
 
 
 def unpack_mesh(blob_raw: bytes, entry: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inverse of pack_mesh (what the viewer does in JavaScript), for tests."""
+    """Inverse of pack_mesh (what the viewer does in JavaScript), for tests: points, triangles and
+    the normals the viewer computes."""
     n, t = entry["nverts"], entry["ntris"]
     q = np.frombuffer(blob_raw, "<u2", n * 3, entry["off_pts"]).reshape(n, 3)
     pts = np.asarray(entry["origin"]) + q * np.asarray(entry["scale"])
-    nrm = np.frombuffer(blob_raw, np.int8, n * 3, entry["off_nrm"]).reshape(n, 3) / 127.0
-    dt = "<u4" if entry["idx_bytes"] == 4 else "<u2"
-    delta = np.frombuffer(blob_raw, dt, t * 3, entry["off_tri"]).astype(np.int64)
-    tri = (np.cumsum(delta) % (1 << (8 * entry["idx_bytes"]))).reshape(t, 3)
-    return pts, tri, nrm
+    wide = entry["idx_bytes"] == 4
+    code = np.frombuffer(blob_raw, "<u4" if wide else "<u2", t * 3, entry["off_tri"])
+    tri = decode_indices(code, wide).reshape(t, 3)
+    return pts, tri, vertex_normals(pts, tri)

@@ -532,20 +532,35 @@ export function render({ model, el: host }) {
     for (let i = 0; i < n * 3; i += 3) {
       pts[i] = ox + q[i] * sx; pts[i + 1] = oy + q[i + 1] * sy; pts[i + 2] = oz + q[i + 2] * sz;
     }
-    const n8 = new Int8Array(buf, entry.off_nrm, n * 3);
-    const nrm = new Float32Array(n * 3);
-    for (let i = 0; i < n * 3; i++) nrm[i] = n8[i] / 127;
-    const delta = entry.idx_bytes === 4 ? new Uint32Array(buf, entry.off_tri, t * 3) : new Uint16Array(buf, entry.off_tri, t * 3);
+    // triangle indices: high-water coding (index = highest so far + 1 - code), see scene.py
+    const code = entry.idx_bytes === 4 ? new Uint32Array(buf, entry.off_tri, t * 3) : new Uint16Array(buf, entry.off_tri, t * 3);
     const tris = new Uint32Array(t * 3);
     const cells = new Uint32Array(t * 4);
-    let acc = 0;
-    const mask = entry.idx_bytes === 4 ? 0xffffffff : 0xffff;
-    for (let i = 0, c = 0; i < t * 3; i++) {
-      acc = entry.idx_bytes === 4 ? (acc + delta[i]) >>> 0 : (acc + delta[i]) & mask;
-      tris[i] = acc;
+    const mod = entry.idx_bytes === 4 ? 4294967296 : 65536;
+    let high = -1;
+    for (let i = 0; i < t * 3; i++) {
+      let idx = (high + 1 - code[i]) % mod;
+      if (idx < 0) idx += mod;
+      tris[i] = idx;
+      if (idx > high) high = idx;
     }
     for (let k = 0; k < t; k++) {
       cells[4 * k] = 3; cells[4 * k + 1] = tris[3 * k]; cells[4 * k + 2] = tris[3 * k + 1]; cells[4 * k + 3] = tris[3 * k + 2];
+    }
+    // area-weighted vertex normals (no normals travel)
+    const nrm = new Float32Array(n * 3);
+    for (let k = 0; k < t * 3; k += 3) {
+      const a = 3 * tris[k], b = 3 * tris[k + 1], c = 3 * tris[k + 2];
+      const ux = pts[b] - pts[a], uy = pts[b + 1] - pts[a + 1], uz = pts[b + 2] - pts[a + 2];
+      const vx = pts[c] - pts[a], vy = pts[c + 1] - pts[a + 1], vz = pts[c + 2] - pts[a + 2];
+      const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+      nrm[a] += nx; nrm[a + 1] += ny; nrm[a + 2] += nz;
+      nrm[b] += nx; nrm[b + 1] += ny; nrm[b + 2] += nz;
+      nrm[c] += nx; nrm[c + 1] += ny; nrm[c + 2] += nz;
+    }
+    for (let i = 0; i < n * 3; i += 3) {
+      const l = Math.hypot(nrm[i], nrm[i + 1], nrm[i + 2]) || 1;
+      nrm[i] /= l; nrm[i + 1] /= l; nrm[i + 2] /= l;
     }
     const DM = vtk.Common.DataModel, Core = vtk.Common.Core, RC = vtk.Rendering.Core;
     const pd = DM.vtkPolyData.newInstance();

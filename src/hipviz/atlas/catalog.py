@@ -22,13 +22,20 @@ class Structure:
     layer: str
     default_visible: bool = True
     default_opacity: float = 1.0
-    fma: int | None = None
+    fma: int | None = None                      # FMA id of the structure (of the right one when sided)
+    fma_sides: tuple[int, int] | None = None    # (right, left) FMA ids of a sided structure, where known
     innervation: str | None = None
     segments: tuple[str, ...] = ()
     origin: str | None = None
     insertion: str | None = None
     action: str | None = None
     what: str = ""
+
+    def fma_of(self, side: str | None) -> int | None:
+        """FMA id of this structure on a side ('left'/'right'), or of the structure itself."""
+        if self.fma_sides and side in ("right", "left"):
+            return self.fma_sides[0 if side == "right" else 1]
+        return self.fma
 
     def ids(self) -> tuple[str, ...]:
         """Atlas ids of this structure: one per side, or the base id for a midline structure."""
@@ -67,6 +74,13 @@ class Catalog:
         return s, None
 
 
+def _fma(raw) -> tuple[int | None, tuple[int, int] | None]:
+    """`fma: 123` (one id) or `fma: [right, left]` (per side)."""
+    if isinstance(raw, list):
+        return int(raw[0]), (int(raw[0]), int(raw[1]))
+    return (int(raw) if raw is not None else None), None
+
+
 @cache
 def catalog() -> Catalog:
     raw = yaml.safe_load(resources.files("hipviz.atlas").joinpath("catalog.yaml").read_text("utf-8"))
@@ -83,7 +97,8 @@ def catalog() -> Catalog:
             layer=layers[kind],
             default_visible=s.get("default_visible", True),
             default_opacity=float(s.get("default_opacity", 1.0)),
-            fma=s.get("fma"),
+            fma=_fma(s.get("fma"))[0],
+            fma_sides=_fma(s.get("fma"))[1],
             innervation=s.get("innervation"),
             segments=tuple(s.get("segments", ())),
             origin=s.get("origin"),

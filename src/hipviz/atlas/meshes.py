@@ -81,6 +81,7 @@ def check_files(root: Path) -> list[str]:
     problems = []
     files = [(s["file"], s["sha256"]) for s in m["structures"]]
     files.append((m["skin_labels"]["file"], m["skin_labels"]["sha256"]))
+    files += [(g["file"], g["sha256"]) for g in m.get("skin_migrations", [])]
     for name, sha in files:
         p = root / name
         if not p.is_file():
@@ -183,6 +184,19 @@ class Atlas:
         lab = self.skin_label_arrays
         return SkinLabels(checksum=self.info("skin").sha256, region=lab["region"], side=lab["side"],
                           vertex_area_cm2=self.skin_vertex_area_cm2)
+
+    def skin_migration(self, from_skin_sha256: str) -> tuple[np.ndarray, int] | None:
+        """The vertex map from an earlier skin to this one, if this atlas ships one: for each vertex of
+        this skin, the index of the old skin's vertex whose paint it takes (-1: none), and the old
+        skin's vertex count."""
+        for m in self.raw.get("skin_migrations", []):
+            if m["from_skin_sha256"] == from_skin_sha256:
+                p = self._verified(m["file"], m["sha256"])
+                vmap = np.load(p, allow_pickle=False)
+                if vmap.shape != (self.info("skin").vertices,):
+                    raise AtlasError(f"{p}: {len(vmap)} entries for {self.info('skin').vertices} skin vertices")
+                return vmap, int(m["from_vertex_count"])
+        return None
 
     def ids(self, layer: str | None = None, kind: str | None = None) -> list[str]:
         return [i for i, s in self.manifest.items() if (layer is None or s.layer == layer) and (kind is None or s.kind == kind)]

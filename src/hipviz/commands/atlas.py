@@ -17,10 +17,12 @@ def register(sub) -> None:
     i = asub.add_parser("info", help="list structures with triangle counts and file sizes")
     i.add_argument("--dir", type=Path)
     i.set_defaults(run=_info)
-    b = asub.add_parser("build", help="rebuild meshes/ from the pinned upstream wheels (maintainers)")
+    b = asub.add_parser("build", help="rebuild meshes/ from the BodyParts3D pack (maintainers)")
     b.add_argument("--out", type=Path, default=Path("meshes"), help="output directory (default: ./meshes)")
-    b.add_argument("--cache", type=Path, default=Path(".cache/wheels"), help="where the downloaded wheels are kept")
-    b.add_argument("--facts", type=Path, default=None, help="anatomy-facts directory (default: ../shared/anatomy-facts)")
+    b.add_argument("--bodyparts3d", type=Path, default=None,
+                   help="the BodyParts3D pack (default: ../shared/anatomy-meshes/bodyparts3d beside the checkout)")
+    b.add_argument("--facts", type=Path, default=None, help=argparse.SUPPRESS)  # accepted for old scripts; unused
+    b.add_argument("--cache", type=Path, default=None, help=argparse.SUPPRESS)  # accepted for old scripts; unused
     b.set_defaults(run=_build)
 
 
@@ -59,11 +61,16 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from hipviz.atlas.build.bp3d import default_pack_dir
     from hipviz.atlas.build.pipeline import build
 
-    facts = args.facts or Path(__file__).resolve().parents[4] / ".." / "shared" / "anatomy-facts"
-    if not (facts / "myolegs_muscle_paths.json").is_file():
-        raise UsageError(f"anatomy facts not found in {facts}; pass --facts DIR")
-    m = build(args.out.resolve(), args.cache.resolve(), facts.resolve())
+    pack = args.bodyparts3d
+    if pack is None and args.facts is not None:  # ../shared/anatomy-facts given: the pack is beside it
+        cand = args.facts.resolve().parent / "anatomy-meshes" / "bodyparts3d"
+        pack = cand if (cand / "sources.json").is_file() else None
+    pack = pack or default_pack_dir()
+    if pack is None or not (pack / "sources.json").is_file():
+        raise UsageError("BodyParts3D pack not found (looked in ../shared/anatomy-meshes/bodyparts3d); pass --bodyparts3d DIR")
+    m = build(args.out.resolve(), pack.resolve())
     print(f"wrote {len(m['structures'])} structures, {sum(s['triangles'] for s in m['structures'])} triangles to {args.out}")
     return 0

@@ -1,6 +1,7 @@
 """Label every skin vertex: body-surface region and side, dermatome, cutaneous nerve territory.
 
-Regions follow the contract list of DESIGN.md section 4, placed from the skeleton's landmarks
+Vertices of the head, arms and chest are "outside the area this app covers" (region -1, no
+dermatome, no nerve). Regions follow the contract list of DESIGN.md section 4, placed from the skeleton's landmarks
 (iliac crest, PSIS, greater trochanter, hip, knee and ankle centres) and angles around the trunk
 and each limb axis. Dermatomes follow the evidence-based map of Lee, McPhee and Stringer
 (Clin Anat 2008;21:363-373, doi:10.1002/ca.20636): its most consistent areas seed each
@@ -17,8 +18,9 @@ from scipy.sparse.csgraph import dijkstra
 from hipviz.atlas.build.bones import SIDES, Skeleton
 from hipviz.vocabulary import vocabulary
 
-DERMATOMES = ("T12", "L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
-NERVE_TERRITORIES = ("none", "lateral_femoral_cutaneous", "superior_cluneal")
+DERMATOMES = ("T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3", "S4")
+NERVE_TERRITORIES = ("none", "lateral_femoral_cutaneous", "superior_cluneal", "middle_cluneal", "posterior_femoral_cutaneous",
+                     "saphenous", "sural", "superficial_fibular", "deep_fibular")
 
 
 def _region_index():
@@ -31,6 +33,7 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     n = len(v)
     region = np.full(n, -1, np.int16)
     x, y, z = v.T
+    outside = outside_mask(v, f, sk)
     side = np.where(z >= 0, 2, 1).astype(np.int8)
     s = np.where(z >= 0, 1.0, -1.0)
     az = np.abs(z)
@@ -51,6 +54,9 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
     theta = np.degrees(np.arctan2(az, x - hip_x))  # 0 front, 90 side, 180 back
     crest_y = _crest_height(sk, theta, s)
     perineum = (az < 0.035) & (y < crotch_y + 0.045) & (y > crotch_y - 0.03) & (theta > 25) & (theta < 150)
+    # the external genitals hang in front of the perineum, between the thighs: part of it here
+    genital = (az < 0.03) & (x > lm["crotch"][0] + 0.02) & (y < crotch_y + 0.09) & (y > crotch_y - 0.10) & (theta < 90)
+    perineum |= genital
     trunk = (y > fold_y) & ~perineum
     leg = ~trunk & ~perineum
     region[perineum] = R["perineum"]
@@ -122,21 +128,85 @@ def label_skin(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> dict[str, np.ndarr
         lab[fz > foot_mid_z + 0.025] = R["lateral_foot"]
         lab[fy < bottom + 0.012] = R["sole"]
         lab[fxx < ankle_c[0] - 0.015] = R["heel"]  # the back of the ankle and the heel
-        lab[(fxx > toe_x - 0.045) & (fz < foot_mid_z - 0.005) & (fy >= bottom + 0.006)] = R["big_toe"]
+        toe = sk.points.get(f"big_toe_{k}")
+        if toe is not None:  # the skin over the phalanges of the big toe
+            from scipy.spatial import cKDTree
+
+            near = cKDTree(toe).query(v[sel])[0] < 0.014
+            lab[near & (fxx > toe.min(0)[0] - 0.005)] = R["big_toe"]
+        else:
+            lab[(fxx > toe_x - 0.045) & (fz < foot_mid_z - 0.005) & (fy >= bottom + 0.006)] = R["big_toe"]
         region[sel] = lab
     # anything left takes its nearest labelled neighbour along the skin
-    region = _fill(region, f, v)
+    region[outside] = -1
+    region = _fill(region, f, v, keep=outside)
+    region[outside] = -1
     mid_regions = {R[r] for r in vocabulary().regions if r not in vocabulary().sided_regions}
-    side[np.isin(region, list(mid_regions))] = 0
+    side[np.isin(region, list(mid_regions)) | outside] = 0
 
-    derm, variable = _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, sk)
+    derm, variable = _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, sk, outside)
+    T = {t: i for i, t in enumerate(NERVE_TERRITORIES)}
     nerve = np.zeros(n, np.int8)
     lfcn = np.isin(region, [R["lateral_thigh"], R["anterior_thigh"]]) & (frac_thigh > 0.1) & (frac_thigh < 0.75)
     lfcn &= (limb_angle >= 15) & (limb_angle <= 120)
-    nerve[lfcn] = 1
+    nerve[lfcn] = T["lateral_femoral_cutaneous"]
     cluneal = back & (y < crest_top + 0.005) & (y > crest_top - 0.095) & (az > 0.04) & (az < 0.12) & trunk
-    nerve[cluneal] = 2
+    nerve[cluneal] = T["superior_cluneal"]
+    apex_y = float(lm["sacrum_apex"][1])
+    middle = back & trunk & (az > 0.02) & (az < 0.075) & (y < psis_y - 0.02) & (y > apex_y - 0.01)
+    nerve[middle & ~cluneal] = T["middle_cluneal"]
+    pfcn = np.isin(region, [R["posterior_thigh"], R["knee_posterior"]]) | (
+        (region == R["buttock_lower_medial"]) & (y < it_y + 0.02) & ~middle)
+    nerve[pfcn] = T["posterior_femoral_cutaneous"]
+    nerve[(region == R["medial_leg"]) | ((region == R["knee_medial"]) & (y < knee_y))] = T["saphenous"]
+    low_leg = y < knee_y - 0.2
+    nerve[(region == R["lateral_foot"]) | ((region == R["posterior_calf"]) & low_leg & (limb_angle > 120)) |
+          ((region == R["heel"]) & (limb_angle > 0))] = T["sural"]
+    nerve[((region == R["lateral_calf"]) & (y < knee_y - 0.12)) | (region == R["dorsum_foot"])] = T["superficial_fibular"]
+    for k, sgn in (("right", 1), ("left", -1)):
+        web = lm.get(f"first_web_space_{k}")
+        if web is not None:
+            d = np.linalg.norm(v - web, axis=1)
+            nerve[(s == sgn) & (d < 0.025) & np.isin(region, [R["dorsum_foot"], R["big_toe"]])] = T["deep_fibular"]
+    nerve[outside] = 0
+    region = region.astype(np.int16)
     return {"region": region, "side": side, "dermatome": derm, "dermatome_variable": variable, "nerve": nerve}
+
+
+def outside_mask(v: np.ndarray, f: np.ndarray, sk: Skeleton) -> np.ndarray:
+    """Head, arms and chest: the skin above the lower ribs (the top of T12's body) and both arms.
+
+    Below the armpit the arms hang free of the trunk: in each 1-cm slice the pieces of skin
+    connected within the slice that hold no vertex near the midline plane are arm. Higher up,
+    where the inner arm touches the trunk, the arm is what lies further out than the trunk's
+    half-width measured in the last free slice."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    y_top = float(sk.meshes["vertebra_t12"][0][:, 1].max())
+    out = v[:, 1] > y_top
+    e = np.vstack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    hip_y = float(np.mean([sk.landmarks[f"acetabulum_centre_{k}"][1] for k in SIDES]))
+    arm = np.zeros(len(v), bool)
+    last_free = None
+    for y0 in np.arange(hip_y - 0.30, y_top + 0.01, 0.01):
+        band = (v[:, 1] >= y0 - 0.006) & (v[:, 1] < y0 + 0.006)
+        ee = e[band[e[:, 0]] & band[e[:, 1]]]
+        A = coo_matrix((np.ones(len(ee)), (ee[:, 0], ee[:, 1])), shape=(len(v), len(v)))
+        _, comp = connected_components(A, directed=False)
+        idx = np.flatnonzero(band)
+        body_comps = np.unique(comp[idx[np.abs(v[idx, 2]) < 0.13]])
+        a = idx[~np.isin(comp[idx], body_comps)]
+        # pieces at thigh height that reach the midline plane are legs; others are arm
+        a = a[np.abs(v[a, 2]) > 0.12]
+        if len(a):
+            arm[a] = True
+            trunk = idx[np.isin(comp[idx], body_comps)]
+            last_free = (y0, float(np.abs(v[trunk, 2]).max()))
+    if last_free is not None:
+        y_free, half = last_free
+        arm |= (v[:, 1] > y_free) & (np.abs(v[:, 2]) > half + 0.004)
+    return out | arm
 
 
 def _limb_axis(v: np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -182,13 +252,16 @@ def _graph(f: np.ndarray, v: np.ndarray):
     return G
 
 
-def _fill(labels: np.ndarray, f: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Give unlabelled vertices the label of the nearest labelled vertex along the surface."""
+def _fill(labels: np.ndarray, f: np.ndarray, v: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """Give unlabelled vertices the label of the nearest labelled vertex along the surface
+    (vertices in `keep` are neither seeds nor filled)."""
     missing = labels < 0
+    if keep is not None:
+        missing &= ~keep
     if not missing.any():
         return labels
     G = _graph(f, v)
-    seeds = np.nonzero(~missing)[0]
+    seeds = np.nonzero(~missing & (labels >= 0))[0]
     _, _, src = dijkstra(G, directed=False, indices=seeds, min_only=True, return_predecessors=True)
     out = labels.copy()
     ok = src >= 0
@@ -196,20 +269,28 @@ def _fill(labels: np.ndarray, f: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, sk):
+def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, sk, outside):
     D = {d: i for i, d in enumerate(DERMATOMES)}
     seed = np.full(len(v), -1, np.int16)
+    hip_x = float(np.mean([sk.landmarks[f"acetabulum_centre_{k}"][0] for k in SIDES]))
     back = theta >= 100
     spin = {k: float(sk.meshes[f"vertebra_l{k}"][0][:, 1].mean()) for k in range(1, 6)}
+    spin.update({f"T{k}": float(sk.meshes[f"vertebra_t{k}"][0][:, 1].mean()) for k in (10, 11, 12)})
     # posterior trunk: bands at the vertebral levels (dorsal rami), sloping down laterally
     slope = y + 0.8 * np.clip(az - 0.02, 0, None)
-    trunk_back = back & np.isin(region, [R["low_back_central"], R["low_back_paraspinal"]])
-    levels = [("T12", spin[1] + 0.02, 9), ("L1", spin[2], spin[1] + 0.02), ("L2", spin[3], spin[2]),
+    trunk_back = back & np.isin(region, [R["low_back_central"], R["low_back_paraspinal"], R["flank"]]) & (theta >= 120)
+    levels = [("T10", spin["T11"], 9), ("T11", spin["T12"], spin["T11"]), ("T12", spin[1] + 0.02, spin["T12"]),
+              ("L1", spin[2], spin[1] + 0.02), ("L2", spin[3], spin[2]),
               ("L3", spin[4], spin[3]), ("L4", spin[5], spin[4]), ("L5", -9, spin[5])]
     for name, lo, hi in levels:
         seed[trunk_back & (slope >= lo) & (slope < hi)] = D[name]
-    # front of the trunk: T12 above, L1 over the inguinal band and groin
-    seed[(region == R["lower_abdomen"]) & (y > hip_y + 0.09)] = D["T12"]
+    # front of the trunk: T10 at the umbilicus and above, T11 and T12 below it, L1 over the
+    # inguinal band and groin
+    umbilicus = float(np.mean([sk.landmarks[f"iliac_crest_top_{k}"][1] for k in SIDES])) + 0.015
+    front = np.isin(region, [R["lower_abdomen"], R["flank"]]) & (theta < 120)
+    seed[front & (y > umbilicus - 0.015)] = D["T10"]
+    seed[front & (y <= umbilicus - 0.015) & (y > umbilicus - 0.045)] = D["T11"]
+    seed[(region == R["lower_abdomen"]) & (y > hip_y + 0.09) & (y <= umbilicus - 0.045)] = D["T12"]
     seed[(region == R["groin"])] = D["L1"]
     seed[(region == R["lower_abdomen"]) & (y <= hip_y + 0.09)] = D["L1"]  # suprapubic
     seed[(region == R["iliac_crest"]) & (theta < 120)] = D["L1"]
@@ -217,7 +298,7 @@ def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, s
     seed[(region == R["flank"]) & (y < crest_y + 0.06)] = D["L1"]
     # Lee 2008 consistent areas of the lower limb
     frac = (hip_y - y) / (hip_y - knee_y)
-    seed[np.isin(region, [R["anterior_thigh"], R["medial_thigh"]]) & (frac > 0.05) & (frac < 0.45)] = D["L2"]
+    seed[np.isin(region, [R["anterior_thigh"], R["medial_thigh"]]) & (frac > 0.05) & (frac < 0.45) & (v[:, 0] > hip_x)] = D["L2"]
     seed[np.isin(region, [R["anterior_thigh"], R["medial_thigh"]]) & (frac >= 0.6)] = D["L3"]
     seed[np.isin(region, [R["knee_medial"], R["knee_anterior"]])] = D["L3"]
     seed[region == R["medial_leg"]] = D["L4"]
@@ -227,5 +308,12 @@ def _dermatomes(v, f, region, R, y, az, theta, crest_y, psis_y, hip_y, knee_y, s
     seed[np.isin(region, [R["perineum"], R["coccyx"]])] = D["S3"]
     seed[(region == R["buttock_lower_medial"]) & (az < 0.045)] = D["S3"]
     seed[region == R["sacroiliac"]] = D["S1"]
-    variable = seed < 0
-    return _fill(seed, f, v), variable
+    # S4: round the anus, the centre of the perineum and the tip of the coccyx
+    crotch = sk.landmarks["crotch"]
+    seed[np.isin(region, [R["perineum"], R["coccyx"], R["buttock_lower_medial"]]) & (np.abs(v[:, 0] - (crotch[0] - 0.035)) < 0.03)
+         & (az < 0.03) & (y < crotch[1] + 0.04)] = D["S4"]
+    seed[outside] = -1
+    variable = (seed < 0) & ~outside
+    out = _fill(seed, f, v, keep=outside)
+    out[outside] = -1
+    return out.astype(np.int8), variable
