@@ -196,12 +196,12 @@ def test_history_items_for_the_new_conditions():
 @pytest.mark.parametrize("cid", IDS)
 def test_path_kind_matches_the_path(cid):
     """Only radicular paths pass through a nerve root; radicular ones do wherever the atlas has
-    the root (L1 has none: its path lights the vertebrae of its foramen)."""
+    the root."""
     rp = knowledge()[cid].condition.referral_path
     roots = [s for s in rp.steps if loader.is_root_structure(s)]
     assert rp.path_kind in ("local", "somatic_referred", "radicular", "nerve_entrapment", "vascular")
     if rp.path_kind == "radicular":
-        assert roots or cid == "radiculopathy_L1"
+        assert roots
     else:
         assert not roots, f"{cid}: a {rp.path_kind} path runs through {roots}"
 
