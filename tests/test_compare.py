@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -80,8 +82,9 @@ def test_pdf_since_last_time_section(tmp_path):
     text = " ".join(reader.pages[0].extract_text().split())
     assert "Since last time (2026-01-03)" in text
     assert "worst pain 7 -> 6 /10" in text
-    assert "Side of the hip (bony point), right 238 -> 0 7 -> 0 gone" in text
-    assert "Outer thigh, right 261 -> 261 3 -> 6 worse" in text
+    # painted areas in cm² depend on the body model's skin; the changes do not
+    assert re.search(r"Side of the hip \(bony point\), right \d+ -> 0 7 -> 0 gone", text), text
+    assert re.search(r"Outer thigh, right (\d+) -> \1 3 -> 6 worse", text), text
     assert text.index("Since last time") < text.index("Possible explanations")
     plain = tmp_path / "plain.pdf"
     assert main(["report", str(after), "--date", "2026-01-31", "--out", str(plain)]) == 0

@@ -111,8 +111,7 @@ def test_trigger_point_path_gives_segmental_innervation(atlas):
 
 @pytest.mark.parametrize("cid", CONDITIONS)
 def test_every_path_carries_its_kind(cid, atlas):
-    """Local and somatic referred paths never pass a nerve root; radicular ones do (the L1 root
-    has no mesh, so its path lights the vertebrae of its foramen and says so)."""
+    """Local and somatic referred paths never pass a nerve root; radicular ones do."""
     p = R.referral_path(cid, "left", atlas)
     assert p.kind in R.PATH_KINDS and p.kind_label == R.PATH_KINDS[p.kind]["label"]
     assert p.to_dict()["kind"] == p.kind and p.kind_explanation["patient"]
@@ -120,11 +119,7 @@ def test_every_path_carries_its_kind(cid, atlas):
         assert not p.passes_root, f"{cid}: {p.kind} path through a root"
         assert not any(s.role.startswith("nerve root") for s in p.steps)
     if p.kind == "radicular":
-        if cid == "radiculopathy_L1":
-            assert [s.base_id for s in p.steps] == ["vertebra_l1", "vertebra_l2"]
-            assert "not drawn" in p.why
-        else:
-            assert p.passes_root and p.nerve_mediated
+        assert p.passes_root and p.nerve_mediated
     if p.kind == "local":
         assert p.why.startswith("Local pain")
     if p.kind == "somatic_referred":

@@ -61,7 +61,7 @@ def test_the_app_opens_the_stored_map_with_its_paint(atlas, tmp_path):
     store = Store(tmp_path / "maps.sqlite3")
     ctx = AppContext(atlas, store)
     app = HipvizApp(ctx)
-    store.save_map(app.token, app.map_id, STORED.read_text())
+    store.create_map(app.token, STORED.read_text())
     again = HipvizApp(ctx, token=app.token)
     assert "paint was carried over" in again.saved_msg.object
     painted = again.session.painted_indices()
