@@ -20,6 +20,7 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from hipviz import ddx
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
@@ -36,8 +37,8 @@ from hipviz.vocabulary import vocabulary
 log = logging.getLogger(__name__)
 
 COOKIE = "hipviz_session"
-AUTOSAVE_S = 0.8          # during a long stroke, save at least this often
-LIVE_SUMMARY_S = 0.25     # refresh the painted area at most this often during a stroke
+AUTOSAVE_S = 0.8          # during a long stroke, paint is saved once it is this old
+LIVE_SUMMARY_S = 1.0      # during a long stroke, the painted area is refreshed once it is this stale
 
 LAYER_LABELS = {"skin": "Skin", "muscles": "Muscles", "bones": "Bones", "bursae": "Bursae", "nerves": "Nerves"}
 SEXES = {"Female": "female", "Male": "male", "Other": "other", "Prefer not to say": None}
@@ -338,9 +339,11 @@ class HipvizApp:
         self.skin_layers = SkinLayers(self.session, ctx.graph)
         self.voc = vocabulary()
         self._stroke_key = None
-        self._last_save = 0.0
-        self._last_summary = 0.0
+        self._unsaved_since: float | None = None     # when paint not yet saved was first made
+        self._unshown_since: float | None = None     # when paint not yet in the painted area was made
         self._saved_revision = -1
+        self._status_stale = False         # a quiet save (during a stroke) left the status line behind
+        self._ranked: tuple[str, object] | None = None   # (what was ranked, its result)
         self._map_version = 1              # the stored version this page's map is based on
         self._updating_widgets = False
         self.isolated: str | None = None
@@ -528,16 +531,25 @@ class HipvizApp:
         b.eraser = bool(self.eraser.value)
 
     def _on_dab(self, dab: Dab) -> None:
+        """The hot path (about 20 a second per painting person): paint, send the recoloured
+        vertices, and only now and then, during a long stroke, the painted area and a save. Both
+        wait for the oldest change they have not covered to reach their age, so a short stroke
+        does neither (its stroke end does both) and a busy server does no more of them than an
+        idle one."""
         key = (self.viewer.ready_count, dab.stroke)
         changed = self.session.dab(dab.vertices(), key=key)
-        if changed.size:
-            self.viewer.set_skin_colours(*self.skin_layers.display(changed))
+        if not changed.size:
+            return
+        self.viewer.set_skin_colours(*self.skin_layers.display(changed))
         now = time.monotonic()
-        if now - self._last_summary > LIVE_SUMMARY_S:
-            self._last_summary = now
+        if self._unshown_since is None:
+            self._unshown_since = now
+        elif now - self._unshown_since >= LIVE_SUMMARY_S:
             self._refresh_painted()
-        if now - self._last_save > AUTOSAVE_S:
-            self._save()
+        if self._unsaved_since is None:
+            self._unsaved_since = now
+        elif now - self._unsaved_since >= AUTOSAVE_S:
+            self._save(status=False)
 
     def _on_key(self, action: str) -> None:
         """Ctrl+Z / Ctrl+Y undo and redo a stroke; in presenter mode the arrow keys and the
@@ -566,12 +578,14 @@ class HipvizApp:
         self._after_change()
 
     def _after_change(self) -> None:
-        self.undo_btn.disabled = not self.session.can_undo()
-        self.redo_btn.disabled = not self.session.can_redo()
-        if self.q_qualities.value != self.session.shown_qualities():
-            self._answers_to_widgets()
-        self._save()
-        self._refresh_results()
+        # one patch to the browser for all of it (buttons, status, painted area, ranking)
+        with pn.io.hold():
+            self.undo_btn.disabled = not self.session.can_undo()
+            self.redo_btn.disabled = not self.session.can_redo()
+            if self.q_qualities.value != self.session.shown_qualities():
+                self._answers_to_widgets()
+            self._save()
+            self._refresh_results()
 
     def _on_ready(self) -> None:
         # the browser (re)built the view: the viewer already re-sent actors and skin colours
@@ -754,15 +768,20 @@ class HipvizApp:
             self._updating_widgets = False
 
     # ---- maps and storage ---------------------------------------------------------------
-    def _save(self) -> None:
+    def _save(self, status: bool = True) -> None:
         """Store the map if it changed. A blank map is stored only once something is painted or
         answered; a save based on an older version (another tab saved meanwhile) merges first.
-        A failed save keeps everything in memory and says so; the next change tries again."""
+        A failed save keeps everything in memory and says so; the next change tries again.
+        With status=False (the autosave during a stroke) the status line is left for the stroke's
+        end, unless there is something to tell (an error, a merge, a new map)."""
         if self.session.revision == self._saved_revision:
+            if status and self._status_stale:
+                self._show_saved(False)
             return
         if self.map_id is None and self.session.is_blank():
             return
         merged = False
+        tell = status or self.map_id is None or "hv-error" in (self.saved_msg.object or "")
         try:
             if self.map_id is None:
                 self._create_stored_map()
@@ -772,9 +791,17 @@ class HipvizApp:
             log.warning("saving map %s failed: %s", self.map_id, e, exc_info=not isinstance(e, StoreError))
             msg = e.user_message if isinstance(e, StoreError) else f"Could not save: {e}"
             self.saved_msg.object = f"<p class='hv-error' role='alert'>{html.escape(msg)}</p>"
+            self._unsaved_since = time.monotonic()     # the autosave tries again in AUTOSAVE_S
             return
         self._saved_revision = self.session.revision
-        self._last_save = time.monotonic()
+        self._unsaved_since = None
+        if tell or merged:
+            self._show_saved(merged)
+        else:
+            self._status_stale = True
+
+    def _show_saved(self, merged: bool) -> None:
+        self._status_stale = False
         note = " It was also changed in another tab; both are kept." if merged else ""
         where = " on this computer" if self.store.dialect == "sqlite" else ""
         self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {time.strftime('%H:%M:%S')}.{note}</p>"
@@ -992,6 +1019,7 @@ class HipvizApp:
 
     # ---- results ------------------------------------------------------------------------
     def _refresh_painted(self) -> None:
+        self._unshown_since = None
         s = self.session.summary()
         if s["total_cm2"] <= 0:
             self.painted.object = "<p class='hv-muted'>Nothing painted yet. Choose <b>Paint</b>, then drag on the body where it hurts.</p>"
@@ -1011,7 +1039,12 @@ class HipvizApp:
         self._refresh_painted()
         t0 = time.perf_counter()
         pm = self.session.painmap(with_vertex_paint=False)
-        result = self.session.rank()
+        # the ranking reads the regions and the answers only: a stroke over regions already
+        # painted (at the same strength) ranks the same, and is not ranked again
+        ranked = pm.to_json(indent=None)
+        if self._ranked is None or self._ranked[0] != ranked:
+            self._ranked = (ranked, ddx.rank(pm))
+        result = self._ranked[1]
         self.last_rank_ms = (time.perf_counter() - t0) * 1000
         self.last_result = result
         if result.alerts:

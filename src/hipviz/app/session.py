@@ -141,7 +141,7 @@ class PaintSession:
         n = len(self.points)
         if labels.vertex_count != n:
             raise ValueError(f"skin labels have {labels.vertex_count} vertices, the skin mesh {n}")
-        self.graph = graph if graph is not None else edge_graph(self.points, triangles)
+        self.graph = (graph if graph is not None else edge_graph(self.points, triangles)).tocsr()
         self.intensity = np.zeros(n, np.float32)
         self.quality = np.full(n, -1, np.int8)
         self.brush = Brush()
@@ -165,7 +165,9 @@ class PaintSession:
         if centres.size == 0:
             return np.zeros(0, np.int64)
         r = float(np.clip(self.brush.radius_cm, *BRUSH_RADIUS_CM)) / 100.0
-        d = dijkstra(self.graph, directed=False, indices=centres, limit=r * GRAPH_REACH, min_only=True)
+        # the edge graph holds both directions of every edge: as a directed graph it gives the
+        # same distances, without scipy transposing the whole graph on every call
+        d = dijkstra(self.graph, directed=True, indices=centres, limit=r * GRAPH_REACH, min_only=True)
         cand = np.flatnonzero(np.isfinite(d))
         if cand.size == 0:
             return cand
@@ -312,23 +314,37 @@ class PaintSession:
         changed = np.unique(np.asarray(changed, np.int64))
         if changed.size == 0:
             return changed, np.zeros((0, 3), np.uint8)
-        g = self.graph
-        idx = np.union1d(changed, g[changed].indices)
+        idx = np.union1d(changed, self._neighbours(changed)[0])
         rgb = self.colours(idx)
         edge = idx[self.intensity[idx] == 0]
         if edge.size:
-            sub = g[edge].tocsr()
-            sub.data = self.intensity[sub.indices].astype(np.float64) + 1e-3   # no explicit zeros
-            nb = np.asarray(sub.argmax(axis=1)).ravel()                         # strongest neighbour
+            nbs, counts = self._neighbours(edge)
+            rows = np.repeat(np.arange(edge.size), counts)
+            x = self.intensity[nbs]
+            best = np.full(edge.size, -1.0, np.float32)
+            np.maximum.at(best, rows, x)
+            # each edge vertex's strongest neighbour (the first of equals, in the graph's order)
+            top = np.flatnonzero(x == best[rows])
+            has, first = np.unique(rows[top], return_index=True)
+            nb = nbs[top[first]]
             near = self.intensity[nb] > 0
             if near.any():
-                e, n = edge[near], nb[near]
+                e, n = edge[has[near]], nb[near]
                 q = self.quality[n].astype(np.int64)
                 q = np.where(q < 0, len(QUALITY_IDS), q)
                 alpha = (0.2 + 0.02 * self.intensity[n])[:, None]
                 tint = self.base_rgb * (1 - alpha) + _QUALITY_RGB[q] * alpha
                 rgb[np.searchsorted(idx, e)] = np.rint(tint).clip(0, 255).astype(np.uint8)
         return idx, rgb
+
+    def _neighbours(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The edge-graph neighbours of each of `rows` (concatenated) and how many each has; read
+        straight from the CSR arrays (scipy's row indexing costs more than the work here)."""
+        indptr, indices = self.graph.indptr, self.graph.indices
+        starts = indptr[rows]
+        counts = indptr[rows + 1] - starts
+        at = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        return indices[at].astype(np.int64, copy=False), counts
 
     def painted_indices(self) -> np.ndarray:
         return np.flatnonzero(self.intensity > 0)
