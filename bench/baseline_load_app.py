@@ -5,7 +5,8 @@ It keeps a per-page colour array and nothing else: a `dab` is answered with the 
 vertices it names (one `skin` message, as hipviz sends), a `stroke_end` updates a small "ranking"
 pane (one property patch), `ready` is answered with `synced`. No brush, no summary, no ranking
 model, no store. `bench/bench_load.py` runs the same load against it to show what Panel and
-Bokeh alone cost per message on this machine.
+Bokeh alone cost per message on this machine. Its websockets send without Nagle's delay, as
+hipviz's do (`--nagle` leaves Panel's default, which adds about 40 ms to every reply).
 
 Usage: python bench/baseline_load_app.py --port P [--procs N]
 (HIPVIZ_ATLAS_FACTORY as for `hipviz serve`: the fake body for tests, the shipped atlas otherwise.)
@@ -81,8 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--procs", type=int, default=1)
+    ap.add_argument("--nagle", action="store_true", help="leave Nagle's algorithm on (Panel's default)")
     args = ap.parse_args(argv)
     os.environ.setdefault("BOKEH_RESOURCES", "server")
+    if not args.nagle:
+        # the same socket option as hipviz's server, so that the two compare in work, not in
+        # Nagle's 40 ms (--nagle shows Panel's default)
+        from hipviz.app.server import websockets_without_delay
+        websockets_without_delay()
     payload()   # built once before forking, as hipviz builds its context
     host = f"127.0.0.1:{args.port}"
     server = pn.serve({"hipviz": page}, port=args.port, address="127.0.0.1", show=False, start=False,

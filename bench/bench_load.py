@@ -203,7 +203,6 @@ class Session:
         self.closed = False
         self.level = 0
         self._reader: asyncio.Task | None = None
-        self._pull: asyncio.Future | None = None
 
     async def open(self, timeout: float = 90.0) -> None:
         await asyncio.wait_for(self._open(), timeout)
@@ -221,6 +220,7 @@ class Session:
         ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}{parts.path.rstrip('/')}/ws"
         self.ws = await websocket_connect(HTTPRequest(ws_url, headers={"Origin": origin}, request_timeout=90),
                                           subprotocols=["bokeh", m.group(1)], max_message_size=1 << 28)
+        self.ws.protocol.set_nodelay(True)     # as browsers do (TCP_NODELAY on every socket)
         hdr, _, _ = await self._read_message()
         if hdr.get("msgtype") != "ACK":
             raise ProtocolFailure(f"expected ACK, got {hdr.get('msgtype')}")
@@ -435,11 +435,12 @@ def memory_mb(pid: int) -> tuple[float, int]:
 class Server:
     """A server started by the benchmark, in its own process group, stopped by it."""
 
-    def __init__(self, app: str, procs: int, fake: bool, workdir: Path, profile: Path | None = None):
+    def __init__(self, app: str, procs: int, fake: bool, workdir: Path, profile: Path | None = None,
+                 src: Path | None = None):
         self.app, self.procs, self.port = app, procs, free_port()
         self.url = f"http://127.0.0.1:{self.port}/hipviz"
         env = dict(os.environ)
-        paths = [str(ROOT / "src"), str(ROOT / "bench")] + ([str(TESTS)] if fake else [])
+        paths = [str(src or ROOT / "src"), str(ROOT / "bench")] + ([str(TESTS)] if fake else [])
         env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         if fake:
             env["HIPVIZ_ATLAS_FACTORY"] = FAKE_FACTORY
@@ -724,14 +725,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--procs", nargs="+", type=int, default=[1, 2], help="server processes (with --start)")
     ap.add_argument("--sessions", nargs="+", type=int, default=None, help="levels of N (default 10 25 50)")
     ap.add_argument("--full", action="store_true", help="also N = 100")
-    ap.add_argument("--duration", type=float, default=10.0, help="seconds of painting per level")
-    ap.add_argument("--drain", type=float, default=15.0, help="seconds to wait for late replies after each level")
+    ap.add_argument("--duration", type=float, default=8.0, help="seconds of painting per level")
+    ap.add_argument("--drain", type=float, default=8.0, help="seconds to wait for late replies after each level")
     ap.add_argument("--fake", action="store_true", help="serve the small fake body (tests/test_app_fakes.py)")
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--max-seconds", type=float, default=900.0, help="stop starting new levels after this")
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for its memory and CPU time")
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--profile", help="directory: run the hipviz server under cProfile during the painting")
+    ap.add_argument("--hipviz-src", help="serve the hipviz package from this src/ directory (to compare two versions); "
+                                         "default: this checkout's")
     args = ap.parse_args(argv)
 
     levels = args.sessions or ([10, 25, 50, 100] if args.full else [10, 25, 50])
@@ -765,7 +768,8 @@ def main(argv: list[str] | None = None) -> int:
                         break
                     profile = prof_dir / f"{app}-{procs}p" if prof_dir and procs == 1 else None
                     print(f"{app}, {procs} process{'es' if procs > 1 else ''}: starting", flush=True)
-                    srv = Server(app, procs, args.fake, work, profile)
+                    srv = Server(app, procs, args.fake, work, profile,
+                                 Path(args.hipviz_src).resolve() if args.hipviz_src and app == "hipviz" else None)
                     try:
                         srv.wait_ready()
 

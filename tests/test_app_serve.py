@@ -44,3 +44,23 @@ def test_allowed_host_names():
     a = allowed_hosts("127.0.0.1", 5006, ["Clinic.Example", "10.0.0.5:8080"])
     assert {"127.0.0.1:5006", "localhost:5006", "[::1]:5006", "clinic.example:5006", "10.0.0.5:8080"} == a
     assert allowed_hosts("::1", 80) >= {"[::1]:80"}
+
+
+def test_websockets_answer_without_nagle_delay(monkeypatch):
+    """Every websocket the server opens gets TCP_NODELAY before Bokeh's own open runs (Bokeh
+    leaves Nagle's algorithm on, which holds each multi-frame reply for the browser's delayed ACK)."""
+    from bokeh.server.views import ws
+
+    from hipviz.app import server
+
+    calls = []
+
+    class Handler:
+        def set_nodelay(self, value):
+            calls.append(value)
+
+    monkeypatch.setattr(ws.WSHandler, "open", lambda self: calls.append("open"))
+    server.websockets_without_delay()
+    server.websockets_without_delay()          # idempotent: one wrapper, not two
+    ws.WSHandler.open(Handler())
+    assert calls == [True, "open"]
