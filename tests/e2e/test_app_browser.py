@@ -157,12 +157,11 @@ def test_reload_and_restart_restore_the_drawing(context, server, target, tmp_pat
     page.wait_for_timeout(1000)
     page.reload()
     open_app(page, page.url)
-    page.wait_for_function("() => (window.__hipviz.skinVersion || 0) > 0", timeout=20_000)
+    page.wait_for_function("() => (window.__hipviz.skinVersion || 0) > 0", timeout=60_000)
     assert page.locator(".hv-painted").inner_text() == painted
     # the bare address (as `hipviz serve` opens it) finds the same person through the cookie
-    page.goto(server.url)
-    page.wait_for_function("() => window.__hipviz && window.__hipviz.built")
-    page.wait_for_function("() => (window.__hipviz.skinVersion || 0) > 0", timeout=20_000)
+    open_app(page, server.url)
+    page.wait_for_function("() => (window.__hipviz.skinVersion || 0) > 0", timeout=60_000)
     assert page.locator(".hv-painted").inner_text() == painted
     page.screenshot(path=str(_shot_dir(tmp_path_factory) / "03-reloaded.png"))
 
