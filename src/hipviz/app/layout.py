@@ -21,6 +21,8 @@ import param
 from panel.custom import JSComponent
 
 from hipviz import ddx
+from hipviz.app.autosave import Autosave
+from hipviz.app.connection import ConnectionWatch
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
@@ -37,7 +39,8 @@ from hipviz.vocabulary import vocabulary
 log = logging.getLogger(__name__)
 
 COOKIE = "hipviz_session"
-AUTOSAVE_S = 0.8          # during a long stroke, paint is saved once it is this old
+AUTOSAVE_S = 0.8          # paint is saved once it is this old, during a stroke or with the pointer held still
+SAVE_RETRY_S = 5.0        # a failed save is tried again this often, with or without new paint
 LIVE_SUMMARY_S = 1.0      # during a long stroke, the painted area is refreshed once it is this stale
 
 LAYER_LABELS = {"skin": "Skin", "muscles": "Muscles", "bones": "Bones", "bursae": "Bursae", "nerves": "Nerves"}
@@ -347,12 +350,15 @@ class HipvizApp:
         self._map_version = 1              # the stored version this page's map is based on
         self._updating_widgets = False
         self.isolated: str | None = None
+        self._presenter = False
+        self._save_note = ""               # the header's save status (html)
         self.layers = {layer: True for layer in LAYERS}
         self.token, self.map_id = self._resolve_session(token, map_id)
         self.camera_saver = CameraSaver(self._write_camera, **_doc_timers())
+        self.autosave = Autosave(lambda: self._save(status=False), AUTOSAVE_S, SAVE_RETRY_S, **_doc_timers())
         doc = pn.state.curdoc
         if doc is not None and getattr(doc, "session_context", None) is not None:
-            doc.on_session_destroyed(lambda ctx: self.camera_saver.flush())   # the page went: keep its last camera
+            doc.on_session_destroyed(lambda session_context: self._on_page_gone())
         self._build_widgets()
         self.teach = TeachPanel(self)
         self._build_columns()
@@ -389,6 +395,7 @@ class HipvizApp:
         self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
         self.layout_watch = LayoutWatch(width=0, height=0, margin=0)
         self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
+        self.connection = ConnectionWatch.from_texts(width=0, height=0, margin=0)
 
         # paint tools
         self.mode = pn.widgets.RadioButtonGroup(
@@ -548,6 +555,7 @@ class HipvizApp:
             self._refresh_painted()
         if self._unsaved_since is None:
             self._unsaved_since = now
+            self.autosave.changed()       # saved in AUTOSAVE_S even if the pointer stops here
         elif now - self._unsaved_since >= AUTOSAVE_S:
             self._save(status=False)
 
@@ -654,14 +662,20 @@ class HipvizApp:
             self.tools.visible = not on or self.layout_watch.results_in_tab
         self.results.width = 400 if on else 360
         self.results.css_classes = ["hv-results", "presenter"] if on else ["hv-results"]
-        self.header.object = self._header_html(on)
+        self._presenter = on
+        self.header.object = self._header_html(on, self._save_note)
 
     @staticmethod
-    def _header_html(presenter: bool = False) -> str:
+    def _header_html(presenter: bool = False, save_note: str = "") -> str:
         big = " hv-big" if presenter else ""
         return (f"<div class='hv-header{big}'><span class='hv-logo'>hipviz</span>"
                 "<span class='hv-tagline hv-long'>Show where it hurts on the body — educational, not a diagnosis</span>"
-                "<span class='hv-tagline hv-short'>Educational, not a diagnosis</span></div>")
+                f"<span class='hv-tagline hv-short'>Educational, not a diagnosis</span>{save_note}</div>")
+
+    def _set_save_note(self, note: str) -> None:
+        """The save status in the header, seen on every tab and layout."""
+        self._save_note = note
+        self.header.object = self._header_html(self._presenter, note)
 
     def pdf_file(self) -> io.BytesIO | None:
         """The one-page summary of the current map, made here (no network)."""
@@ -791,10 +805,14 @@ class HipvizApp:
             log.warning("saving map %s failed: %s", self.map_id, e, exc_info=not isinstance(e, StoreError))
             msg = e.user_message if isinstance(e, StoreError) else f"Could not save: {e}"
             self.saved_msg.object = f"<p class='hv-error' role='alert'>{html.escape(msg)}</p>"
-            self._unsaved_since = time.monotonic()     # the autosave tries again in AUTOSAVE_S
+            self._set_save_note(f"<span class='hv-save hv-save-err' role='alert' title='{html.escape(msg, quote=True)}'>"
+                                "Not saved<span class='hv-long'>: kept in this page, trying again</span></span>")
+            self._unsaved_since = time.monotonic()
+            self.autosave.failed()       # tried again in SAVE_RETRY_S, even if nothing changes
             return
         self._saved_revision = self.session.revision
         self._unsaved_since = None
+        self.autosave.saved()
         if tell or merged:
             self._show_saved(merged)
         else:
@@ -804,7 +822,9 @@ class HipvizApp:
         self._status_stale = False
         note = " It was also changed in another tab; both are kept." if merged else ""
         where = " on this computer" if self.store.dialect == "sqlite" else ""
-        self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {time.strftime('%H:%M:%S')}.{note}</p>"
+        at = time.strftime('%H:%M:%S')
+        self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {at}.{note}</p>"
+        self._set_save_note(f"<span class='hv-save' role='status'>✓ Saved<span class='hv-long'>{where}</span> {at}</span>")
 
     def _create_stored_map(self) -> None:
         """The first thing painted or answered: the map (and the person) is stored now, with the
@@ -859,6 +879,16 @@ class HipvizApp:
             self.title_input.value = current.title if current else ""
         finally:
             self._updating_widgets = False
+
+    def _on_page_gone(self) -> None:
+        """The page closed or lost its server: keep its last camera and any paint not yet saved
+        (a stroke cut off mid-way)."""
+        self.autosave.saved()
+        self.camera_saver.flush()
+        try:
+            self._save(status=False)
+        except Exception:  # noqa: BLE001 - nothing is left to tell; the log keeps it
+            log.exception("saving map %s as its page went failed", self.map_id)
 
     def _write_camera(self, map_id: int | None, camera: Camera) -> None:
         if map_id is not None:          # a map not stored yet keeps no camera
@@ -1139,7 +1169,7 @@ class HipvizApp:
         self._tools_classes()
         # warning-sign alerts sit under the header, above everything else, on every layout and
         # in every mode: never inside a column or a tab that may be closed
-        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, sizing_mode="stretch_both", margin=0,
+        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, self.connection, sizing_mode="stretch_both", margin=0,
                          stylesheets=[BASE_CSS, PAGE_CSS])
 
     # ---- narrow screens -------------------------------------------------------------------
@@ -1201,6 +1231,8 @@ PANE_CSS = """
   font-family: system-ui, sans-serif; }
 .hv-logo { font-weight: 700; font-size: 22px; letter-spacing: 0.5px; }
 .hv-tagline { font-size: 15px; opacity: 0.85; }
+.hv-save { margin-left: auto; font-size: 14px; white-space: nowrap; opacity: 0.9; }
+.hv-save-err { background: #ffd7d7; color: #7a0012; padding: 2px 8px; border-radius: 4px; opacity: 1; font-weight: 600; }
 .hv-big .hv-logo { font-size: 28px; } .hv-big .hv-tagline { font-size: 19px; }
 .hv-xtitle h2 { margin: 8px 0 2px; font-size: 21px; color: #1f2a38; }
 .hv-xtitle p { margin: 0 0 6px; }
@@ -1255,5 +1287,6 @@ def create_app(ctx: AppContext) -> pn.viewable.Viewable:
 def configure_panel() -> None:
     """Panel settings for the app (resources are served by the local Panel server)."""
     pn.extension(notifications=False)
+    pn.config.reconnect = False      # a lost page reloads once the server is back (see app/connection.py)
     if GLOBAL_CSS not in pn.config.raw_css:
         pn.config.raw_css = [*pn.config.raw_css, GLOBAL_CSS]
