@@ -687,3 +687,23 @@ def test_aortoiliac_claudication_ranks_for_buttock_and_thigh_pain_on_walking():
     bare = ddx.rank(pm(regions, age=62, sex="male"))
     assert bare.top(1) != ["vascular_claudication"]
     assert _p(full, "vascular_claudication") > 3 * _p(bare, "vascular_claudication")
+
+
+def test_a_pattern_can_say_how_often_the_other_side_hurts():
+    """Sacral insufficiency fractures were bilateral in 11 of 25 women (SCHINDLER07): the pattern's
+    other_side_share replaces the default for the mirror-image regions; other patterns keep it."""
+    m = ddx.model()
+    k = 3 * REGION_IDS.index("buttock_upper")
+    sif = m.p_region[m.ids.index("sacral_insufficiency_fracture"), 0]
+    assert sif[k + 2] == pytest.approx(0.44 * sif[k + 1])
+    gt = m.p_region[m.ids.index("gtps_gluteal_tendinopathy"), 0]
+    k = 3 * REGION_IDS.index("lateral_hip_trochanter")
+    assert gt[k + 2] == pytest.approx(max(ddx.W_FLOOR, ddx.CONTRALATERAL * gt[k + 1]))
+    # both sides painted now counts less against the fracture than with the default share
+    both = pm([("low_back_central", "midline", 5), ("buttock_upper", "left", 5), ("buttock_upper", "right", 5)],
+              age=81, sex="female")
+    one = pm([("low_back_central", "midline", 5), ("buttock_upper", "left", 5)], age=81, sex="female")
+    r_both, r_one = by_id(ddx.rank(both)), by_id(ddx.rank(one))
+    drop_sif = r_both["sacral_insufficiency_fracture"].probability / r_one["sacral_insufficiency_fracture"].probability
+    drop_gt = r_both["gtps_gluteal_tendinopathy"].probability / r_one["gtps_gluteal_tendinopathy"].probability
+    assert drop_sif > drop_gt
