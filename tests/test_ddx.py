@@ -629,3 +629,81 @@ def test_example_ranks_its_expected_condition_in_the_top_three(name):
     elif serious and m.red_flags:  # only risk factors: no alert, but they are worth telling
         assert all(a.level == "soon" for a in r.alerts)
         assert any(set(w.raises) & serious for w in r.worth_telling)
+
+
+# -- history items for spinal infection, stress fracture and arterial claudication -------------------
+
+
+def _p(result, cid):
+    return by_id(result)[cid].probability
+
+
+def test_infection_risk_factors_raise_spinal_infection_without_fever():
+    """Central low back pain without fever: diabetes and a recent injection or operation raise
+    the probability of spinal infection (they are its commonest risk factors); a normal CRP or ESR
+    lowers it."""
+    base = pm([("low_back_central", "midline", 8)], age=63, sex="male")
+    risk = pm([("low_back_central", "midline", 8)], age=63, sex="male",
+              red_flags=["diabetes", "recent_injection_or_operation"])
+    normal_crp = pm([("low_back_central", "midline", 8)], age=63, sex="male",
+                    negative_findings=["raised_inflammatory_markers"])
+    p0 = _p(ddx.rank(base), "spinal_malignancy_or_infection")
+    assert _p(ddx.rank(risk), "spinal_malignancy_or_infection") > 1.3 * p0
+    assert _p(ddx.rank(normal_crp), "spinal_malignancy_or_infection") < 0.6 * p0
+
+
+def test_injecting_drugs_raises_septic_arthritis_of_the_hip():
+    groin = [("groin", "left", 6), ("anterior_thigh", "left", 4)]
+    p0 = _p(ddx.rank(pm(groin, age=32, sex="female")), "septic_arthritis_hip")
+    p1 = _p(ddx.rank(pm(groin, age=32, sex="female", red_flags=["injecting_drug_use"])), "septic_arthritis_hip")
+    assert p1 > 2 * p0
+
+
+def test_training_history_raises_femoral_neck_stress_fracture_over_fai():
+    """A young runner with groin pain: a recent rise in training and endurance running move the
+    stress fracture up relative to FAI. Endurance running and the running aggravator count once,
+    as a group; the rise in training load counts on its own."""
+    groin = [("groin", "left", 6)]
+    before = ddx.rank(pm(groin, age=24, sex="female", aggravators=["running"]))
+    after = ddx.rank(pm(groin, age=24, sex="female", aggravators=["running"],
+                        red_flags=["recent_training_increase", "endurance_training"]))
+    ratio_before = _p(before, "femoral_neck_stress_fracture") / _p(before, "fai_labral_tear")
+    ratio_after = _p(after, "femoral_neck_stress_fracture") / _p(after, "fai_labral_tear")
+    assert ratio_after > 1.5 * ratio_before
+    m = ddx.model()
+    assert m.item_group[m.item_index[("red_flags", "endurance_training")]] == \
+        m.item_group[m.item_index[("aggravators", "running")]]
+
+
+def test_aortoiliac_claudication_ranks_for_buttock_and_thigh_pain_on_walking():
+    """Buttock and thigh pain that comes on after a set walking distance and goes on standing
+    still, in an older male smoker with a weak groin pulse (Leriche), puts arterial claudication
+    in the top three; without the claudication history and pulse it is not the leader."""
+    regions = [("buttock_upper", "left", 6), ("buttock_lateral", "left", 5), ("posterior_thigh", "left", 4)]
+    full = ddx.rank(pm(regions, age=62, sex="male", aggravators=["walking", "walking_set_distance"],
+                       relievers=["standing_still"], red_flags=["smoker", "erectile_dysfunction"],
+                       findings=["reduced_femoral_pulse", "reduced_foot_pulses"]))
+    assert "vascular_claudication" in full.top(3)
+    bare = ddx.rank(pm(regions, age=62, sex="male"))
+    assert bare.top(1) != ["vascular_claudication"]
+    assert _p(full, "vascular_claudication") > 3 * _p(bare, "vascular_claudication")
+
+
+def test_a_pattern_can_say_how_often_the_other_side_hurts():
+    """Sacral insufficiency fractures were bilateral in 11 of 25 women (SCHINDLER07): the pattern's
+    other_side_share replaces the default for the mirror-image regions; other patterns keep it."""
+    m = ddx.model()
+    k = 3 * REGION_IDS.index("buttock_upper")
+    sif = m.p_region[m.ids.index("sacral_insufficiency_fracture"), 0]
+    assert sif[k + 2] == pytest.approx(0.44 * sif[k + 1])
+    gt = m.p_region[m.ids.index("gtps_gluteal_tendinopathy"), 0]
+    k = 3 * REGION_IDS.index("lateral_hip_trochanter")
+    assert gt[k + 2] == pytest.approx(max(ddx.W_FLOOR, ddx.CONTRALATERAL * gt[k + 1]))
+    # both sides painted now counts less against the fracture than with the default share
+    both = pm([("low_back_central", "midline", 5), ("buttock_upper", "left", 5), ("buttock_upper", "right", 5)],
+              age=81, sex="female")
+    one = pm([("low_back_central", "midline", 5), ("buttock_upper", "left", 5)], age=81, sex="female")
+    r_both, r_one = by_id(ddx.rank(both)), by_id(ddx.rank(one))
+    drop_sif = r_both["sacral_insufficiency_fracture"].probability / r_one["sacral_insufficiency_fracture"].probability
+    drop_gt = r_both["gtps_gluteal_tendinopathy"].probability / r_one["gtps_gluteal_tendinopathy"].probability
+    assert drop_sif > drop_gt

@@ -305,3 +305,47 @@ def test_an_unknown_id_in_the_ranking_data_is_named():
     data["answer_groups"]["fall"] = ["red_flags.fall_from_standing_height_x"]
     with pytest.raises(ValueError, match="unknown item 'red_flags.fall_from_standing_height_x'"):
         ddx.Model.from_entries(knowledge(), data)
+
+
+# -- risk factors for infection, stress fracture and arterial claudication --------------------------
+
+RISK_HISTORY = ("diabetes", "injecting_drug_use", "recent_infection", "recent_injection_or_operation",
+                "recent_training_increase", "endurance_training", "erectile_dysfunction")
+
+
+def test_risk_history_items_are_risk_factors_with_questions():
+    """Each new history item is in the vocabulary, is a risk factor for triage (never an alert on
+    its own), has its own everyday question and an explicit rate among other conditions."""
+    kdir = resources.files("hipviz.knowledge")
+    rules = yaml.safe_load(kdir.joinpath("triage.yaml").read_text("utf-8"))
+    ranking = yaml.safe_load(kdir.joinpath("ranking.yaml").read_text("utf-8"))
+    for f in RISK_HISTORY:
+        assert f in V.red_flags
+        assert f in rules["risk_factors"], f
+        assert ranking["questions"]["red_flags"][f].endswith("?")
+        assert f in ranking["unlisted_red_flag_rate"], f
+    assert "walking_set_distance" in V.aggravators
+    assert {"raised_inflammatory_markers", "reduced_femoral_pulse"} <= set(V.findings)
+
+
+def test_conditions_list_their_risk_history():
+    k = knowledge()
+    smi = k["spinal_malignancy_or_infection"].condition
+    assert {"diabetes", "injecting_drug_use", "recent_infection", "recent_injection_or_operation"} <= set(smi.red_flags)
+    assert "raised_inflammatory_markers" in {f.id for f in smi.findings}
+    sah = k["septic_arthritis_hip"].condition
+    assert {"diabetes", "injecting_drug_use", "recent_injection_or_operation"} <= set(sah.red_flags)
+    fnsf = k["femoral_neck_stress_fracture"].condition
+    assert fnsf.red_flags["recent_training_increase"] >= 0.3 and fnsf.red_flags["endurance_training"] >= 0.3
+    vc, lss = k["vascular_claudication"].condition, k["lumbar_spinal_stenosis"].condition
+    assert vc.aggravators["walking_set_distance"] > lss.aggravators["walking_set_distance"]
+    assert "erectile_dysfunction" in vc.red_flags
+    assert "reduced_femoral_pulse" in {f.id for f in vc.findings}
+
+
+def test_claudication_pattern_includes_the_aortoiliac_territory():
+    """Aortoiliac disease gives buttock, hip and thigh claudication (Leriche): the pattern weights
+    the buttock and the back of the thigh, not only the calf."""
+    w = knowledge()["vascular_claudication"].pattern.regions
+    assert w["buttock_upper"] >= 0.3 and w["posterior_thigh"] >= 0.3
+    assert w["buttock_upper"] >= 0.5 * w["posterior_calf"]

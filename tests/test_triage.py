@@ -70,6 +70,8 @@ TABLE = [
     (("recent_trauma", "unable_to_weight_bear"), None, (), "emergency"),
     (("recent_trauma", "unable_to_weight_bear"), 82, ("groin",), "emergency"),
     (("unable_to_weight_bear",), None, (), "urgent"),
+    (("unable_to_weight_bear",), 78, (), "urgent"),
+    (("unable_to_weight_bear", "long_term_corticosteroids"), None, (), "urgent"),
     (("unable_to_hop",), None, (), "soon"),
     (("unable_to_hop", "low_energy_availability"), None, (), "urgent"),
     (("progressive_weight_bearing_pain",), None, (), "soon"),
@@ -86,6 +88,13 @@ TABLE = [
     (("fall_from_standing_height", "unable_to_weight_bear"), None, (), "emergency"),
     (("recent_trauma", "known_osteoporosis"), None, (), "urgent"),
     (("known_osteoporosis",), 82, (), None),
+    # risk factors for infection, stress fracture and arterial disease never alert on their own
+    (("diabetes",), 70, (), None),
+    (("injecting_drug_use",), 30, (), None),
+    (("recent_infection", "diabetes"), 60, (), None),
+    (("recent_injection_or_operation",), 65, ("low_back_central",), None),
+    (("recent_training_increase", "endurance_training"), 25, ("groin",), None),
+    (("erectile_dysfunction", "smoker"), 70, (), None),
     # a hot swollen joint is infected until shown otherwise
     (("hot_swollen_joint",), None, (), "urgent"),
     (("hot_swollen_joint", "fever_or_infection_signs"), None, (), "emergency"),
@@ -262,3 +271,16 @@ def test_condition_cards_list_true_warning_signs_and_risk_factors_apart():
     warn = md[md.index("## Warning signs"):md.index("## Worth telling your clinician")]
     assert "Smoker" not in warn and "seek medical care now" not in warn.lower()
     assert "Smoker" in md[md.index("## Worth telling your clinician"):]
+
+
+def test_older_person_who_cannot_bear_weight_is_checked_for_insufficiency_fractures():
+    """Without a fall, an older person (or one with steroid-weakened or osteoporotic bone) who
+    cannot bear weight is checked today for a hip, femoral neck or sacral insufficiency fracture
+    and for an infected hip; a young person for a stress fracture or osteonecrosis."""
+    old = triage.evaluate(["unable_to_weight_bear"], [], 78, set())
+    assert [a.level for a in old] == ["urgent"]
+    assert {"hip_fracture", "sacral_insufficiency_fracture", "septic_arthritis_hip"} <= set(old[0].rule_out)
+    young = triage.evaluate(["unable_to_weight_bear"], [], 25, set())
+    assert [a.level for a in young] == ["urgent"]
+    assert "sacral_insufficiency_fracture" not in young[0].rule_out
+    assert "femoral_neck_stress_fracture" in young[0].rule_out

@@ -94,7 +94,8 @@ W_FLOOR = 0.03
 #: Upper clip for pattern weights, so an unpainted "certain" region never zeroes a condition.
 W_CEIL = 0.97
 #: same_side conditions: chance of the mirror-image region being painted, relative to the
-#: affected side (about a third of women with GTPS have it on both sides [SEGAL07]).
+#: affected side (about a third of women with GTPS have it on both sides [SEGAL07]), unless the
+#: pattern gives its own ``other_side_share``.
 CONTRALATERAL = 0.2
 #: Weight of the "not painted" evidence: people paint the worst part of a band, not all of it.
 ABSENCE_WEIGHT = 0.5
@@ -475,7 +476,8 @@ class Model:
                 if rid not in v.sided_regions:
                     p_region[ci, :, 3 * r] = w[r]
                 elif same_side[ci]:
-                    contra = max(W_FLOOR, CONTRALATERAL * w[r])
+                    share = CONTRALATERAL if pat.other_side_share is None else pat.other_side_share
+                    contra = max(W_FLOOR, share * w[r])
                     p_region[ci, 0, 3 * r + 1], p_region[ci, 0, 3 * r + 2] = w[r], contra
                     p_region[ci, 1, 3 * r + 1], p_region[ci, 1, 3 * r + 2] = contra, w[r]
                 else:

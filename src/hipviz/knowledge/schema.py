@@ -320,6 +320,9 @@ class ReferralPattern(Strict):
     side_rule: Literal["same_side", "both_sides", "midline"]
     basis: Literal["study", "expert_opinion", "clinical_consensus"]
     regions: dict[str, Probability] = Field(min_length=1)
+    # same_side patterns: chance that the mirror-image region also hurts, relative to the affected
+    # side (the ranking's default when not given); say where the figure comes from in `note`.
+    other_side_share: Probability | None = Field(default=None, ge=0.0, le=1.0)
     references: list[str] = []
     note: str = ""
 
