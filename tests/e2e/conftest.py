@@ -155,6 +155,9 @@ def open_app(page, url: str, log: RequestLog | None = None, timeout: float = 60_
     page.goto(url)
     page.wait_for_function("() => window.__hipviz && window.__hipviz.built", timeout=timeout)
     page.wait_for_function("() => window.__hipviz.frames > 0", timeout=timeout)
+    # on a loaded machine the first full frame in software WebGL can hold the page's main thread
+    # for many seconds after that; wait for two animation frames so clicks do not time out on it
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return errors
 
 

@@ -22,7 +22,11 @@ from panel.custom import JSComponent
 
 from hipviz import ddx
 from hipviz.app.autosave import Autosave
+from hipviz.app.clinic import Clinic
+from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
+from hipviz.app.share_panel import SharePanel
+from hipviz.app.texts import texts
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
@@ -335,8 +339,10 @@ _BLANK = '{"format": "hipviz-painmap", "version": 1}'
 class HipvizApp:
     """One browser session."""
 
-    def __init__(self, ctx: AppContext, token: str | None = None, map_id: int | None = None):
+    def __init__(self, ctx: AppContext, token: str | None = None, map_id: int | None = None,
+                 shared: SharedDocument | None = None):
         self.ctx = ctx
+        self.shared = shared               # a map shared with a clinician: shown, never saved
         self.store = ctx.store
         self.session = ctx.new_session()
         self.skin_layers = SkinLayers(self.session, ctx.graph)
@@ -353,7 +359,7 @@ class HipvizApp:
         self._presenter = False
         self._save_note = ""               # the header's save status (html)
         self.layers = {layer: True for layer in LAYERS}
-        self.token, self.map_id = self._resolve_session(token, map_id)
+        self.token, self.map_id = (new_token(), None) if shared else self._resolve_session(token, map_id)
         self.camera_saver = CameraSaver(self._write_camera, **_doc_timers())
         self.autosave = Autosave(lambda: self._save(status=False), AUTOSAVE_S, SAVE_RETRY_S, **_doc_timers())
         doc = pn.state.curdoc
@@ -364,7 +370,12 @@ class HipvizApp:
         self._build_columns()
         self._wire()
         self.viewer.set_actors(self._visibility())
-        self._open_map(self.map_id, initial=True)
+        if shared is None:
+            self._open_map(self.map_id, initial=True)
+        else:
+            self._show_document(shared.text, None, 1, initial=True, map_label=shared.map_id)
+            self._set_save_note(f"<span class='hv-save' role='status'>"
+                                f"{html.escape(texts()['share']['read_only'].format(title=shared.title))}</span>")
 
     # ---- session identity ----------------------------------------------------------------
     def _resolve_session(self, token: str | None, map_id: int | None) -> tuple[str, int | None]:
@@ -394,7 +405,8 @@ class HipvizApp:
         self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
         self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
         self.layout_watch = LayoutWatch(width=0, height=0, margin=0)
-        self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
+        # a clinician viewing a shared map gets no patient cookie
+        self.keeper = SessionKeeper(token="" if self.shared else self.token, map_id=self.map_id, width=0, height=0, margin=0)
         self.connection = ConnectionWatch.from_texts(width=0, height=0, margin=0)
 
         # paint tools
@@ -470,6 +482,8 @@ class HipvizApp:
         self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.import_msg = _html("", visible=False, sizing_mode="stretch_width")
         self.saved_msg = _html("", sizing_mode="stretch_width")
+        self.share = SharePanel(Clinic(self.store), lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
+                                visible=self.shared is None)
 
         # results
         self.alerts = _html("", sizing_mode="stretch_width", visible=False, css_classes=["hv-alerts"], margin=(6, 10, 0, 10))
@@ -788,6 +802,8 @@ class HipvizApp:
         A failed save keeps everything in memory and says so; the next change tries again.
         With status=False (the autosave during a stroke) the status line is left for the stroke's
         end, unless there is something to tell (an error, a merge, a new map)."""
+        if self.shared is not None:         # a clinician's view of a shared map is never saved
+            return
         if self.session.revision == self._saved_revision:
             if status and self._status_stale:
                 self._show_saved(False)
@@ -879,6 +895,8 @@ class HipvizApp:
             self.title_input.value = current.title if current else ""
         finally:
             self._updating_widgets = False
+        if self.shared is None:
+            self.share.refresh()
 
     def _on_page_gone(self) -> None:
         """The page closed or lost its server: keep its last camera and any paint not yet saved
@@ -915,10 +933,13 @@ class HipvizApp:
         """Open a stored map, or (None) a blank one that is stored once something is painted."""
         self.camera_saver.flush()          # the camera of the map being left is kept first
         stored = self.store.get_map(self.token, map_id) if map_id is not None else None
-        text = stored.document if stored is not None else _BLANK
-        note = ""
+        self._show_document(stored.document if stored is not None else _BLANK, map_id,
+                            stored.version if stored is not None else 1, initial)
+
+    def _painmap_from_text(self, text: str, map_label) -> tuple[PainMap, str]:
+        """The document as a pain map on this skin, and a note if it had to be carried over."""
         try:
-            pm = PainMap.from_json(text, self.session.labels)
+            return PainMap.from_json(text, self.session.labels), ""
         except PainMapError as e:
             # painted on another version of the body model: carry the paint over where the atlas
             # ships a vertex map from that skin, else keep the painted areas (regions), which the
@@ -936,11 +957,15 @@ class HipvizApp:
             except PainMapError:
                 pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1})
                 note = "This stored map could not be read; it was left unchanged in the database."
-            log.warning("stored map %s: %s (%s)", map_id, note, e)
+            log.warning("stored map %s: %s (%s)", map_label, note, e)
+            return pm, note
+
+    def _show_document(self, text: str, map_id: int | None, version: int, initial: bool, map_label=None) -> None:
+        pm, note = self._painmap_from_text(text, map_label if map_label is not None else map_id)
         old = self.session.painted_indices()
         self.session.load(pm)
         self.map_id = map_id
-        self._map_version = stored.version if stored is not None else 1
+        self._map_version = version
         self._saved_revision = self.session.revision
         self.keeper.map_id = map_id
         changed = np.union1d(old, self.session.painted_indices())
@@ -1152,7 +1177,7 @@ class HipvizApp:
             self.delete_prompt, self.delete_confirm, self.undo_delete_btn,
             _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
             self.export_btn, self.fhir_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
-            self.png_btn, self.saved_msg,
+            self.png_btn, self.saved_msg, self.share,
             name="My maps", sizing_mode="stretch_width", scroll=True,
         )
         # on a phone the results are a tab of the tools (an empty one: picking it shows the
@@ -1275,8 +1300,10 @@ p, li { font-size: 15px; }
 
 
 def create_app(ctx: AppContext) -> pn.viewable.Viewable:
-    """A new session's page (call inside a Panel server session)."""
-    app = HipvizApp(ctx)
+    """A new session's page (call inside a Panel server session). `?shared=ID` from a signed-in
+    clinician opens that shared map read only."""
+    shared = shared_document(Clinic(ctx.store), _arg("shared")) if _arg("shared") else None
+    app = HipvizApp(ctx, shared=shared)
     page = app.view()
     if pn.state.curdoc is not None:
         pn.state.curdoc.template = PAGE_TEMPLATE

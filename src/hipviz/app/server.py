@@ -56,6 +56,25 @@ def page():
     return create_app(context())
 
 
+def clinic_page():
+    """The clinician's page for one browser session: the maps shared with the signed-in
+    clinician, or a link to sign in."""
+    from hipviz.app.clinic import Clinic
+    from hipviz.app.clinic_page import ClinicPage, sign_in_prompt, signed_in_clinician
+    from hipviz.app.layout import BIG_BUTTONS, PAGE_TEMPLATE, PANE_CSS, configure_panel
+    import panel as pn
+
+    configure_panel()
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.template = PAGE_TEMPLATE
+    clinic = Clinic(context().store)
+    clinician = signed_in_clinician(clinic)
+    if clinician is None:
+        return pn.Column(sign_in_prompt(), stylesheets=[PANE_CSS], sizing_mode="stretch_width")
+    return pn.Column(ClinicPage(context(), clinic, clinician, stylesheets=[BIG_BUTTONS]), stylesheets=[PANE_CSS],
+                     sizing_mode="stretch_width")
+
+
 def websockets_without_delay() -> None:
     """Turn Nagle's algorithm off on the server's websockets, as they open.
 
@@ -91,19 +110,24 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
     `/liveness` answers without building a page (for health checks)."""
     import panel as pn
 
-    from hipviz.app import host_check
+    from hipviz.app import clinic_web, host_check
+    from hipviz.app.clinic import Clinic
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     websockets_without_delay()
     context(db)
     allowed = host_check.allowed_hosts(host, port, allow_hosts)
     server = pn.serve(
-        {"hipviz": page}, port=port, address=host, show=False, title="hipviz",
+        {"hipviz": page, "clinic": clinic_page}, port=port, address=host, show=False, title="hipviz",
         # Bokeh's origin list cannot hold an IPv6 literal; the host check covers it
         websocket_origin=sorted(h for h in allowed if not h.startswith("[")),
         websocket_max_message_size=MAX_WS_MESSAGE_BYTES, liveness=True, start=False,
         # gzip every compressible response (Bokeh's and Panel's scripts were sent uncompressed)
-        compress_response=True, **kwargs,
+        compress_response=True,
+        # clinician sign-in over HTTP (HttpOnly cookie), kept out of the session token that the
+        # page's JavaScript can read (see app/clinic_web.py)
+        extra_patterns=clinic_web.routes(lambda: Clinic(context().store)),
+        exclude_cookies=[clinic_web.CLINICIAN_COOKIE], exclude_headers=["Cookie"], **kwargs,
     )
     host_check.install(server, allowed)
     server.start()
