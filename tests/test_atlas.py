@@ -228,6 +228,29 @@ def test_sciatic_nerve_through_the_greater_sciatic_foramen_below_piriformis_to_t
         assert sg[k][1] > piri[i][1]  # the superior gluteal nerve leaves above it
 
 
+#: nerves whose centre line runs through bone by design: the roots through their foramina, the
+#: dural sac and cauda equina in the canal
+THROUGH_BONE = ("nerve_root_", "dural_sac", "cauda_equina")
+
+
+def test_peripheral_nerves_stay_out_of_bone(atlas):
+    """A peripheral nerve lies on bone, never in it. The generated centre lines still cut up to
+    4 mm into the rim of the greater sciatic notch (sciatic, gluteal and posterior femoral
+    cutaneous nerves) and into the medial tibia (saphenous); the bound keeps that from growing."""
+    bones = [sid for sid, s in atlas.manifest.items() if s.kind == "bone"]
+    worst = {}
+    for sid, s in atlas.manifest.items():
+        if s.kind != "nerve" or sid not in atlas.paths or sid.startswith(THROUGH_BONE):
+            continue
+        path = atlas.paths[sid]
+        for b in bones:
+            d, ins = _bone_distance(atlas, path, b)
+            if ins.any():
+                worst[f"{sid} in {b}"] = float(d[ins].max())
+    too_deep = {k: f"{v * 1000:.1f} mm" for k, v in worst.items() if v > 0.004}
+    assert not too_deep, too_deep
+
+
 def test_femoral_nerve_under_the_inguinal_ligament_lateral_to_the_artery(atlas):
     for side in SIDES:
         fem = atlas.paths[f"femoral_nerve_{side}"]
