@@ -14,6 +14,13 @@ import os
 import pytest
 from store_backends import drop_postgres_database, new_postgres_database
 
+# Offscreen renders are compared with baselines made by Mesa's software renderer through EGL
+# (tests/test_render.py); pin it, so a machine with a display or a GPU draws the same pixels.
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+os.environ.setdefault("LIBGL_ALWAYS_SOFTWARE", "1")
+if os.path.exists("/usr/share/glvnd/egl_vendor.d/50_mesa.json"):
+    os.environ.setdefault("__EGL_VENDOR_LIBRARY_FILENAMES", "/usr/share/glvnd/egl_vendor.d/50_mesa.json")
+
 POSTGRES_ENV = "HIPVIZ_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
 

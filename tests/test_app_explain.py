@@ -291,3 +291,35 @@ def test_presenter_keys_step_through_the_path(app):
     assert ex.frame_index == 1
     app.viewer._handle_msg({"type": "key", "action": "previous"})    # from step 1 back to the still version
     assert ex.frame_index == ex.n_frames - 1
+
+
+def test_close_ups_set_their_layers_and_the_next_view_restores_them(app, ctx):
+    from hipviz.render.views import close_ups, views
+
+    labels = [b.label for b in app.teach.view_btns]
+    for name in close_ups():
+        assert views()[name].label in labels
+    layers_before = list(app.layer_toggle.value)
+    app.teach.close_up("lateral_hip")
+    assert app.viewer._view == "lateral_hip"
+    assert set(app.layer_toggle.value) == set(views()["lateral_hip"].layers)
+    assert not app.viewer.actors["skin"].visible
+    itb = app.viewer.actors["iliotibial_tract_right"]
+    assert itb.visible and itb.opacity == views()["lateral_hip"].actors["iliotibial_tract_right"]["opacity"]
+    assert app.viewer.actors["trochanteric_bursa_right"].visible and app.viewer.actors["gluteus_medius_right"].visible
+
+    app.teach.close_up("deep_gluteal")
+    assert app.viewer._view == "deep_gluteal"
+    for sid in ("piriformis_right", "sciatic_nerve_right", "gemellus_superior_right", "gemellus_inferior_right",
+                "obturator_internus_right", "quadratus_femoris_right"):
+        assert app.viewer.actors[sid].visible, sid
+    assert not app.viewer.actors["gluteus_maximus_right"].visible
+    assert not app.viewer.actors["iliotibial_tract_right"].visible
+
+    # an ordinary view button: the layers from before the first close-up, default opacities
+    back = next(b for b in app.teach.view_btns if b.label == views()["posterior"].label)
+    back.clicks += 1
+    assert app.viewer._view == "posterior"
+    assert list(app.layer_toggle.value) == layers_before
+    assert app.viewer.actors["skin"].visible
+    assert app.viewer.actors["iliotibial_tract_right"].opacity == 1.0

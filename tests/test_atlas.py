@@ -185,11 +185,11 @@ def test_greater_trochanter_bursa_between_trochanter_and_iliotibial_tract(atlas)
         b = _verts(atlas, f"trochanteric_bursa_{side}")
         c = b.mean(0)
         gt = atlas.landmarks[f"greater_trochanter_lateral_{side}"]
-        assert np.linalg.norm(c - gt) < 0.03
+        assert np.linalg.norm(c - gt) < 0.015
         d_fem, in_fem = _bone_distance(atlas, b, f"femur_{side}")
         d_itb, in_itb = _bone_distance(atlas, b, f"iliotibial_tract_{side}")
         assert not in_fem.any() and not in_itb.any()
-        assert d_fem.min() < 0.004 and d_itb.min() < 0.004  # touching both
+        assert d_fem.min() < 0.002 and d_itb.min() < 0.002  # touching both
         # the femur on one side, the tract on the other
         pf, pt = _closest(atlas, c, f"femur_{side}"), _closest(atlas, c, f"iliotibial_tract_{side}")
         t = (c - pf) @ (pt - pf) / ((pt - pf) @ (pt - pf))
@@ -206,7 +206,7 @@ def test_sciatic_nerve_through_the_greater_sciatic_foramen_below_piriformis_to_t
         assert np.linalg.norm(piri[i] - notch) < 0.025
         assert cKDTree(_verts(atlas, "sacrum")).query(piri[0])[0] < 0.004
         j = np.argmin(np.linalg.norm(sci - notch, axis=1))
-        assert np.linalg.norm(sci[j] - notch) < 0.05  # through the foramen (piriformis fills its top 4 cm)
+        assert np.linalg.norm(sci[j] - notch) < 0.04  # through the foramen (piriformis fills its top 3-4 cm)
         k = np.argmin(np.linalg.norm(piri - sci[j], axis=1))
         assert sci[j][1] < piri[k][1] - 0.01  # ... below piriformis
         # below piriformis no sciatic point is inside the muscle
@@ -228,13 +228,36 @@ def test_sciatic_nerve_through_the_greater_sciatic_foramen_below_piriformis_to_t
         assert sg[k][1] > piri[i][1]  # the superior gluteal nerve leaves above it
 
 
+#: nerves whose centre line runs through bone by design: the roots through their foramina, the
+#: dural sac and cauda equina in the canal
+THROUGH_BONE = ("nerve_root_", "dural_sac", "cauda_equina")
+
+
+def test_peripheral_nerves_stay_out_of_bone(atlas):
+    """A peripheral nerve lies on bone, never in it. The generated centre lines still cut up to
+    4 mm into the rim of the greater sciatic notch (sciatic, gluteal and posterior femoral
+    cutaneous nerves) and into the medial tibia (saphenous); the bound keeps that from growing."""
+    bones = [sid for sid, s in atlas.manifest.items() if s.kind == "bone"]
+    worst = {}
+    for sid, s in atlas.manifest.items():
+        if s.kind != "nerve" or sid not in atlas.paths or sid.startswith(THROUGH_BONE):
+            continue
+        path = atlas.paths[sid]
+        for b in bones:
+            d, ins = _bone_distance(atlas, path, b)
+            if ins.any():
+                worst[f"{sid} in {b}"] = float(d[ins].max())
+    too_deep = {k: f"{v * 1000:.1f} mm" for k, v in worst.items() if v > 0.004}
+    assert not too_deep, too_deep
+
+
 def test_femoral_nerve_under_the_inguinal_ligament_lateral_to_the_artery(atlas):
     for side in SIDES:
         fem = atlas.paths[f"femoral_nerve_{side}"]
         lig = _verts(atlas, f"inguinal_ligament_{side}")
         d, j = cKDTree(lig).query(fem)
         k = int(np.argmin(d))
-        assert d[k] < 0.025
+        assert d[k] < 0.015
         assert fem[k][1] < lig[j[k]][1]  # beneath the ligament
         art = _verts(atlas, f"femoral_artery_{side}")
         level = art[np.abs(art[:, 1] - fem[k][1]) < 0.01]
@@ -244,12 +267,12 @@ def test_femoral_nerve_under_the_inguinal_ligament_lateral_to_the_artery(atlas):
         for p in above[:: max(1, len(above) // 4)]:
             dp = cKDTree(_verts(atlas, f"psoas_major_{side}")).query(p)[0]
             di = cKDTree(_verts(atlas, f"iliacus_{side}")).query(p)[0]
-            assert dp < 0.02 and di < 0.02
+            assert dp < 0.01 and di < 0.02
         # the lateral femoral cutaneous nerve passes just medial to the ASIS
         lfcn = atlas.paths[f"lateral_femoral_cutaneous_nerve_{side}"]
         asis = atlas.landmarks[f"ASIS_{side}"]
         q = lfcn[np.argmin(np.linalg.norm(lfcn - asis, axis=1))]
-        assert np.linalg.norm(q - asis) < 0.035 and q[2] * SIGN[side] < asis[2] * SIGN[side]
+        assert np.linalg.norm(q - asis) < 0.03 and q[2] * SIGN[side] < asis[2] * SIGN[side] - 0.01
 
 
 def test_l5_root_leaves_at_l5_s1(atlas):

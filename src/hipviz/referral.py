@@ -670,9 +670,12 @@ def _view_directions() -> dict[str, np.ndarray]:
     import yaml
 
     # The presets are data (render/views.yaml); read them without importing the render package.
+    # Close-ups (they name their own layers) show one hip's anatomy and are never suggested.
     raw = yaml.safe_load(resources.files("hipviz").joinpath("render", "views.yaml").read_text("utf-8"))
     out = {}
     for name, v in raw["views"].items():
+        if "layers" in v:
+            continue
         d = np.asarray(v["direction"], float)
         out[name] = d / np.linalg.norm(d)
     return out

@@ -33,6 +33,7 @@ from hipviz.app.overlay import (
 from hipviz.app.scene import SKIN_ID
 from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
+from hipviz.render.views import close_ups
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class TeachPanel:
         self._camera_before: Camera | None = None   # where the person looked from before explaining
         self.mode = "results"            # results | explain | explore
         self.skin_map = ""
+        self._close_up: list[str] | None = None   # while a close-up shows: the layers from before it
         self._build()
 
     # ---- widgets -----------------------------------------------------------------------------
@@ -114,7 +116,14 @@ class TeachPanel:
             if name in views:
                 b = pn.widgets.Button(label=views[name]["label"], stylesheets=[BTN, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
                                       sizing_mode="stretch_width", min_width=60)
-                b.on_click(lambda e, n=name: self.set_view(n))
+                b.on_click(lambda e, n=name: self.set_view(n, restore=True))
+                self.view_btns.append(b)
+        for name in close_ups():     # close-ups also set the layers they need
+            if name in views:
+                b = pn.widgets.Button(label=views[name]["label"], description=views[name].get("description") or None,
+                                      stylesheets=[BTN, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
+                                      sizing_mode="stretch_width", min_width=60, css_classes=["hv-closeup"])
+                b.on_click(lambda e, n=name: self.close_up(n))
                 self.view_btns.append(b)
 
         self.back_btn.on_click(lambda e: self.deselect())
@@ -386,8 +395,31 @@ class TeachPanel:
         self.mode = "results"
         self.app.show_panel("results")
 
-    def set_view(self, name: str) -> None:
+    def set_view(self, name: str, restore: bool = False) -> None:
+        """Turn the camera to a preset; `restore` (a view button) brings back the layers from
+        before a close-up and undoes what it hid or made see-through."""
+        if restore and self._close_up is not None:
+            self.app.layer_toggle.value, self._close_up = self._close_up, None
+            if self.explainer.active:
+                self._show_frame()
+            else:
+                self.app.restore_actors()
         self.viewer.set_view(name)
+
+    def close_up(self, name: str) -> None:
+        """A close-up preset: its layers, the structures it hides or shows see-through, its camera."""
+        v = self.ctx.payload.meta["views"][name]
+        before = list(self.app.layer_toggle.value)
+        if self.app.isolate.value:
+            self.app.isolate.value = ""
+        self.app.layer_toggle.value = list(v["layers"])
+        if self.explainer.active:
+            self._show_frame()      # the highlight stays, on the close-up's layers
+        else:
+            self.viewer.set_actors(v.get("actors", {}))
+        self.viewer.set_view(name)
+        if self._close_up is None:
+            self._close_up = before
 
     # ---- side by side --------------------------------------------------------------------------
     def side_by_side(self, on: bool) -> None:

@@ -451,7 +451,11 @@ export function render({ model, el: host }) {
     cam.setFocalPoint(...v.focal_point);
     cam.setPosition(...v.position);
     cam.setViewUp(...v.view_up);
-    cam.setViewAngle(30);
+    // a close-up frames a square region: on a view narrower than tall, widen the angle so its
+    // sides still show (the whole-body views fill the height as they are)
+    const [w, h] = S.glwin ? S.glwin.getSize() : [1, 1];
+    const narrow = v.layers && w > 0 && h > w;
+    cam.setViewAngle(narrow ? (360 / Math.PI) * Math.atan(Math.tan(Math.PI / 12) * (h / w)) : 30);
     S.renderer.resetCameraClippingRange();
     S.srcDirty = true;
     requestRender();

@@ -28,9 +28,11 @@ def hex_rgb(colour: str) -> tuple[float, float, float]:
 
 
 def scene(atlas, layers=LAYERS, skin_opacity: float = 0.35, window=(900, 1100), skin_rgb: np.ndarray | None = None,
-          highlight: set[str] | None = None, fade: float = 0.15, show_hidden: bool = False):
+          highlight: set[str] | None = None, fade: float = 0.15, show_hidden: bool = False,
+          actors: dict[str, dict] | None = None):
     """A Plotter with the chosen layers. `skin_rgb` (n, 3 uint8) colours the skin per vertex;
-    `highlight` keeps those structures at full strength and fades the others."""
+    `highlight` keeps those structures at full strength and fades the others; `actors` overrides
+    the visibility or opacity of single structures (as a close-up preset does)."""
     pv = _pyvista()
     unknown = sorted(set(layers) - set(LAYERS))
     if unknown:
@@ -40,11 +42,14 @@ def scene(atlas, layers=LAYERS, skin_opacity: float = 0.35, window=(900, 1100), 
     p = pv.Plotter(off_screen=True, window_size=list(window))
     p.set_background("white")
     p.disable_anti_aliasing()
+    actors = actors or {}
     for sid, s in atlas.manifest.items():
-        if s.layer not in layers or (not s.visible and not show_hidden and not (highlight and sid in highlight)):
+        own = actors.get(sid, {})
+        shown = s.visible or show_hidden or bool(highlight and sid in highlight)
+        if s.layer not in layers or not own.get("visible", shown):
             continue
         mesh = atlas.polydata(sid)
-        opacity = skin_opacity if s.kind == "skin" else s.opacity
+        opacity = skin_opacity if s.kind == "skin" else float(own.get("opacity", s.opacity))
         kwargs = dict(smooth_shading=True, specular=0.15, opacity=opacity, name=sid)
         if highlight is not None and sid not in highlight and s.kind != "skin":
             kwargs["opacity"] = min(opacity, fade)
@@ -70,9 +75,22 @@ def set_view(plotter, name: str) -> None:
     plotter.reset_camera_clipping_range()
 
 
-def render(atlas, out: Path, view: str = "posterior", **kw) -> Path:
+def preset_scene(atlas, view: str, **kw):
+    """A Plotter looking from a preset; a close-up brings its own layers and structure overrides
+    (a caller's `layers` or `actors` win)."""
+    from hipviz.render.views import views
+
+    v = views().get(view)
+    if v is not None and v.close_up:
+        kw.setdefault("layers", v.layers)
+        kw.setdefault("actors", v.actors)
     p = scene(atlas, **kw)
     set_view(p, view)
+    return p
+
+
+def render(atlas, out: Path, view: str = "posterior", **kw) -> Path:
+    p = preset_scene(atlas, view, **kw)
     p.screenshot(str(out))
     p.close()
     return out
