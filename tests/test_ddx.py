@@ -46,10 +46,10 @@ def condition(cid, prior, urgency="routine", findings=(), age_bands=(0.25, 0.25,
     })
 
 
-def pattern(cid, regions, side_rule="same_side"):
+def pattern(cid, regions, side_rule="same_side", forms=()):
     return ReferralPattern.model_validate({
         "format": "hipviz-referral-pattern", "version": 1, "condition": cid, "side_rule": side_rule,
-        "basis": "expert_opinion", "regions": regions,
+        "basis": "expert_opinion", "regions": regions, "forms": [dict(f) for f in forms],
     })
 
 
@@ -707,3 +707,62 @@ def test_a_pattern_can_say_how_often_the_other_side_hurts():
     drop_sif = r_both["sacral_insufficiency_fracture"].probability / r_one["sacral_insufficiency_fracture"].probability
     drop_gt = r_both["gtps_gluteal_tendinopathy"].probability / r_one["gtps_gluteal_tendinopathy"].probability
     assert drop_sif > drop_gt
+
+
+# -- patterns with alternative forms ---------------------------------------------------------------
+
+
+CALF = {"posterior_calf": 0.6, "lateral_calf": 0.3}
+THIGH = {"buttock_upper": 0.5, "posterior_thigh": 0.4}
+
+
+def _claudication_entries(with_forms: bool):
+    e = synthetic_entries()
+    marginal = {r: 0.5 * CALF.get(r, 0.0) + 0.5 * THIGH.get(r, 0.0) for r in {**CALF, **THIGH}}
+    forms = [{"id": "calf", "label": "the calf form", "weight": 0.5, "basis": "estimate", "regions": CALF},
+             {"id": "thigh", "label": "the buttock-and-thigh form", "weight": 0.5, "basis": "estimate", "regions": THIGH}]
+    e["vascular_claudication"] = Entry(condition("vascular_claudication", 0.05),
+                                       pattern("vascular_claudication", marginal, forms=forms if with_forms else ()))
+    return e
+
+
+def test_a_map_matching_one_form_is_scored_against_the_mixture():
+    """P(map | c) = sum_k w_k P(map | c, form k): a map that matches one form well scores higher
+    than against the forms' average (which marks it down for the other form's regions), and
+    exactly log sum_k w_k exp(L_k) of the per-form location evidence."""
+    mix = ddx.Model.from_entries(_claudication_entries(True))
+    avg = ddx.Model.from_entries(_claudication_entries(False))
+    i = mix.ids.index("vascular_claudication")
+    x, a = mix.encode_location(pm([("buttock_upper", "left", 2), ("posterior_thigh", "left", 2)]))
+    assert mix.location_loglik(x, a)[i, 0] > avg.location_loglik(x, a)[i, 0] + 0.2
+    comps = np.flatnonzero(mix.comp_cond == i)
+    per_form, _ = mix._location(mix.vs_rest, x, a)
+    expected = np.log(np.sum(0.5 * np.exp(per_form[comps])))
+    assert mix.location_loglik(x, a)[i, 0] == pytest.approx(expected)
+    assert len(comps) == 2 and np.allclose(np.exp(mix.comp_logw[comps]), 0.5)
+
+
+def test_the_reasons_name_the_matching_form():
+    mix = ddx.Model.from_entries(_claudication_entries(True))
+    for regions, label in (([("buttock_upper", "left", 6), ("posterior_thigh", "left", 5)], "buttock-and-thigh"),
+                           ([("posterior_calf", "right", 6)], "the calf form")):
+        r = ddx.rank(pm(regions), mix)
+        c = by_id(r)["vascular_claudication"]
+        forms = [w for w in c.why if w.kind == "form"]
+        assert len(forms) == 1 and label in forms[0].text
+        ev = mix.evidence(pm(regions), detail=True)
+        i = mix.ids.index("vascular_claudication")
+        assert forms[0].factor == pytest.approx(math.exp(ev["form"][1][i]), rel=1e-3)
+        assert forms[0].direction == "note"
+
+
+def test_mirroring_a_map_mirrors_a_mixture_pattern():
+    mix = ddx.Model.from_entries(_claudication_entries(True))
+    i = mix.ids.index("vascular_claudication")
+    left = pm([("buttock_upper", "left", 6), ("posterior_calf", "left", 3)])
+    right = pm([("buttock_upper", "right", 6), ("posterior_calf", "right", 3)])
+    ll_l = mix.location_loglik(*mix.encode_location(left))[i]
+    ll_r = mix.location_loglik(*mix.encode_location(right))[i]
+    assert ll_l[0] == pytest.approx(ll_r[1]) and ll_l[1] == pytest.approx(ll_r[0])
+    assert by_id(ddx.rank(left, mix))["vascular_claudication"].probability == pytest.approx(
+        by_id(ddx.rank(right, mix))["vascular_claudication"].probability)
