@@ -20,7 +20,16 @@ The model (every number in knowledge/ranking.yaml, section ``model``):
   ``region_clusters`` (neighbouring regions on one side), and the whole drawing is capped
   (``location_cap``): a drawing alone never makes a diagnosis.
 * **Tempered evidence.** Each group is capped (``group_cap``: a single good test in this area has
-  an LR of 3 to 10), and the sum is raised to the power ``evidence_power`` (< 1).
+  an LR of 3 to 10; for a condition whose file cites a stronger test in the group, that test's
+  published LR, at most ``published_cap_max``). The pieces of evidence (the drawing, each answer
+  group, age and sex together) are then weighed like the items of a group: the strongest piece
+  for and the strongest against count at ``lead_weight``, every other piece at
+  ``evidence_power`` (< 1), because further pieces partly repeat the first. A single strong,
+  specific finding therefore counts as strong as it is, and many weak ones do not add up to
+  certainty.
+* **Patterns with several forms.** A referral pattern may list alternative typical distributions
+  (``forms``, each with its weight); the drawing is scored against their mixture,
+  log sum_k w_k LR_k, and the reasons name the form the map matches best.
 * **A ceiling.** With probability ``misfit`` the textbook patterns do not apply to this person;
   the shown probability is (1 - misfit) × model + misfit × prior.
 * **Families.** Sub-types of one problem (``families``: gluteal tendinopathy, gluteal tendon tear
@@ -181,6 +190,8 @@ class Params:
     unlisted_item_rate: float
     bands: tuple[tuple[str, float], ...]  # (name, lower bound), highest first
     band_labels: dict[str, str]
+    lead_weight: float = 1.0  # weight of the strongest piece of evidence for, and against, a condition
+    published_cap_max: float = 3.0  # ceiling of a group's cap raised by a published likelihood ratio
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Params:
@@ -194,6 +205,8 @@ class Params:
             demographics_cap=float(m["demographics_cap"]), residual_weight=float(m["residual_weight"]),
             misfit=float(m["misfit"]), unlisted_item_rate=float(m["unlisted_item_rate"]), bands=bands,
             band_labels={k: str(v) for k, v in data["band_labels"].items()},
+            lead_weight=float(m.get("lead_weight", m["evidence_power"])),
+            published_cap_max=float(m.get("published_cap_max", m["group_cap"])),
         )
 
 
@@ -402,6 +415,7 @@ class Model:
     listed: np.ndarray  # (C, I) bool: the condition's file lists the item
     item_source: tuple[tuple[tuple[str, ...], ...], ...]  # [c][i] reference keys of a cited finding figure
     item_group: np.ndarray  # (I,) group index
+    group_cap: np.ndarray  # (C, G) cap of each answer group's log LR for each condition
     group_names: tuple[str, ...]
     slot_cluster: np.ndarray  # (S,) cluster index (-1 for unused slots)
     cluster_names: tuple[str, ...]
@@ -591,6 +605,19 @@ class Model:
         for j in np.flatnonzero(group_of < 0):
             group_of[j] = len(group_names)
             group_names.append(f"{items[j][0]}.{items[j][1]}")
+        # each group's cap: group_cap (a single good test in this area: LR 3 to 10), raised for a
+        # condition to the strongest published likelihood ratio of a cited test of that group in
+        # its file (never above published_cap_max), so that a test measured to be stronger counts
+        # as strong as it was measured
+        group_cap = np.full((n, len(group_names)), prm.group_cap)
+        for ci, c in enumerate(conds):
+            for f in c.findings:
+                if f.basis != "cited" or not f.references:
+                    continue
+                lp, ln_ = f.likelihood_ratios()
+                strength = max(math.log(max(lp, 1e-9)), -math.log(max(ln_, 1e-9)))
+                g = group_of[item_index[("findings", f.id)]]
+                group_cap[ci, g] = max(group_cap[ci, g], min(strength, prm.published_cap_max))
 
         female = np.clip(np.array([c.demographics.female_fraction for c in conds]), 0.01, 0.99)
         vs_rest = _tables(prior, excl, prm.something_else_prior, p_region, valid, p_item, bands, female, p_comp, comp_cond_)
@@ -606,7 +633,7 @@ class Model:
             side_rule=tuple(p.side_rule for p in pats), prior=prior, p_region=p_region, comp_cond=comp_cond_,
             comp_logw=np.log(np.array(comp_w)), comp_label=tuple(comp_label), comp_start=comp_start, items=items,
             item_index=item_index, p_item=p_item, listed=listed, item_source=tuple(tuple(r) for r in sources),
-            item_group=group_of, group_names=tuple(group_names), slot_cluster=slot_cluster,
+            item_group=group_of, group_cap=group_cap, group_names=tuple(group_names), slot_cluster=slot_cluster,
             cluster_names=tuple(cluster_names), vs_rest=vs_rest, vs_all=vs_all, family_of=tuple(family_of),
             umbrella=umbrella, family_members=members, family_labels=labels, params=prm,
             questions=questions, question_cols=question_cols,
@@ -743,10 +770,11 @@ class Model:
             loc = np.zeros(n)
             best_h = np.zeros(n, dtype=int)
             e0 = e1 = None
-        total = loc.copy()
-
+        # the pieces of evidence: the drawing, each answer group, age and sex together
+        pieces: list[np.ndarray] = [loc]
         answers = self.answered(pm)
-        item_eff: list[tuple[int, bool, np.ndarray, int]] = []  # (item, positive, effective (C,), group)
+        item_eff: list[tuple[int, bool, np.ndarray, int]] = []  # (item, positive, before weighting (C,), group)
+        item_piece: list[int] = []
         if answers:
             groups = self.item_group[[i for i, _ in answers]]
             order = np.argsort(groups, kind="stable")
@@ -757,36 +785,48 @@ class Model:
             vals = np.where(pos[None, :], t.yes[:, cols], t.no[:, cols])
             w = _group_weights(vals, starts, prm.residual_weight)
             comb = np.add.reduceat(w * vals, starts, axis=1)
-            k = _cap_scale(comb, prm.group_cap)
-            total = total + (comb * k).sum(axis=1)
+            caps = self.group_cap[:, g_sorted[starts]]
+            k = np.where(np.abs(comb) > caps, caps / np.maximum(np.abs(comb), 1e-300), 1.0)
+            first = len(pieces)
+            pieces += list((comb * k).T)
             if detail:
                 eff = w * vals * np.repeat(k, np.diff(np.r_[starts, len(cols)]), axis=1)
+                seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cols)]))
                 for jj in range(len(cols)):
                     item_eff.append((int(cols[jj]), bool(pos[jj]), eff[:, jj], int(g_sorted[jj])))
+                    item_piece.append(first + int(seg[jj]))
         demo_eff: list[tuple[str, str, np.ndarray]] = []
-        demo = np.zeros(n)
         parts = []
         if pm.age is not None:
             parts.append(("age", str(pm.age), t.age[:, _age_band(pm.age)]))
         if pm.sex in ("female", "male"):
             parts.append(("sex", pm.sex, t.female if pm.sex == "female" else t.male))
+        demo_piece = None
         if parts:
             demo = sum(p[2] for p in parts)
             k = _cap_scale(demo, prm.demographics_cap)
-            demo = demo * k
+            demo_piece = len(pieces)
+            pieces.append(demo * k)
             demo_eff = [(kind, item, val * k) for kind, item, val in parts]
-        total = total + demo
-        out = {"total": alpha * total, "ll": ll, "best_h": best_h, "painted": painted, "x": x}
+        # Tempering: pieces of evidence are not independent, so all but the strongest piece for
+        # and the strongest against count at evidence_power (those two at lead_weight): the first
+        # good reason is never redundant, each further one partly repeats it.
+        P = np.stack(pieces, axis=1)  # (C, pieces)
+        W = _group_weights(P, np.array([0]), prm.evidence_power, lead=prm.lead_weight)
+        total = (W * P).sum(axis=1)
+        out = {"total": total, "ll": ll, "best_h": best_h, "painted": painted, "x": x}
         if detail:
             loc_eff = None
+            wl = W[:, 0][:, None]
             if painted:
                 # symmetric patterns: the reasons use the mean of both hypotheses' contributions;
                 # same_side patterns pick the reported side's (see `with_side`)
-                loc_eff = (alpha * e0, alpha * e1, alpha * 0.5 * (e0 + e1))
-            out.update(form=(best, None if form_adj is None else alpha * form_adj))
-            out.update(alpha=alpha, loc_eff=loc_eff,
-                       item_eff=[(i, p, alpha * e, g) for i, p, e, g in item_eff],
-                       demo_eff=[(k_, i_, alpha * e) for k_, i_, e in demo_eff])
+                loc_eff = (wl * e0, wl * e1, wl * 0.5 * (e0 + e1))
+            out.update(form=(best, None if form_adj is None else W[:, 0] * form_adj))
+            wd = W[:, demo_piece] if demo_piece is not None else None
+            out.update(alpha=alpha, weights=W, loc_eff=loc_eff,
+                       item_eff=[(i, p, W[:, item_piece[n_]] * e, g) for n_, (i, p, e, g) in enumerate(item_eff)],
+                       demo_eff=[(k_, i_, wd * e) for k_, i_, e in demo_eff])
         return out
 
     def probabilities(self, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -872,9 +912,9 @@ def _tables(prior: np.ndarray, excl: np.ndarray, other_prior: float, p_region: n
     )
 
 
-def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float) -> np.ndarray:
+def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float, lead: float = 1.0) -> np.ndarray:
     """Weights of the items of each group (columns from each start to the next): the strongest
-    positive and the strongest negative item count 1 (the first one on a tie), the others
+    positive and the strongest negative item count `lead` (the first one on a tie), the others
     `residual`. Vectorised over rows and groups."""
     n, s = v.shape
     if s == 0:
@@ -887,7 +927,7 @@ def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float) -> np.nda
         hit = (v == ext) & (sign * v > 0)
         cs = np.cumsum(hit, axis=1)
         before = np.where(starts > 0, cs[:, np.maximum(starts - 1, 0)], 0)[:, seg]
-        w = np.where(hit & (cs - before == 1), 1.0, w)
+        w = np.where(hit & (cs - before == 1), lead, w)
     return w
 
 
