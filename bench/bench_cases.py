@@ -196,8 +196,8 @@ def _family_view(m: ddx.Model) -> tuple[dict[str, str], dict[str, str]]:
     return carrier, group
 
 
-def evaluate(cases: list[Case]) -> dict[str, TierResult]:
-    m = ddx.model()
+def evaluate(cases: list[Case], model_: ddx.Model | None = None) -> dict[str, TierResult]:
+    m = model_ if model_ is not None else ddx.model()
     carrier, group = _family_view(m)
     risk_factors = set(triage.rules().risk_factors)
     out = {t: TierResult(t) for t in TIERS}
@@ -205,7 +205,7 @@ def evaluate(cases: list[Case]) -> dict[str, TierResult]:
         true_group = group[case.diagnosis]
         for tier in TIERS:
             pm = case.maps[tier]
-            res = ddx.rank(pm)
+            res = ddx.rank(pm, m)
             cands = res.candidates
             by_id = {c.condition: c for c in cands}
             rank = next((i + 1 for i, c in enumerate(cands) if group[c.condition] == true_group), None)

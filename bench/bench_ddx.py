@@ -67,15 +67,16 @@ def synthetic_skin(n: int = 50_000, seed: int = 0) -> SkinLabels:
 def python_location_loglik(m: ddx.Model, x: list[float], a: list[float]) -> list[tuple[float, float]]:
     """The location likelihood of Model.location_loglik written as plain Python loops: per slot
     value, per-cluster grouping (strongest for and against in full, the rest at the residual
-    weight), cluster cap, location cap."""
+    weight), cluster cap, location cap, per pattern component; then the mixture over each
+    condition's forms (log sum_k w_k exp(L_k))."""
     t = m.vs_rest
     pos = t.loc_pos.tolist()
     neg = t.loc_neg.tolist()
     mirror = ddx._MIRROR.tolist()
     cluster = m.slot_cluster.tolist()
     prm = m.params
-    out = []
-    for c in range(len(m.ids)):
+    comp = []
+    for c in range(len(pos)):
         ll = []
         for h in (0, 1):
             groups: dict[int, list[float]] = {}
@@ -93,7 +94,12 @@ def python_location_loglik(m: ddx.Model, x: list[float], a: list[float]) -> list
                 comb = top + bottom + prm.residual_weight * (sum(vals) - top - bottom)
                 total += max(-prm.cluster_cap, min(prm.cluster_cap, comb))
             ll.append(max(-prm.location_cap, min(prm.location_cap, total)))
-        out.append((ll[0], ll[1]))
+        comp.append((ll[0], ll[1]))
+    out = []
+    cond, logw = m.comp_cond.tolist(), m.comp_logw.tolist()
+    for c in range(len(m.ids)):
+        rows = [r for r in range(len(comp)) if cond[r] == c]
+        out.append(tuple(math.log(sum(math.exp(logw[r] + comp[r][h]) for r in rows)) for h in (0, 1)))
     return out
 
 

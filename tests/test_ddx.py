@@ -46,10 +46,10 @@ def condition(cid, prior, urgency="routine", findings=(), age_bands=(0.25, 0.25,
     })
 
 
-def pattern(cid, regions, side_rule="same_side"):
+def pattern(cid, regions, side_rule="same_side", forms=()):
     return ReferralPattern.model_validate({
         "format": "hipviz-referral-pattern", "version": 1, "condition": cid, "side_rule": side_rule,
-        "basis": "expert_opinion", "regions": regions,
+        "basis": "expert_opinion", "regions": regions, "forms": [dict(f) for f in forms],
     })
 
 
@@ -106,7 +106,8 @@ def by_id(result):
 
 
 PRM = ddx.params()
-ALPHA = PRM.evidence_power
+ALPHA = PRM.evidence_power  # weight of every piece of evidence but the strongest for and against
+LEAD = PRM.lead_weight  # weight of the strongest piece for and the strongest against
 
 
 # -- model arithmetic -----------------------------------------------------------------------------------
@@ -219,8 +220,14 @@ def test_findings_count_through_their_probability_with_their_provenance(syn):
     b, p, n = (by_id(r)["radiculopathy_L5"] for r in (base, pos, neg))
     ci, j = syn.ids.index("radiculopathy_L5"), syn.item_index[("findings", "big_toe_extension_weakness")]
     assert syn.p_item[ci, j] == pytest.approx(5.0 * 0.5 / 4.5)  # the sensitivity LR+ 5 and LR- 0.5 imply
-    assert p.log_odds - b.log_odds == pytest.approx(ALPHA * syn.vs_rest.yes[ci, j])  # tempered
-    assert n.log_odds - b.log_odds == pytest.approx(ALPHA * syn.vs_rest.no[ci, j])
+    yes, no = syn.vs_rest.yes[ci, j], syn.vs_rest.no[ci, j]
+    # tempered: between the weight of a further piece and that of the strongest piece
+    assert ALPHA * yes - 1e-9 <= p.log_odds - b.log_odds <= LEAD * yes + 1e-9
+    assert LEAD * no - 1e-9 <= n.log_odds - b.log_odds <= ALPHA * no + 1e-9
+    # on its own (nothing else answered) a finding is the strongest piece: it counts at LEAD
+    alone = by_id(ddx.rank(pm(findings=["big_toe_extension_weakness"]), syn))["radiculopathy_L5"]
+    prior = by_id(ddx.rank(pm(), syn))["radiculopathy_L5"]
+    assert alone.log_odds - prior.log_odds == pytest.approx(LEAD * yes)
     assert p.probability > b.probability > n.probability
     assert any(w.text.startswith("Big toe extension (EHL) weakness (found): supports (x") and w.text.endswith("; accuracy published: SYN01)")
                for w in p.why)
@@ -306,7 +313,7 @@ def test_correlated_answers_count_once(items):
     together = m.evidence(pm([("buttock_lower_medial", "left", 5)], **items))["total"] - base
     apart = sum(m.evidence(pm([("buttock_lower_medial", "left", 5)], **{k: [x]}))["total"] - base
                 for k, xs in items.items() for x in xs)
-    assert np.all(np.abs(together) <= ALPHA * PRM.group_cap + 1e-9)
+    assert np.all(np.abs(together) <= LEAD * m.group_cap.max() + 1e-9)
     pos = (together > 0) & (apart > 0)
     assert pos.any() and np.all(together[pos] < apart[pos] + 1e-9)
 
@@ -332,7 +339,33 @@ def test_evidence_is_tempered_and_capped(syn):
     ci = m.ids.index("cauda_equina_syndrome")
     one = m.evidence(pm(red_flags=["saddle_anaesthesia"]))["total"][ci]
     both = m.evidence(pm(red_flags=["saddle_anaesthesia", "bladder_or_bowel_dysfunction"]))["total"][ci]
-    assert 0 < one <= both <= ALPHA * PRM.group_cap + 1e-9
+    assert 0 < one <= both <= LEAD * PRM.group_cap + 1e-9
+    # two pieces of evidence for a condition: the stronger counts at LEAD, the other at ALPHA
+    other = m.evidence(pm(red_flags=["bilateral_leg_symptoms"]))["total"][ci] / LEAD  # another group
+    flag = one / LEAD
+    together = m.evidence(pm(red_flags=["saddle_anaesthesia", "bilateral_leg_symptoms"]))["total"][ci]
+    assert other > 0 and flag > 0
+    assert together == pytest.approx(LEAD * max(other, flag) + ALPHA * min(other, flag))
+    assert together < other + flag
+
+
+def test_a_group_cap_rises_to_the_strongest_published_likelihood_ratio():
+    """A group holding a cited test may count up to that test's published LR for the condition
+    (never above published_cap_max); groups of estimates keep the global cap."""
+    m = ddx.model()
+    from hipviz.knowledge.loader import knowledge
+    raised = 0
+    for ci, cid in enumerate(m.ids):
+        for f in knowledge()[cid].condition.findings:
+            g = m.item_group[m.item_index[("findings", f.id)]]
+            lp, ln_ = f.likelihood_ratios()
+            strength = min(max(math.log(lp), -math.log(ln_)), PRM.published_cap_max)
+            if f.basis == "cited" and strength > PRM.group_cap:
+                assert m.group_cap[ci, g] == pytest.approx(strength) or m.group_cap[ci, g] > strength
+                raised += 1
+    assert raised > 0
+    assert m.group_cap.min() == pytest.approx(PRM.group_cap)
+    assert m.group_cap.max() <= PRM.published_cap_max + 1e-12
 
 
 @settings(max_examples=60, deadline=None)
@@ -417,7 +450,12 @@ def test_a_positive_straight_leg_raise_favours_the_root_over_piriformis():
     a = by_id(ddx.rank(pm(where, aggravators=["sitting_long"])))
     b = by_id(ddx.rank(pm(where, aggravators=["sitting_long"], findings=["slr_positive"])))
     assert b["radiculopathy_S1"].log_odds - a["radiculopathy_S1"].log_odds > b["piriformis_syndrome"].log_odds - a["piriformis_syndrome"].log_odds
-    assert b["radiculopathy_S1"].probability > b["piriformis_syndrome"].probability
+    # pain worse on sitting is a cardinal feature of piriformis syndrome (HOPAYIAN10): a positive
+    # SLR narrows the gap; without it, the SLR puts the root first
+    c = by_id(ddx.rank(pm(where)))
+    d = by_id(ddx.rank(pm(where, findings=["slr_positive"])))
+    assert c["radiculopathy_S1"].probability < c["piriformis_syndrome"].probability
+    assert d["radiculopathy_S1"].probability > d["piriformis_syndrome"].probability
 
 
 @settings(max_examples=100, deadline=None)
@@ -560,8 +598,8 @@ def test_mirroring_the_map_mirrors_the_result(m):
 def test_adding_a_supporting_finding_never_lowers_that_condition(m, data):
     """For any map and any condition c, adding to `findings` a test that makes c more likely than
     "not c" (P(positive | c) above the background) never lowers c's probability; its log odds
-    rise by at most the tempered LR of the test (less when the test shares a group with answers
-    already given, or its group is capped). For a family umbrella the test must support every
+    rise by at most the LR of the test at the lead weight (less when it is not the strongest piece,
+    shares a group with answers already given, or its group is capped). For a family umbrella the test must support every
     member: the family's probability then never falls (the sub-types' shares may move)."""
     model = ddx.model()
     ci = data.draw(st.integers(0, len(model.ids) - 1))
@@ -578,7 +616,7 @@ def test_adding_a_supporting_finding_never_lowers_that_condition(m, data):
     assert after.probability >= before.probability - 1e-12
     j = model.item_index[("findings", f)]
     if len(members) == 1:
-        assert -1e-9 <= after.log_odds - before.log_odds <= ALPHA * model.vs_rest.yes[ci, j] + 1e-9
+        assert -1e-9 <= after.log_odds - before.log_odds <= LEAD * model.vs_rest.yes[ci, j] + 1e-9
 
 
 @settings(max_examples=150, deadline=None)
@@ -707,3 +745,62 @@ def test_a_pattern_can_say_how_often_the_other_side_hurts():
     drop_sif = r_both["sacral_insufficiency_fracture"].probability / r_one["sacral_insufficiency_fracture"].probability
     drop_gt = r_both["gtps_gluteal_tendinopathy"].probability / r_one["gtps_gluteal_tendinopathy"].probability
     assert drop_sif > drop_gt
+
+
+# -- patterns with alternative forms ---------------------------------------------------------------
+
+
+CALF = {"posterior_calf": 0.6, "lateral_calf": 0.3}
+THIGH = {"buttock_upper": 0.5, "posterior_thigh": 0.4}
+
+
+def _claudication_entries(with_forms: bool):
+    e = synthetic_entries()
+    marginal = {r: 0.5 * CALF.get(r, 0.0) + 0.5 * THIGH.get(r, 0.0) for r in {**CALF, **THIGH}}
+    forms = [{"id": "calf", "label": "the calf form", "weight": 0.5, "basis": "estimate", "regions": CALF},
+             {"id": "thigh", "label": "the buttock-and-thigh form", "weight": 0.5, "basis": "estimate", "regions": THIGH}]
+    e["vascular_claudication"] = Entry(condition("vascular_claudication", 0.05),
+                                       pattern("vascular_claudication", marginal, forms=forms if with_forms else ()))
+    return e
+
+
+def test_a_map_matching_one_form_is_scored_against_the_mixture():
+    """P(map | c) = sum_k w_k P(map | c, form k): a map that matches one form well scores higher
+    than against the forms' average (which marks it down for the other form's regions), and
+    exactly log sum_k w_k exp(L_k) of the per-form location evidence."""
+    mix = ddx.Model.from_entries(_claudication_entries(True))
+    avg = ddx.Model.from_entries(_claudication_entries(False))
+    i = mix.ids.index("vascular_claudication")
+    x, a = mix.encode_location(pm([("buttock_upper", "left", 2), ("posterior_thigh", "left", 2)]))
+    assert mix.location_loglik(x, a)[i, 0] > avg.location_loglik(x, a)[i, 0] + 0.2
+    comps = np.flatnonzero(mix.comp_cond == i)
+    per_form, _ = mix._location(mix.vs_rest, x, a)
+    expected = np.log(np.sum(0.5 * np.exp(per_form[comps])))
+    assert mix.location_loglik(x, a)[i, 0] == pytest.approx(expected)
+    assert len(comps) == 2 and np.allclose(np.exp(mix.comp_logw[comps]), 0.5)
+
+
+def test_the_reasons_name_the_matching_form():
+    mix = ddx.Model.from_entries(_claudication_entries(True))
+    for regions, label in (([("buttock_upper", "left", 6), ("posterior_thigh", "left", 5)], "buttock-and-thigh"),
+                           ([("posterior_calf", "right", 6)], "the calf form")):
+        r = ddx.rank(pm(regions), mix)
+        c = by_id(r)["vascular_claudication"]
+        forms = [w for w in c.why if w.kind == "form"]
+        assert len(forms) == 1 and label in forms[0].text
+        ev = mix.evidence(pm(regions), detail=True)
+        i = mix.ids.index("vascular_claudication")
+        assert forms[0].factor == pytest.approx(math.exp(ev["form"][1][i]), rel=1e-3)
+        assert forms[0].direction == "note"
+
+
+def test_mirroring_a_map_mirrors_a_mixture_pattern():
+    mix = ddx.Model.from_entries(_claudication_entries(True))
+    i = mix.ids.index("vascular_claudication")
+    left = pm([("buttock_upper", "left", 6), ("posterior_calf", "left", 3)])
+    right = pm([("buttock_upper", "right", 6), ("posterior_calf", "right", 3)])
+    ll_l = mix.location_loglik(*mix.encode_location(left))[i]
+    ll_r = mix.location_loglik(*mix.encode_location(right))[i]
+    assert ll_l[0] == pytest.approx(ll_r[1]) and ll_l[1] == pytest.approx(ll_r[0])
+    assert by_id(ddx.rank(left, mix))["vascular_claudication"].probability == pytest.approx(
+        by_id(ddx.rank(right, mix))["vascular_claudication"].probability)

@@ -13,6 +13,7 @@ from hipviz.atlas.catalog import catalog
 from hipviz.knowledge import loader
 from hipviz.knowledge.loader import knowledge
 from hipviz.knowledge.schema import Condition, ReferralPattern
+from pydantic import ValidationError
 from hipviz.paths import data_dir
 from hipviz.vocabulary import vocabulary
 
@@ -61,6 +62,8 @@ def test_every_reference_key_resolves(cid):
         used |= set(f.references)
     for t in c.treatments:
         used |= set(t.references)
+    for form in e.pattern.forms:
+        used |= set(form.references)
     assert used <= keys, sorted(used - keys)
     for r in c.references:
         assert r.pmid or r.doi or r.unverified
@@ -349,3 +352,26 @@ def test_claudication_pattern_includes_the_aortoiliac_territory():
     w = knowledge()["vascular_claudication"].pattern.regions
     assert w["buttock_upper"] >= 0.3 and w["posterior_thigh"] >= 0.3
     assert w["buttock_upper"] >= 0.5 * w["posterior_calf"]
+
+
+def test_pattern_forms_are_a_proper_mixture():
+    """A pattern with alternative forms: at least two, weights summing to 1, every form's regions
+    drawn on the pattern's map, each weight cited or marked an estimate; a bad file is refused."""
+    with_forms = {cid: e.pattern for cid, e in knowledge().items() if e.pattern.forms}
+    assert {"vascular_claudication", "sacroiliac_joint_pain", "hip_osteoarthritis"} <= set(with_forms)
+    for cid, p in with_forms.items():
+        assert len(p.forms) >= 2
+        assert abs(sum(f.weight for f in p.forms) - 1) < 0.02
+        for f in p.forms:
+            assert set(f.regions) <= set(p.regions)
+            assert f.basis == "estimate" or f.references
+    base = json.loads((PATTERNS_DIR / "vascular_claudication.json").read_text())
+    bad_weights = {**base, "forms": [{**f, "weight": 0.9} for f in base["forms"]]}
+    with pytest.raises(ValidationError, match="sum to 1"):
+        ReferralPattern.model_validate(bad_weights)
+    off_map = {**base, "forms": [{**base["forms"][0], "regions": {"heel": 0.5}}, base["forms"][1]]}
+    with pytest.raises(ValidationError, match="not in the pattern"):
+        ReferralPattern.model_validate(off_map)
+    one = {**base, "forms": base["forms"][:1]}
+    with pytest.raises(ValidationError, match="at least two"):
+        ReferralPattern.model_validate(one)

@@ -20,7 +20,16 @@ The model (every number in knowledge/ranking.yaml, section ``model``):
   ``region_clusters`` (neighbouring regions on one side), and the whole drawing is capped
   (``location_cap``): a drawing alone never makes a diagnosis.
 * **Tempered evidence.** Each group is capped (``group_cap``: a single good test in this area has
-  an LR of 3 to 10), and the sum is raised to the power ``evidence_power`` (< 1).
+  an LR of 3 to 10; for a condition whose file cites a stronger test in the group, that test's
+  published LR, at most ``published_cap_max``). The pieces of evidence (the drawing, each answer
+  group, age and sex together) are then weighed like the items of a group: the strongest piece
+  for and the strongest against count at ``lead_weight``, every other piece at
+  ``evidence_power`` (< 1), because further pieces partly repeat the first. A single strong,
+  specific finding therefore counts as strong as it is, and many weak ones do not add up to
+  certainty.
+* **Patterns with several forms.** A referral pattern may list alternative typical distributions
+  (``forms``, each with its weight); the drawing is scored against their mixture,
+  log sum_k w_k LR_k, and the reasons name the form the map matches best.
 * **A ceiling.** With probability ``misfit`` the textbook patterns do not apply to this person;
   the shown probability is (1 - misfit) × model + misfit × prior.
 * **Families.** Sub-types of one problem (``families``: gluteal tendinopathy, gluteal tendon tear
@@ -181,6 +190,8 @@ class Params:
     unlisted_item_rate: float
     bands: tuple[tuple[str, float], ...]  # (name, lower bound), highest first
     band_labels: dict[str, str]
+    lead_weight: float = 1.0  # weight of the strongest piece of evidence for, and against, a condition
+    published_cap_max: float = 3.0  # ceiling of a group's cap raised by a published likelihood ratio
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Params:
@@ -194,6 +205,8 @@ class Params:
             demographics_cap=float(m["demographics_cap"]), residual_weight=float(m["residual_weight"]),
             misfit=float(m["misfit"]), unlisted_item_rate=float(m["unlisted_item_rate"]), bands=bands,
             band_labels={k: str(v) for k, v in data["band_labels"].items()},
+            lead_weight=float(m.get("lead_weight", m["evidence_power"])),
+            published_cap_max=float(m.get("published_cap_max", m["group_cap"])),
         )
 
 
@@ -239,7 +252,7 @@ class Reason(NamedTuple):
     text: str
     factor: float
     direction: str  # "for" | "against" | "note"
-    kind: str  # location, absence, qualities, aggravators, relievers, red_flags, finding, negative_finding, age, sex, alert, family, prior
+    kind: str  # location, absence, form, qualities, aggravators, relievers, red_flags, finding, negative_finding, age, sex, alert, family, prior
     item: str | None = None
     source: tuple[str, ...] = ()
 
@@ -370,8 +383,8 @@ class Result:
 class _Tables:
     """Log likelihood ratios of every observable against one background per condition."""
 
-    loc_pos: np.ndarray  # (C, S) log(P(painted | c, affected side left) / B), 0 on unused slots
-    loc_neg: np.ndarray  # (C, S) log(P(not painted | c, left) / (1 - B))
+    loc_pos: np.ndarray  # (R, S) per pattern component: log(P(painted | c, form, affected side left) / B), 0 on unused slots
+    loc_neg: np.ndarray  # (R, S) log(P(not painted | c, form, left) / (1 - B))
     yes: np.ndarray  # (C, I) log(P(item | c) / B)
     no: np.ndarray  # (C, I) log((1 - P(item | c)) / (1 - B))
     age: np.ndarray  # (C, 4)
@@ -391,13 +404,18 @@ class Model:
     same_side: np.ndarray  # (C,) bool
     side_rule: tuple[str, ...]
     prior: np.ndarray  # (C,) share of presentations, with something_else_prior kept aside
-    p_region: np.ndarray  # (C, 2, S) P(slot painted | c, affected side left/right)
+    p_region: np.ndarray  # (C, 2, S) P(slot painted | c, affected side left/right): the pattern's marginal
+    comp_cond: np.ndarray  # (R,) condition of each pattern component (a condition with forms has several)
+    comp_logw: np.ndarray  # (R,) log weight of the component within its condition (0 for a single form)
+    comp_label: tuple[str | None, ...]  # (R,) the form's label, None for a condition without forms
+    comp_start: np.ndarray  # (C,) first component of each condition (components are contiguous)
     items: tuple[tuple[str, str], ...]  # (kind, id)
     item_index: dict[tuple[str, str], int]
     p_item: np.ndarray  # (C, I) P(item | c); findings: P(test positive | c)
     listed: np.ndarray  # (C, I) bool: the condition's file lists the item
     item_source: tuple[tuple[tuple[str, ...], ...], ...]  # [c][i] reference keys of a cited finding figure
     item_group: np.ndarray  # (I,) group index
+    group_cap: np.ndarray  # (C, G) cap of each answer group's log LR for each condition
     group_names: tuple[str, ...]
     slot_cluster: np.ndarray  # (S,) cluster index (-1 for unused slots)
     cluster_names: tuple[str, ...]
@@ -466,24 +484,53 @@ class Model:
             for s in v.region_sides(rid):
                 valid[3 * r + SIDE_CODES[s]] = True
         same_side = np.array([p.side_rule == "same_side" for p in pats], dtype=bool)
-        p_region = np.zeros((n, 2, _N_SLOTS))
-        for ci, pat in enumerate(pats):
+        def slots(regions: Mapping[str, float], ci: int, pat) -> np.ndarray:
+            """(2, S) P(slot painted | c, affected side left/right) for one region map."""
+            out = np.zeros((2, _N_SLOTS))
             w = np.full(len(REGION_IDS), W_FLOOR)
-            for rid, val in pat.regions.items():
+            for rid, val in regions.items():
                 w[REGION_IDS.index(rid)] = val
             w = np.clip(w, W_FLOOR, W_CEIL)
             for r, rid in enumerate(REGION_IDS):
                 if rid not in v.sided_regions:
-                    p_region[ci, :, 3 * r] = w[r]
+                    out[:, 3 * r] = w[r]
                 elif same_side[ci]:
                     share = CONTRALATERAL if pat.other_side_share is None else pat.other_side_share
                     contra = max(W_FLOOR, share * w[r])
-                    p_region[ci, 0, 3 * r + 1], p_region[ci, 0, 3 * r + 2] = w[r], contra
-                    p_region[ci, 1, 3 * r + 1], p_region[ci, 1, 3 * r + 2] = contra, w[r]
+                    out[0, 3 * r + 1], out[0, 3 * r + 2] = w[r], contra
+                    out[1, 3 * r + 1], out[1, 3 * r + 2] = contra, w[r]
                 else:
-                    p_region[ci, :, 3 * r + 1] = w[r]
-                    p_region[ci, :, 3 * r + 2] = w[r]
-        p_region[:, :, ~valid] = 0.5  # unused slots: neutral, masked below
+                    out[:, 3 * r + 1] = w[r]
+                    out[:, 3 * r + 2] = w[r]
+            out[:, ~valid] = 0.5  # unused slots: neutral, masked below
+            return out
+
+        # components: one per form of a pattern (one for a pattern without forms); the pattern's
+        # marginal (what "not c" sees of c) is the forms' weighted mean
+        p_region = np.zeros((n, 2, _N_SLOTS))
+        comp_rows: list[np.ndarray] = []
+        comp_cond: list[int] = []
+        comp_w: list[float] = []
+        comp_label: list[str | None] = []
+        comp_start = np.zeros(n, dtype=int)
+        for ci, pat in enumerate(pats):
+            comp_start[ci] = len(comp_rows)
+            if pat.forms:
+                total_w = sum(f.weight for f in pat.forms)
+                for f in pat.forms:
+                    comp_rows.append(slots(f.regions, ci, pat))
+                    comp_cond.append(ci)
+                    comp_w.append(f.weight / total_w)
+                    comp_label.append(f.label)
+                p_region[ci] = sum(w_ * row for w_, row in zip(comp_w[comp_start[ci]:], comp_rows[comp_start[ci]:], strict=True))
+            else:
+                p_region[ci] = slots(pat.regions, ci, pat)
+                comp_rows.append(p_region[ci])
+                comp_cond.append(ci)
+                comp_w.append(1.0)
+                comp_label.append(None)
+        p_comp = np.stack(comp_rows)
+        comp_cond_ = np.array(comp_cond)
 
         # region clusters
         clusters = data["region_clusters"]
@@ -558,10 +605,24 @@ class Model:
         for j in np.flatnonzero(group_of < 0):
             group_of[j] = len(group_names)
             group_names.append(f"{items[j][0]}.{items[j][1]}")
+        # each group's cap: group_cap (a single good test in this area: LR 3 to 10), raised for a
+        # condition to the strongest published likelihood ratio of a cited test of that group in
+        # its file (never above published_cap_max), so that a test measured to be stronger counts
+        # as strong as it was measured
+        group_cap = np.full((n, len(group_names)), prm.group_cap)
+        for ci, c in enumerate(conds):
+            for f in c.findings:
+                if f.basis != "cited" or not f.references:
+                    continue
+                lp, ln_ = f.likelihood_ratios()
+                strength = max(math.log(max(lp, 1e-9)), -math.log(max(ln_, 1e-9)))
+                g = group_of[item_index[("findings", f.id)]]
+                group_cap[ci, g] = max(group_cap[ci, g], min(strength, prm.published_cap_max))
 
         female = np.clip(np.array([c.demographics.female_fraction for c in conds]), 0.01, 0.99)
-        vs_rest = _tables(prior, excl, prm.something_else_prior, p_region, valid, p_item, bands, female)
-        vs_all = _tables(prior, np.zeros((n, n)), prm.something_else_prior, p_region, valid, p_item, bands, female)
+        vs_rest = _tables(prior, excl, prm.something_else_prior, p_region, valid, p_item, bands, female, p_comp, comp_cond_)
+        vs_all = _tables(prior, np.zeros((n, n)), prm.something_else_prior, p_region, valid, p_item, bands, female,
+                         p_comp, comp_cond_)
 
         questions = tuple(k for k in items if k != ("relievers", "nothing"))
         question_cols = np.array([item_index[k] for k in questions])
@@ -569,9 +630,10 @@ class Model:
         return cls(
             ids=ids, names=tuple(c.names.patient for c in conds), clinician_names=tuple(c.names.clinician for c in conds),
             urgency=tuple(c.urgency for c in conds), source_kind=source_kind, same_side=same_side,
-            side_rule=tuple(p.side_rule for p in pats), prior=prior, p_region=p_region, items=items,
+            side_rule=tuple(p.side_rule for p in pats), prior=prior, p_region=p_region, comp_cond=comp_cond_,
+            comp_logw=np.log(np.array(comp_w)), comp_label=tuple(comp_label), comp_start=comp_start, items=items,
             item_index=item_index, p_item=p_item, listed=listed, item_source=tuple(tuple(r) for r in sources),
-            item_group=group_of, group_names=tuple(group_names), slot_cluster=slot_cluster,
+            item_group=group_of, group_cap=group_cap, group_names=tuple(group_names), slot_cluster=slot_cluster,
             cluster_names=tuple(cluster_names), vs_rest=vs_rest, vs_all=vs_all, family_of=tuple(family_of),
             umbrella=umbrella, family_members=members, family_labels=labels, params=prm,
             questions=questions, question_cols=question_cols,
@@ -623,9 +685,10 @@ class Model:
     # -- evidence ----------------------------------------------------------------------------------
 
     def _location(self, t: _Tables, x: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(C,) location log LR and (C, S) effective per-slot contributions (before the power),
-        for the affected-side-left hypothesis on this map (call with the mirrored map for right)."""
-        n = len(self.ids)
+        """(R,) location log LR per pattern component and (R, S) effective per-slot contributions
+        (before the power), for the affected-side-left hypothesis on this map (call with the
+        mirrored map for right)."""
+        n = t.loc_pos.shape[0]
         order, starts, _ = self._cluster_order
         vals = np.where(x[None, :] > 0, t.loc_pos * a[None, :], ABSENCE_WEIGHT * t.loc_neg)
         v = vals[:, order]
@@ -651,13 +714,39 @@ class Model:
                 out.append(fid)
         return out
 
+    def _per_condition(self, v: np.ndarray) -> np.ndarray:
+        """(C,) mixture over each condition's components: log sum_k w_k exp(v_k)."""
+        return np.logaddexp.reduceat(self.comp_logw + v, self.comp_start)
+
+    def _location_both(self, t: _Tables, x: np.ndarray, a: np.ndarray) -> dict[str, np.ndarray]:
+        """Location evidence under both affected-side hypotheses, per component and per condition.
+
+        A condition's location likelihood is the mixture of its forms, P(map | c) = sum_k w_k
+        P(map | c, form k), so its log LR is log sum_k w_k exp(L_k). ``ll`` (C, 2) per side
+        hypothesis; ``loc`` (C,) the side-combined value the evidence uses; ``best`` (C,) the
+        component that explains the map best (its reasons are the ones shown) and ``form_adj``
+        (C,) what the mixture adds to that component's own log LR (0 without forms)."""
+        l0, e0 = self._location(t, x, a)
+        l1, e1m = self._location(t, x[_MIRROR], a[_MIRROR])
+        e1 = e1m[:, _MIRROR]  # back to the map's own slots
+        same = self.same_side[self.comp_cond]
+        comb = np.where(same, np.logaddexp(l0, l1) - math.log(2.0), 0.5 * (l0 + l1))  # (R,) side-combined
+        ll = np.stack([self._per_condition(l0), self._per_condition(l1)], axis=1)
+        loc = np.where(self.same_side, np.logaddexp(ll[:, 0], ll[:, 1]) - math.log(2.0), 0.5 * (ll[:, 0] + ll[:, 1]))
+        score = self.comp_logw + comb
+        order = np.lexsort((-score, self.comp_cond))  # by condition, best component first
+        best = order[np.r_[0, np.flatnonzero(np.diff(self.comp_cond[order])) + 1]]
+        return {"l0": l0, "l1": l1, "e0": e0, "e1": e1, "ll": ll, "loc": loc, "best": best,
+                "form_adj": loc - comb[best]}
+
     def location_loglik(self, x: np.ndarray, a: np.ndarray, t: _Tables | None = None) -> np.ndarray:
         """(C, 2) grouped and capped location log LR (before the power) with the affected side
-        left / right; the right one is the left one on the mirrored map."""
+        left / right (the mixture over a condition's forms); the right one is the left one on the
+        mirrored map."""
         t = t if t is not None else self.vs_rest
         if not x.any():
             return np.zeros((len(self.ids), 2))
-        return np.stack([self._location(t, x, a)[0], self._location(t, x[_MIRROR], a[_MIRROR])[0]], axis=1)
+        return self._location_both(t, x, a)["ll"]
 
     def evidence(self, pm: PainMap, t: _Tables | None = None, detail: bool = False) -> dict[str, Any]:
         """The tempered evidence per condition against the background of `t` (default: "not c").
@@ -670,23 +759,22 @@ class Model:
         n = len(self.ids)
         x, a = self.encode_location(pm)
         painted = bool(x.any())
+        best = form_adj = None
         if painted:
-            l0, e0 = self._location(t, x, a)
-            l1, e1m = self._location(t, x[_MIRROR], a[_MIRROR])
-            e1 = e1m[:, _MIRROR]  # back to the map's own slots
-            ll = np.stack([l0, l1], axis=1)
-            sym = (l0 + l1) * 0.5
-            loc = np.where(self.same_side, np.logaddexp(l0, l1) - math.log(2.0), sym)
-            best_h = np.where(l1 > l0 + 1e-9, 1, 0)
+            lb = self._location_both(t, x, a)
+            ll, loc, best, form_adj = lb["ll"], lb["loc"], lb["best"], lb["form_adj"]
+            e0, e1 = lb["e0"][best], lb["e1"][best]  # the best-matching form's slot contributions
+            best_h = np.where(ll[:, 1] > ll[:, 0] + 1e-9, 1, 0)
         else:
             ll = np.zeros((n, 2))
             loc = np.zeros(n)
             best_h = np.zeros(n, dtype=int)
             e0 = e1 = None
-        total = loc.copy()
-
+        # the pieces of evidence: the drawing, each answer group, age and sex together
+        pieces: list[np.ndarray] = [loc]
         answers = self.answered(pm)
-        item_eff: list[tuple[int, bool, np.ndarray, int]] = []  # (item, positive, effective (C,), group)
+        item_eff: list[tuple[int, bool, np.ndarray, int]] = []  # (item, positive, before weighting (C,), group)
+        item_piece: list[int] = []
         if answers:
             groups = self.item_group[[i for i, _ in answers]]
             order = np.argsort(groups, kind="stable")
@@ -697,35 +785,48 @@ class Model:
             vals = np.where(pos[None, :], t.yes[:, cols], t.no[:, cols])
             w = _group_weights(vals, starts, prm.residual_weight)
             comb = np.add.reduceat(w * vals, starts, axis=1)
-            k = _cap_scale(comb, prm.group_cap)
-            total = total + (comb * k).sum(axis=1)
+            caps = self.group_cap[:, g_sorted[starts]]
+            k = np.where(np.abs(comb) > caps, caps / np.maximum(np.abs(comb), 1e-300), 1.0)
+            first = len(pieces)
+            pieces += list((comb * k).T)
             if detail:
                 eff = w * vals * np.repeat(k, np.diff(np.r_[starts, len(cols)]), axis=1)
+                seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(cols)]))
                 for jj in range(len(cols)):
                     item_eff.append((int(cols[jj]), bool(pos[jj]), eff[:, jj], int(g_sorted[jj])))
+                    item_piece.append(first + int(seg[jj]))
         demo_eff: list[tuple[str, str, np.ndarray]] = []
-        demo = np.zeros(n)
         parts = []
         if pm.age is not None:
             parts.append(("age", str(pm.age), t.age[:, _age_band(pm.age)]))
         if pm.sex in ("female", "male"):
             parts.append(("sex", pm.sex, t.female if pm.sex == "female" else t.male))
+        demo_piece = None
         if parts:
             demo = sum(p[2] for p in parts)
             k = _cap_scale(demo, prm.demographics_cap)
-            demo = demo * k
+            demo_piece = len(pieces)
+            pieces.append(demo * k)
             demo_eff = [(kind, item, val * k) for kind, item, val in parts]
-        total = total + demo
-        out = {"total": alpha * total, "ll": ll, "best_h": best_h, "painted": painted, "x": x}
+        # Tempering: pieces of evidence are not independent, so all but the strongest piece for
+        # and the strongest against count at evidence_power (those two at lead_weight): the first
+        # good reason is never redundant, each further one partly repeats it.
+        P = np.stack(pieces, axis=1)  # (C, pieces)
+        W = _group_weights(P, np.array([0]), prm.evidence_power, lead=prm.lead_weight)
+        total = (W * P).sum(axis=1)
+        out = {"total": total, "ll": ll, "best_h": best_h, "painted": painted, "x": x}
         if detail:
             loc_eff = None
+            wl = W[:, 0][:, None]
             if painted:
                 # symmetric patterns: the reasons use the mean of both hypotheses' contributions;
                 # same_side patterns pick the reported side's (see `with_side`)
-                loc_eff = (alpha * e0, alpha * e1, alpha * 0.5 * (e0 + e1))
-            out.update(alpha=alpha, loc_eff=loc_eff,
-                       item_eff=[(i, p, alpha * e, g) for i, p, e, g in item_eff],
-                       demo_eff=[(k_, i_, alpha * e) for k_, i_, e in demo_eff])
+                loc_eff = (wl * e0, wl * e1, wl * 0.5 * (e0 + e1))
+            out.update(form=(best, None if form_adj is None else W[:, 0] * form_adj))
+            wd = W[:, demo_piece] if demo_piece is not None else None
+            out.update(alpha=alpha, weights=W, loc_eff=loc_eff,
+                       item_eff=[(i, p, W[:, item_piece[n_]] * e, g) for n_, (i, p, e, g) in enumerate(item_eff)],
+                       demo_eff=[(k_, i_, wd * e) for k_, i_, e in demo_eff])
         return out
 
     def probabilities(self, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -780,9 +881,14 @@ def _p_positive(f, rate: float) -> float:
 
 
 def _tables(prior: np.ndarray, excl: np.ndarray, other_prior: float, p_region: np.ndarray, valid: np.ndarray,
-            p_item: np.ndarray, bands: np.ndarray, female: np.ndarray) -> _Tables:
+            p_item: np.ndarray, bands: np.ndarray, female: np.ndarray, p_comp: np.ndarray | None = None,
+            comp_cond: np.ndarray | None = None) -> _Tables:
     """Log likelihood ratios against, for each condition c, the prior-weighted mixture of the
-    conditions not excluded by `excl[c]` and of "something else" (which answers like the average)."""
+    conditions not excluded by `excl[c]` and of "something else" (which answers like the average).
+    Location rows are per pattern component (`p_comp`, of condition `comp_cond`), each against its
+    condition's background."""
+    if p_comp is None:
+        p_comp, comp_cond = p_region, np.arange(len(prior))
     share = prior.sum()
 
     def background(p: np.ndarray) -> np.ndarray:  # p: (C, F) -> (C, F)
@@ -792,8 +898,8 @@ def _tables(prior: np.ndarray, excl: np.ndarray, other_prior: float, p_region: n
         return np.clip(out, 1e-6, 1 - 1e-6)
 
     q = p_region.mean(axis=1)  # the background does not know the side
-    b_loc = background(q)
-    left = p_region[:, 0, :]
+    b_loc = background(q)[comp_cond]
+    left = p_comp[:, 0, :]
     loc_pos = np.where(valid, np.log(left / b_loc), 0.0)
     loc_neg = np.where(valid, np.log((1.0 - left) / (1.0 - b_loc)), 0.0)
     b_item = background(p_item)
@@ -806,9 +912,9 @@ def _tables(prior: np.ndarray, excl: np.ndarray, other_prior: float, p_region: n
     )
 
 
-def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float) -> np.ndarray:
+def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float, lead: float = 1.0) -> np.ndarray:
     """Weights of the items of each group (columns from each start to the next): the strongest
-    positive and the strongest negative item count 1 (the first one on a tie), the others
+    positive and the strongest negative item count `lead` (the first one on a tie), the others
     `residual`. Vectorised over rows and groups."""
     n, s = v.shape
     if s == 0:
@@ -821,7 +927,7 @@ def _group_weights(v: np.ndarray, starts: np.ndarray, residual: float) -> np.nda
         hit = (v == ext) & (sign * v > 0)
         cs = np.cumsum(hit, axis=1)
         before = np.where(starts > 0, cs[:, np.maximum(starts - 1, 0)], 0)[:, seg]
-        w = np.where(hit & (cs - before == 1), 1.0, w)
+        w = np.where(hit & (cs - before == 1), lead, w)
     return w
 
 
@@ -1004,6 +1110,9 @@ class _Evidence:
                         out.append((float(row[k]), (kind, region, "both", None)))
                         continue
                 out.append((float(row[k]), (kind, region, side, None)))
+        best, adj = ev.get("form", (None, None))
+        if best is not None and m.comp_label[best[i]] is not None:
+            out.append((float(adj[i]), ("form", m.comp_label[best[i]], None, None)))
         # grouped answers: name the leading item of a group on the others
         by_group: dict[int, list[tuple[int, bool, float]]] = {}
         for item, positive, eff, g in ev["item_eff"]:
@@ -1023,9 +1132,12 @@ class _Evidence:
         if got is not None:
             return got
         m, v = self.m, vocabulary()
-        items = [(e, meta) for e, meta in self._items(i) if abs(e) >= WHY_MIN_LOG]
+        all_items = self._items(i)
+        items = [(e, meta) for e, meta in all_items if abs(e) >= WHY_MIN_LOG and meta[0] != "form"]
         items.sort(key=lambda em: -abs(em[0]))  # stable: ties keep the construction order
         out = [_reason(m, i, int(self.ev["h"][i]), meta, e, v) for e, meta in items[:WHY_COUNT]]
+        # which typical form the painted map matches: always said, after the evidence
+        out += [_reason(m, i, int(self.ev["h"][i]), meta, e, v) for e, meta in all_items if meta[0] == "form"]
         if self.promoted[i]:
             lead = [a for a in self.alerts if (a.level == "emergency" and m.ids[i] in a.promote)
                     or (a.level == "urgent" and m.ids[i] in a.rule_out)]
@@ -1065,6 +1177,10 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
             return Reason(f"{where}{' (other side)' if other else ''}: {word} ({_fmt(f)}{each})", f, direction, kind, item)
         return Reason(f"no pain at {where}: {'against' if f < 1 else 'fits'} {_short(m.names[ci])} ({_fmt(f)}{each})",
                       f, "against" if f < 1 else "for", kind, item)
+    if kind == "form":
+        # the mixture's own factor: the share of the best-matching form (plus what the other
+        # forms add); the location reasons beside it are that form's
+        return Reason(f"pain pattern: matches {item} ({_fmt(f)}: one of its typical forms)", f, "note", "form", item)
     if kind in ("age", "sex"):
         if kind == "age":
             return Reason(f"age {item}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", f,

@@ -311,8 +311,41 @@ class Condition(Strict):
         return self
 
 
+class PatternForm(Strict):
+    """One typical distribution of a condition that has several (arterial claudication in the calf
+    or in the buttock and thigh; a root's pain felt only in the buttock and thigh or down the whole
+    leg): region -> P(pain there | this form), and how often the form occurs among people with the
+    condition (``weight``), cited or an estimate."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # how a reason names it: "matches the buttock-and-thigh form"
+    label: str = Field(min_length=5)
+    weight: float = Field(gt=0.0, le=1.0)
+    regions: dict[str, Probability] = Field(min_length=1)
+    basis: Basis
+    references: list[str] = []
+    note: str = ""
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v):
+        return _check_probabilities(_check_ids(v, vocabulary().regions, "region"))
+
+    @model_validator(mode="after")
+    def _cited_has_refs(self):
+        if self.basis == "cited" and not self.references:
+            raise ValueError(f"form {self.id}: a cited weight needs reference keys")
+        return self
+
+
 class ReferralPattern(Strict):
-    """Where a condition is felt: region -> P(pain there | condition), with the side rule and basis."""
+    """Where a condition is felt: region -> P(pain there | condition), with the side rule and basis.
+
+    ``regions`` is the pattern as drawn (the textbook map hatched over a painting). A condition
+    whose pain has several typical distributions also lists them as ``forms``: the ranking then
+    scores a painted map against the mixture of the forms (each weighted by how often it occurs),
+    not against their average, so a map that matches one form well is not penalised for leaving
+    the other form's regions unpainted."""
 
     format: Literal["hipviz-referral-pattern"]
     version: Literal[1]
@@ -325,11 +358,31 @@ class ReferralPattern(Strict):
     other_side_share: Probability | None = Field(default=None, ge=0.0, le=1.0)
     references: list[str] = []
     note: str = ""
+    # Optional: alternative typical distributions (at least two, weights summing to 1).
+    forms: list[PatternForm] = []
 
     @field_validator("regions")
     @classmethod
     def _regions(cls, v):
         return _check_probabilities(_check_ids(v, vocabulary().regions, "region"))
+
+    @model_validator(mode="after")
+    def _forms(self):
+        if not self.forms:
+            return self
+        if len(self.forms) < 2:
+            raise ValueError("forms: give at least two alternative forms, or none")
+        ids = [f.id for f in self.forms]
+        if len(ids) != len(set(ids)):
+            raise ValueError("forms: a form id is listed twice")
+        total = sum(f.weight for f in self.forms)
+        if abs(total - 1.0) > 0.02:
+            raise ValueError(f"forms: the weights must sum to 1 (they sum to {total:.3f})")
+        for f in self.forms:
+            extra = sorted(set(f.regions) - set(self.regions))
+            if extra:
+                raise ValueError(f"form {f.id}: regions {extra} are not in the pattern's regions (the drawn map must cover every form)")
+        return self
 
     @field_validator("condition")
     @classmethod
