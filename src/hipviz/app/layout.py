@@ -21,6 +21,7 @@ import param
 from panel.custom import JSComponent
 
 from hipviz import ddx
+from hipviz.app.body_views import BodyViews
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
@@ -386,7 +387,9 @@ class HipvizApp:
     def _build_widgets(self) -> None:
         v = self.voc
         self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
-        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
+        self.body_views = BodyViews(self)    # the body chart and the region list, beside the 3D body
+        self.view_area = pn.Column(self.body_views.switch, self.viewer, *self.body_views.panels(), sizing_mode="stretch_both",
+                                   margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
         self.layout_watch = LayoutWatch(width=0, height=0, margin=0)
         self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
 
@@ -530,13 +533,13 @@ class HipvizApp:
         b.quality = self.quality.value
         b.eraser = bool(self.eraser.value)
 
-    def _on_dab(self, dab: Dab) -> None:
+    def _on_dab(self, dab: Dab, key: object = None) -> None:
         """The hot path (about 20 a second per painting person): paint, send the recoloured
         vertices, and only now and then, during a long stroke, the painted area and a save. Both
         wait for the oldest change they have not covered to reach their age, so a short stroke
         does neither (its stroke end does both) and a busy server does no more of them than an
         idle one."""
-        key = (self.viewer.ready_count, dab.stroke)
+        key = key if key is not None else (self.viewer.ready_count, dab.stroke)
         changed = self.session.dab(dab.vertices(), key=key)
         if not changed.size:
             return
@@ -1020,6 +1023,7 @@ class HipvizApp:
     # ---- results ------------------------------------------------------------------------
     def _refresh_painted(self) -> None:
         self._unshown_since = None
+        self.body_views.refresh()
         s = self.session.summary()
         if s["total_cm2"] <= 0:
             self.painted.object = "<p class='hv-muted'>Nothing painted yet. Choose <b>Paint</b>, then drag on the body where it hurts.</p>"
