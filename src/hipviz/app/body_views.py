@@ -125,7 +125,7 @@ class BodyViews:
         voc = vocabulary()
         self.switch = pn.widgets.RadioButtonGroup(
             label=self.texts["switch_label"], options={"3D body": "3d", "Body chart": "chart", "List": "list"}, value="3d",
-            button_type="primary", button_style="outline", sizing_mode="stretch_width", height=48, margin=(4, 6, 4, 6),
+            color="primary", variant="outline", sizing_mode="stretch_width", height=48, margin=(4, 6, 4, 6),
             stylesheets=[SWITCH_CSS], css_classes=["hv-switch"])
         skin_colour = app.ctx.skin_colour
         self.chart = ChartCanvas(n_vertices=app.session.n_vertices, base=skin_colour, texts=self.texts, visible=False,

@@ -21,6 +21,7 @@ import param
 from panel.custom import JSComponent
 
 from hipviz import ddx
+from hipviz.app.a11y import AriaNames
 from hipviz.app.body_views import BodyViews
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
@@ -49,6 +50,9 @@ BASE_CSS = """
 """
 BIG_BUTTONS = """
 :host .bk-btn { min-height: 44px; font-size: 16px; white-space: normal; line-height: 1.2; }
+:host(.outline) .bk-btn-danger:not(.bk-active) { color: #a71d2a; border-color: #a71d2a; }
+:host(.outline) .bk-btn-warning:not(.bk-active) { color: #6b4a00; border-color: #a87800; }
+:host(.outline) .bk-btn-warning.bk-active { color: #1f2a38; }
 """
 MODE_CSS = """
 :host .bk-btn { min-height: 52px; font-size: 18px; font-weight: 600; }
@@ -1143,7 +1147,8 @@ class HipvizApp:
         self._tools_classes()
         # warning-sign alerts sit under the header, above everything else, on every layout and
         # in every mode: never inside a column or a tab that may be closed
-        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, sizing_mode="stretch_both", margin=0,
+        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, AriaNames(width=0, height=0, margin=0),
+                         sizing_mode="stretch_both", margin=0,
                          stylesheets=[BASE_CSS, PAGE_CSS])
 
     # ---- narrow screens -------------------------------------------------------------------
@@ -1236,7 +1241,7 @@ p, li { font-size: 15px; }
 .hv-confirm { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; margin: 4px 0; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
-.hv-credit { font-size: 11px; color: #778; margin-top: 4px; }
+.hv-credit { font-size: 11px; color: #5c5f6e; margin-top: 4px; }
 .hv-short { display: none; }
 @media (max-width: 999px) {
   .hv-header { padding: 0 14px; height: 44px; align-items: center; box-sizing: border-box; }
