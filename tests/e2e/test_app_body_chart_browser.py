@@ -69,6 +69,7 @@ def updates(page) -> int:
 def test_a_whole_pain_map_with_the_body_chart_only(context, server, chart, tmp_path_factory):
     pts, labels, ch = chart
     page = context.new_page()
+    page.set_default_timeout(90_000)
     errors = open_app(page, server.url)
     show_chart(page, ["right", "back"])
     assert not page.locator(".hv-root").is_visible()          # the 3D view gives the chart its place
@@ -117,6 +118,7 @@ def test_one_finger_on_a_phone_paints_the_chart(browser, server, chart, tmp_path
     ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
     try:
         page = ctx.new_page()
+        page.set_default_timeout(90_000)      # a phone-sized software-rendered first frame can hold the page for long
         errors = open_app(page, server.url)
         show_chart(page, ["front", "back"], touch=True)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
@@ -148,6 +150,7 @@ def _tab_to(page, want, limit: int = 250) -> dict:
 
 def test_a_whole_pain_map_from_the_keyboard_alone(context, server):
     page = context.new_page()
+    page.set_default_timeout(90_000)
     errors = open_app(page, server.url)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     _tab_to(page, lambda f: f["tag"] == "BUTTON" and f["name"] == "List")
@@ -198,6 +201,7 @@ def test_the_main_screens_have_no_serious_accessibility_violation(browser, serve
     ctx = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
     try:
         page = ctx.new_page()
+        page.set_default_timeout(90_000)      # a phone-sized software-rendered first frame can hold the page for long
         open_app(page, server.url)
         press = (lambda loc: loc.tap()) if touch else (lambda loc: loc.click())
         found = {}
