@@ -77,6 +77,7 @@ export function render({ model, el: host }) {
   }
 
   function layout() {
+    root.classList.toggle("narrow", root.clientWidth < 560);
     // each shown view as large as the stage allows, side by side, keeping its proportions
     const shown = S.views.filter((v) => S.shown.has(v.name));
     for (const v of S.views) v.fig.style.display = S.shown.has(v.name) ? "" : "none";
