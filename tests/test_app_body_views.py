@@ -33,9 +33,9 @@ def test_the_chart_is_sent_only_when_shown(ctx):
     assert app.body_views.chart.blob is None
     app.body_views.switch.value = "chart"
     assert app.body_views.chart.blob and len(app.body_views.chart.views_meta) == 4
-    assert not app.viewer.visible and app.body_views.chart.visible and not app.body_views.list.visible
+    assert not app.view_area.visible and app.body_views.chart.visible and not app.body_views.list.visible
     app.body_views.switch.value = "3d"
-    assert app.viewer.visible and not app.body_views.chart.visible
+    assert app.view_area.visible and not app.body_views.chart.visible
 
 
 def test_a_tap_on_the_chart_paints_as_the_3d_brush_does(ctx):

@@ -155,7 +155,8 @@ class BodyViews:
                 self.chart.blob = blob
         if mode == "list":
             self.refresh()
-        self.app.viewer.visible = mode == "3d"
+        # the 3D views are hidden, not removed: they keep their scene and camera for coming back
+        getattr(self.app, "view_area", self.app.viewer).visible = mode == "3d"
         self.chart.visible = mode == "chart"
         self.list.visible = mode == "list"
 

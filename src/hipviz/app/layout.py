@@ -392,8 +392,10 @@ class HipvizApp:
         v = self.voc
         self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
         self.body_views = BodyViews(self)    # the body chart and the region list, beside the 3D body
-        self.view_area = pn.Column(self.body_views.switch, self.viewer, *self.body_views.panels(), sizing_mode="stretch_both",
-                                   margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
+        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, stylesheets=[VIEW_AREA_CSS])
+        self.view_box = pn.Column(self.body_views.switch, self.view_area, *self.body_views.panels(), sizing_mode="stretch_both",
+                                  margin=0, css_classes=["hv-view"],
+                                  stylesheets=[VIEW_AREA_CSS])
         self.layout_watch = LayoutWatch(width=0, height=0, margin=0)
         self.keeper = SessionKeeper(token=self.token, map_id=self.map_id, width=0, height=0, margin=0)
 
@@ -653,6 +655,7 @@ class HipvizApp:
         self.explain_box.visible = mode == "explain"
         self.explore_box.visible = mode == "explore"
         if mode != "results":
+            self.body_views.switch.value = "3d"     # paths, labels and the camera are shown in 3D
             self.show_results()
 
     def set_presenter(self, on: bool) -> None:
@@ -1140,7 +1143,7 @@ class HipvizApp:
         tabs.insert(RESULTS_TAB, results_tab)
         tools = pn.Tabs(*tabs, width=340, sizing_mode="stretch_height", css_classes=["hv-tools"], stylesheets=[TABS_CSS])
         self.tools = tools
-        self.main = pn.Row(tools, self.view_area, self.results, sizing_mode="stretch_both", margin=0,
+        self.main = pn.Row(tools, self.view_box, self.results, sizing_mode="stretch_both", margin=0,
                            css_classes=["hv-main"], stylesheets=[MAIN_CSS])
         tools.param.watch(self._on_tab, "active")
         self.layout_watch.param.watch(self._on_layout, "results_in_tab")
