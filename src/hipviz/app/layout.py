@@ -21,7 +21,9 @@ import param
 from panel.custom import JSComponent
 
 from hipviz import ddx
+from hipviz.app.a11y import AriaNames
 from hipviz.app.autosave import Autosave
+from hipviz.app.body_views import BodyViews
 from hipviz.app.clinic import Clinic
 from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
@@ -55,6 +57,9 @@ BASE_CSS = """
 """
 BIG_BUTTONS = """
 :host .bk-btn { min-height: 44px; font-size: 16px; white-space: normal; line-height: 1.2; }
+:host(.outline) .bk-btn-danger:not(.bk-active) { color: #a71d2a; border-color: #a71d2a; }
+:host(.outline) .bk-btn-warning:not(.bk-active) { color: #6b4a00; border-color: #a87800; }
+:host(.outline) .bk-btn-warning.bk-active { color: #1f2a38; }
 """
 MODE_CSS = """
 :host .bk-btn { min-height: 52px; font-size: 18px; font-weight: 600; }
@@ -403,7 +408,11 @@ class HipvizApp:
     def _build_widgets(self) -> None:
         v = self.voc
         self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
-        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, css_classes=["hv-view"], stylesheets=[VIEW_AREA_CSS])
+        self.body_views = BodyViews(self)    # the body chart and the region list, beside the 3D body
+        self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, stylesheets=[VIEW_AREA_CSS])
+        self.view_box = pn.Column(self.body_views.switch, self.view_area, *self.body_views.panels(), sizing_mode="stretch_both",
+                                  margin=0, css_classes=["hv-view"],
+                                  stylesheets=[VIEW_AREA_CSS])
         self.layout_watch = LayoutWatch(width=0, height=0, margin=0)
         # a clinician viewing a shared map gets no patient cookie
         self.keeper = SessionKeeper(token="" if self.shared else self.token, map_id=self.map_id, width=0, height=0, margin=0)
@@ -551,13 +560,13 @@ class HipvizApp:
         b.quality = self.quality.value
         b.eraser = bool(self.eraser.value)
 
-    def _on_dab(self, dab: Dab) -> None:
+    def _on_dab(self, dab: Dab, key: object = None) -> None:
         """The hot path (about 20 a second per painting person): paint, send the recoloured
         vertices, and only now and then, during a long stroke, the painted area and a save. Both
         wait for the oldest change they have not covered to reach their age, so a short stroke
         does neither (its stroke end does both) and a busy server does no more of them than an
         idle one."""
-        key = (self.viewer.ready_count, dab.stroke)
+        key = key if key is not None else (self.viewer.ready_count, dab.stroke)
         changed = self.session.dab(dab.vertices(), key=key)
         if not changed.size:
             return
@@ -668,6 +677,7 @@ class HipvizApp:
         self.explain_box.visible = mode == "explain"
         self.explore_box.visible = mode == "explore"
         if mode != "results":
+            self.body_views.switch.value = "3d"     # paths, labels and the camera are shown in 3D
             self.show_results()
 
     def set_presenter(self, on: bool) -> None:
@@ -1075,6 +1085,7 @@ class HipvizApp:
     # ---- results ------------------------------------------------------------------------
     def _refresh_painted(self) -> None:
         self._unshown_since = None
+        self.body_views.refresh()
         s = self.session.summary()
         if s["total_cm2"] <= 0:
             self.painted.object = "<p class='hv-muted'>Nothing painted yet. Choose <b>Paint</b>, then drag on the body where it hurts.</p>"
@@ -1187,14 +1198,15 @@ class HipvizApp:
         tabs.insert(RESULTS_TAB, results_tab)
         tools = pn.Tabs(*tabs, width=340, sizing_mode="stretch_height", css_classes=["hv-tools"], stylesheets=[TABS_CSS])
         self.tools = tools
-        self.main = pn.Row(tools, self.view_area, self.results, sizing_mode="stretch_both", margin=0,
+        self.main = pn.Row(tools, self.view_box, self.results, sizing_mode="stretch_both", margin=0,
                            css_classes=["hv-main"], stylesheets=[MAIN_CSS])
         tools.param.watch(self._on_tab, "active")
         self.layout_watch.param.watch(self._on_layout, "results_in_tab")
         self._tools_classes()
         # warning-sign alerts sit under the header, above everything else, on every layout and
         # in every mode: never inside a column or a tab that may be closed
-        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, self.connection, sizing_mode="stretch_both", margin=0,
+        return pn.Column(self.header, self.alerts, self.main, self.keeper, self.layout_watch, self.connection,
+                         AriaNames(width=0, height=0, margin=0), sizing_mode="stretch_both", margin=0,
                          stylesheets=[BASE_CSS, PAGE_CSS])
 
     # ---- narrow screens -------------------------------------------------------------------
@@ -1289,7 +1301,7 @@ p, li { font-size: 15px; }
 .hv-confirm { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; margin: 4px 0; }
 .hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
 .hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
-.hv-credit { font-size: 11px; color: #778; margin-top: 4px; }
+.hv-credit { font-size: 11px; color: #5c5f6e; margin-top: 4px; }
 .hv-short { display: none; }
 @media (max-width: 999px) {
   .hv-header { padding: 0 14px; height: 44px; align-items: center; box-sizing: border-box; }

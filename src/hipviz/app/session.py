@@ -217,6 +217,24 @@ class PaintSession:
             self.revision += 1
         return changed
 
+    def set_paint(self, idx, intensity: float, label: str = "region") -> np.ndarray:
+        """Give the vertices `idx` one intensity (with the brush's quality; 0 clears them) as one
+        undo step: a whole region ticked or unticked in the region list. Returns those that
+        changed."""
+        self.end_stroke()
+        idx = np.asarray(idx, np.int64)
+        val = np.float32(np.clip(intensity, 0, 10))
+        q = np.int8(QUALITY_IDS.index(self.brush.quality) if self.brush.quality in QUALITY_IDS and val > 0 else -1)
+        changed = idx[(self.intensity[idx] != val) | (self.quality[idx] != q)]
+        if changed.size:
+            self.begin_stroke(key=(label, self.revision), label=label)
+            self._touch(changed)
+            self.intensity[changed] = val
+            self.quality[changed] = q
+            self.revision += 1
+            self.end_stroke()
+        return changed
+
     def end_stroke(self) -> bool:
         """Close the current stroke; returns whether it changed anything (then it can be undone)."""
         s, self._current = self._current, None

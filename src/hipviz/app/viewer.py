@@ -95,6 +95,7 @@ class Viewer(JSComponent):
         self._ready_cbs: list[Callable[[], None]] = []
         self._key_cbs: list[Callable[[str], None]] = []
         self._camera_cbs: list[Callable[[Camera], None]] = []
+        self._skin_cbs: list[Callable[[np.ndarray, np.ndarray], None]] = []
         self.ready_count = 0
         # what the browser must be told again after it rebuilds its view
         self._view: str | None = None          # the last preset asked for
@@ -128,6 +129,10 @@ class Viewer(JSComponent):
     def on_camera(self, cb: Callable[[Camera], None]) -> None:
         """The person moved the view (reported once it has been still for a moment)."""
         self._camera_cbs.append(cb)
+
+    def on_skin(self, cb: Callable[[np.ndarray, np.ndarray], None]) -> None:
+        """Skin colours that changed (vertex indices, uint8 RGB): other views of the skin follow."""
+        self._skin_cbs.append(cb)
 
     def on_key(self, cb: Callable[[str], None]) -> None:
         """Keyboard shortcuts: cb('undo') or cb('redo')."""
@@ -168,6 +173,8 @@ class Viewer(JSComponent):
             return
         self.skin_rgb[idx] = rgb
         self._send_skin(idx, rgb)
+        for cb in self._skin_cbs:
+            cb(idx, rgb)
 
     def _send_skin(self, idx: np.ndarray, rgb: np.ndarray) -> None:
         a, b = idx.astype("<u4").tobytes(), np.ascontiguousarray(rgb, np.uint8).tobytes()

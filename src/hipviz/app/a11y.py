@@ -1,0 +1,53 @@
+"""Accessible names the page's widget library leaves out.
+
+Bokeh's sliders draw their handle as a `div role=slider` with no name, so a screen reader
+announces "slider" without saying which; the visible title beside it says what it sets. This
+component gives each such handle the name of its title (and the arrows of a number box a
+name from a11y.yaml), wherever it is (the widgets live in
+nested shadow roots), when the page opens and whenever widgets are added later (a tab opened).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import param
+import yaml
+from panel.custom import JSComponent
+
+_NAMES = yaml.safe_load((Path(__file__).parent / "a11y.yaml").read_text("utf-8"))
+
+
+class AriaNames(JSComponent):
+    """Names unnamed slider handles after their visible titles, and the number boxes' arrows."""
+
+    names = param.Dict(default=_NAMES)
+
+    _esm = """
+    function fix(root, names) {
+      for (const [cls, key] of [['bk-spin-btn-up', 'spin_up'], ['bk-spin-btn-down', 'spin_down']])
+        for (const b of root.querySelectorAll(`button.${cls}:not([aria-label])`)) b.setAttribute('aria-label', names[key]);
+      for (const h of root.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])')) {
+        const group = h.closest('.bk-input-group') || h.parentElement;
+        const title = group && group.querySelector('.bk-slider-title');
+        const first = title && title.childNodes.length ? title.childNodes[0].textContent : '';
+        const text = (first || '').replace(/[:\\s]+$/, '').trim();   // the title without the value after it
+        if (text) h.setAttribute('aria-label', text);
+      }
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) fix(el.shadowRoot, names);
+    }
+    export function render({ model }) {
+      let pending = false;
+      const run = () => { pending = false; fix(document, model.names); };
+      const later = () => { if (!pending) { pending = true; setTimeout(run, 300); } };
+      later();
+      // widgets appear later too (a tab's content, a re-render); a click or a key may add some
+      document.addEventListener('click', later, true);
+      document.addEventListener('keyup', later, true);
+      const timer = setInterval(later, 3000);
+      model.on('remove', () => { clearInterval(timer); document.removeEventListener('click', later, true); document.removeEventListener('keyup', later, true); });
+      const d = document.createElement('div');
+      d.style.display = 'none';
+      return d;
+    }
+    """
