@@ -80,7 +80,8 @@ def test_two_maps_compare_on_the_body_and_in_the_table(ctx, two_visits):
     for word in ("gone", "new", "worse"):
         assert f"data-status='{word}'" in table and f"</span> {word}</td>" in table
     assert "6 → <b>9</b>" in table
-    assert "Pain map 1" in app.viewer.caption and "Pain map 2" in app.viewer.caption
+    assert "earlier" in app.viewer.caption and "later" in app.viewer.caption
+    assert "Pain map 1" in vis.title.object and "Pain map 2" in vis.title.object
 
     # the earlier or the later map alone
     vis.show_btn.value = "before"

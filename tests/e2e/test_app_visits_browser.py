@@ -113,7 +113,7 @@ def test_two_maps_compare_on_the_body_in_the_table_and_the_chart(context, server
     _turn(page, "Left side")
     left = _patch(page, hips["left"])
     assert left[0] > left[2] + 60, left
-    assert "Blue:" in page.locator(".hv-caption").inner_text()
+    assert "Blue" in page.locator(".hv-caption").inner_text()
 
     # back to the open map (the later one): its own paint, the comparison's colours gone
     page.get_by_role("button", name="← Back to my map").click()

@@ -1125,10 +1125,10 @@ class HipvizApp:
         )
         maps_tab = pn.Column(
             self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
-            self.delete_prompt, self.delete_confirm, self.undo_delete_btn,
+            self.delete_prompt, self.delete_confirm, self.undo_delete_btn, self.visits.maps_section(),
             _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
             self.export_btn, self.fhir_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
-            self.png_btn, self.saved_msg, self.visits.maps_section(),
+            self.png_btn, self.saved_msg,
             name="My maps", sizing_mode="stretch_width", scroll=True,
         )
         # on a phone the results are a tab of the tools (an empty one: picking it shows the

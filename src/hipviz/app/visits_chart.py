@@ -8,12 +8,15 @@ import datetime as _dt
 from collections.abc import Sequence
 
 from bokeh.layouts import gridplot
-from bokeh.models import ColumnDataSource, HoverTool, Range1d
+from bokeh.models import ColumnDataSource, DatetimeTickFormatter, HoverTool, Range1d
 
 from hipviz.app.visit_colours import VisitStyle, visit_style
 from hipviz.visits import VisitPoint
 
 PLOT_HEIGHT = 132
+#: tick labels that stay short at any span: days apart (visits) or minutes apart (one sitting)
+DATES = dict(seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M", hourmin="%H:%M", hours="%H:%M",
+             days="%d %b", months="%b %Y", years="%Y", context=None)
 MARKER = 10
 MARKER_PICKED = 15
 
@@ -60,7 +63,11 @@ def visits_chart(points: Sequence[VisitPoint], earlier: int | None = None, later
         p.title.text_font_size = "13px"
         p.xaxis.major_label_text_font_size = "11px"
         p.yaxis.major_label_text_font_size = "11px"
+        p.xaxis.formatter = DatetimeTickFormatter(**DATES)
+        p.xaxis.ticker.desired_num_ticks = 4
+        p.yaxis.ticker.desired_num_ticks = 4
         p.min_border_left = 36
+        p.min_border_right = 16
         p.outline_line_color = None
         p.background_fill_color = "#fbfbfc"
         plots.append(p)

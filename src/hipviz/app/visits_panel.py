@@ -28,7 +28,7 @@ from hipviz.visits import VisitPoint, default_pair, facing_view, in_visit_order,
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right")
+VIEWS = ("anterior", "posterior", "left", "right")   # whole-body presets: both maps fit in the view
 CACHE_MAPS = 64     # stored maps kept read (per session), by id and version
 
 
@@ -284,7 +284,7 @@ class VisitsPanel:
             self.comparisons_made += 1
         self.comparison = comp
         self._before, self._after = ib, ia
-        self.app.viewer.caption = t["caption"].format(earlier=f"{b.title} ({_date(b.created)})", later=f"{a.title} ({_date(a.created)})")
+        self.app.viewer.caption = t["caption"]
         self.title.object = (f"<p class='hv-vtitle' data-earlier='{b.id}' data-later='{a.id}'>"
                              f"{html.escape(t['earlier'])}: <b>{html.escape(b.title)}</b>, {_date(b.created)}<br>"
                              f"{html.escape(t['later'])}: <b>{html.escape(a.title)}</b>, {_date(a.created)}</p>")
