@@ -49,14 +49,14 @@ def visits_chart(points: Sequence[VisitPoint], earlier: int | None = None, later
     hover = HoverTool(tooltips=[("", "@title"), ("started", "@date"), ("area", "@area cm²"), ("worst", "@worst/10")])
     plots = []
     x_range = None
-    for field, label, y_range in (("area", st.texts["chart_area"], None), ("worst", st.texts["chart_worst"], Range1d(-0.5, 10.5))):
+    data = source.data
+    top = max(data["area"], default=0.0) * 1.25 or 10.0      # room above the highest point for its marker
+    for field, label, y_range in (("area", st.texts["chart_area"], Range1d(0, top)),
+                                  ("worst", st.texts["chart_worst"], Range1d(-0.6, 10.8))):
         kw = {"x_range": x_range} if x_range is not None else {}
         p = figure(height=PLOT_HEIGHT, x_axis_type="datetime", tools=[hover], toolbar_location=None, sizing_mode="stretch_width",
                    title=label, **kw)
-        if y_range is not None:
-            p.y_range = y_range
-        else:
-            p.y_range.start = 0
+        p.y_range = y_range
         x_range = p.x_range
         p.line("when", field, source=source, color=st.colours["line"], line_width=2)
         p.scatter("when", field, source=source, size="size", fill_color="colour", line_color="#1f2a38", line_width=1.2)
