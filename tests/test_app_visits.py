@@ -120,6 +120,10 @@ def test_picking_the_pair(ctx, two_visits):
     vis.refresh()
     vis.later.value = third
     assert vis.pair == (first, third) and vis.comparisons_made == 2
+    src = vis._chart_source()
+    marked = {m: c for m, c in zip(src.data["map_id"], src.data["colour"])}
+    assert marked[first] == visit_style().colours["earlier"] and marked[third] == visit_style().colours["later"]
+    assert marked[second] == visit_style().colours["line"]         # the chart follows the pair
     assert all(r.status == "same" for r in vis.comparison.regions)
 
 

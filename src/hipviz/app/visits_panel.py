@@ -20,7 +20,7 @@ import panel as pn
 from hipviz.app.camera import Camera, parse_camera
 from hipviz.app.store import MapInfo
 from hipviz.app.visit_colours import comparison_rgb, visit_css, visit_style
-from hipviz.app.visits_chart import visits_chart
+from hipviz.app.visits_chart import chart_data, visits_chart
 from hipviz.compare import MapComparison, compare_intensities
 from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
 from hipviz.referral import painted_intensity_on
@@ -80,6 +80,7 @@ class VisitsPanel:
         self._updating = False
         self._maps: list[MapInfo] = []
         self._tab_open = False     # the tab with the pickers and the chart is showing
+        self._chart_drawn: tuple | None = None   # (points, earlier, later) the chart shows
         self._build()
 
     # ---- widgets -----------------------------------------------------------------------------
@@ -207,9 +208,24 @@ class VisitsPanel:
             self.chart_note.visible = True
             return
         earlier, later = self.pair if self.active and self.pair else (None, None)
-        self.chart.object = visits_chart(self.points(), earlier, later, self.style)
+        points = self.points()
+        drawn = (tuple(points), earlier, later)
+        if drawn == self._chart_drawn:
+            return
+        source = self._chart_source()
+        if source is not None and self._chart_drawn is not None and self._chart_drawn[0] == drawn[0]:
+            source.data = chart_data(points, earlier, later, self.style)   # only the marks of the pair moved
+        else:
+            self.chart.object = visits_chart(points, earlier, later, self.style)
+        self._chart_drawn = drawn
         self.chart.visible = True
         self.chart_note.visible = False
+
+    def _chart_source(self):
+        grid = self.chart.object
+        if grid is None:
+            return None
+        return next((r.data_source for p, _, _ in grid.children for r in p.renderers), None)
 
     def previous_map(self, map_id: int | None) -> tuple[PainMap | None, _dt.date | None]:
         """The map started before `map_id` and its date (the PDF's "since last time"), or Nones."""
