@@ -12,7 +12,10 @@ import pytest
 from conftest import load_test_atlas, open_app
 from test_app_browser import enter_paint_mode, tab, token_and_map, view_image
 
+from hipviz.app.visit_colours import visit_style
 from hipviz.painmap import REGION_IDS
+
+style = visit_style()
 
 pytestmark = pytest.mark.browser
 
@@ -64,6 +67,18 @@ def _new_map_id(page, old: int, wait_s: float = 20) -> int:
         page.wait_for_timeout(200)
 
 
+# the chart's data source (an earlier chart, drawn before the second map, may linger in the page: the
+# one with the most maps is the chart shown)
+CHART_COLOURS = ("(() => { let best = null; for (const d of window.Bokeh.documents) for (const m of d._all_models.values())"
+                 " if (m.name === 'visits' && (!best || m.data.map_id.length >= best.data.map_id.length)) best = m;"
+                 " return best ? Array.from(best.data.colour) : null; })()")
+
+
+def _chart_colours(page) -> list | None:
+    """The chart's marker colours as the page has them (Bokeh's copy of the data)."""
+    return page.evaluate(f"() => {CHART_COLOURS}")
+
+
 def _versions(db, token) -> dict:
     with sqlite3.connect(db) as c:
         return dict(c.execute("SELECT id, version FROM maps WHERE token = ?", (token,)).fetchall())
@@ -104,6 +119,7 @@ def test_two_maps_compare_on_the_body_in_the_table_and_the_chart(context, server
 
     # the chart across the maps draws (Bokeh, from the local server)
     page.locator(".hv-vchart canvas").first.wait_for(timeout=20_000)
+    assert _chart_colours(page) == [style.colours["earlier"], style.colours["later"]]
     page.screenshot(path=str(tmp_path / "compare-1400.png"))
 
     # the body shows both: the earlier map blue on the right hip, the later orange on the left
@@ -124,5 +140,6 @@ def test_two_maps_compare_on_the_body_in_the_table_and_the_chart(context, server
     assert not right_after[2] > right_after[0] + 25, right_after
     assert page.locator(".hv-caption").is_hidden()
     assert _versions(server.db, token) == versions              # comparing wrote neither map
+    page.wait_for_function(f"() => {CHART_COLOURS}.every(c => c === '{style.colours['line']}')")   # no pair marked
     assert not errors, errors
     assert not requests_log.foreign(), requests_log.foreign()
