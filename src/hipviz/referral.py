@@ -55,6 +55,7 @@ __all__ = [
     "path_geometry",
     "pattern_weights",
     "painted_intensity",
+    "painted_intensity_on",
     "overlap",
     "suggest_view",
     "describe",
@@ -571,8 +572,11 @@ def pattern_weights(condition_id: str, side: str | None = None, atlas=None) -> n
 def painted_intensity(painmap: PainMap, atlas=None) -> np.ndarray:
     """Painted intensity (0-10) per skin vertex, float32: the vertex paint where the map has it;
     region entries without vertex paint in them colour their whole (region, side)."""
-    a = _atlas(atlas)
-    labels = a.skin_labels()
+    return painted_intensity_on(painmap, _atlas(atlas).skin_labels())
+
+
+def painted_intensity_on(painmap: PainMap, labels) -> np.ndarray:
+    """`painted_intensity` on given skin labels (callers that hold the labels already)."""
     out = np.zeros(labels.vertex_count, np.float32)
     covered: set[tuple[int, int]] = set()
     paint = painmap.paint(labels)

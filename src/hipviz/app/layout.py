@@ -38,6 +38,7 @@ from hipviz.app.teach import TeachPanel, pdf_file
 from hipviz.app.file_open import FileOpen
 from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
+from hipviz.app.visits_panel import VisitsPanel
 from hipviz.app.widgets import ClickList
 from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
 from hipviz.vocabulary import vocabulary
@@ -372,6 +373,7 @@ class HipvizApp:
             doc.on_session_destroyed(lambda session_context: self._on_page_gone())
         self._build_widgets()
         self.teach = TeachPanel(self)
+        self.visits = VisitsPanel(self, pane_css=PANE_CSS, button_css=BIG_BUTTONS)
         self._build_columns()
         self._wire()
         self.viewer.set_actors(self._visibility())
@@ -652,8 +654,9 @@ class HipvizApp:
         )
         self.explain_box = self.teach.explain_box()
         self.explore_box = self.teach.explore_box()
+        self.compare_box = self.visits.compare_box()
         self.results = pn.Column(
-            self.teach.exit_presenter, self.results_box, self.explain_box, self.explore_box,
+            self.teach.exit_presenter, self.results_box, self.explain_box, self.explore_box, self.compare_box,
             _html(f"<p class='hv-disclaimer'>{html.escape(_disclaimer())}</p>", sizing_mode="stretch_width"),
             _html(f"<p class='hv-credit'>3D anatomy: {html.escape(_credit(self.ctx.atlas))}</p>", sizing_mode="stretch_width"),
             width=360, sizing_mode="stretch_height", scroll=True, css_classes=["hv-results"], stylesheets=[RESULTS_CSS],
@@ -676,6 +679,8 @@ class HipvizApp:
         self.results_box.visible = mode == "results"
         self.explain_box.visible = mode == "explain"
         self.explore_box.visible = mode == "explore"
+        self.compare_box.visible = mode == "compare"
+        self.visits.panel_shown(mode)
         if mode != "results":
             self.body_views.switch.value = "3d"     # paths, labels and the camera are shown in 3D
             self.show_results()
@@ -706,7 +711,8 @@ class HipvizApp:
         self.session.end_stroke()
         self._save()
         try:
-            return pdf_file(self.session.painmap(), self.ctx.atlas)
+            previous, previous_date = self.visits.previous_map(self.map_id)   # "since last time"
+            return pdf_file(self.session.painmap(), self.ctx.atlas, previous=previous, previous_date=previous_date)
         except Exception as e:  # the page stays usable; say why there is no file
             log.exception("summary PDF failed")
             self.saved_msg.object = f"<p class='hv-error'>The summary could not be made: {html.escape(str(e))}</p>"
@@ -1185,7 +1191,7 @@ class HipvizApp:
         )
         maps_tab = pn.Column(
             self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
-            self.delete_prompt, self.delete_confirm, self.undo_delete_btn,
+            self.delete_prompt, self.delete_confirm, self.undo_delete_btn, self.visits.maps_section(),
             _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
             self.export_btn, self.fhir_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
             self.png_btn, self.saved_msg, self.share,
@@ -1198,6 +1204,7 @@ class HipvizApp:
         tabs.insert(RESULTS_TAB, results_tab)
         tools = pn.Tabs(*tabs, width=340, sizing_mode="stretch_height", css_classes=["hv-tools"], stylesheets=[TABS_CSS])
         self.tools = tools
+        self.visits.attach(tools)
         self.main = pn.Row(tools, self.view_box, self.results, sizing_mode="stretch_both", margin=0,
                            css_classes=["hv-main"], stylesheets=[MAIN_CSS])
         tools.param.watch(self._on_tab, "active")

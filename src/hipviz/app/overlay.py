@@ -132,6 +132,7 @@ class SkinLayers:
         self.base = np.rint(session.base_rgb).astype(np.uint8)
         self.pattern: Pattern | None = None
         self.territory: np.ndarray | None = None   # uint8 RGB per vertex, or None
+        self.comparison: np.ndarray | None = None  # uint8 RGB per vertex of two maps compared: shown instead of the paint
 
     @property
     def n(self) -> int:
@@ -153,6 +154,8 @@ class SkinLayers:
         """Layers over the paint display colours of some vertices."""
         idx = np.asarray(idx, np.int64)
         rgb = np.asarray(paint_rgb, np.uint8)
+        if self.comparison is not None:
+            return self.comparison[idx] if self.pattern is None else self.pattern.apply(idx, self.comparison[idx])
         if self.territory is not None:
             bare = np.all(rgb == self.base, axis=1)
             if bare.any():

@@ -522,9 +522,10 @@ def _supports_referral(atlas) -> bool:
         return False
 
 
-def pdf_file(painmap, atlas) -> io.BytesIO:
+def pdf_file(painmap, atlas, previous=None, previous_date=None) -> io.BytesIO:
+    """The one-page summary; with `previous` (the person's earlier map) it says what changed."""
     from hipviz import report
     t0 = time.perf_counter()
-    data = report.pdf_bytes(painmap, atlas=atlas)
+    data = report.pdf_bytes(painmap, atlas=atlas, previous=previous, previous_date=previous_date)
     log.info("summary PDF made in %.1f s (%d bytes)", time.perf_counter() - t0, len(data))
     return io.BytesIO(data)

@@ -93,7 +93,7 @@ const CSS = `
 .hv-root.presenter .hv-banner { font-size: 23px; bottom: auto; top: 12px; max-width: 62%; }
 .hv-root.presenter .hv-caption { font-size: 22px; }
 .hv-root.narrow .hv-banner { font-size: 13.5px; max-width: 94%; padding: 6px 9px; }
-.hv-root.narrow .hv-caption { font-size: 13.5px; max-width: 90%; }
+.hv-root.narrow .hv-caption { font-size: 13.5px; max-width: calc(100% - 140px); }   /* wraps clear of the full-screen button */
 .hv-root.narrow .hv-mode { max-width: calc(100% - 150px); font-size: 13.5px; line-height: 1.3; }
 `;
 
