@@ -92,15 +92,12 @@ class Skin:
     def from_payload(cls, scene_json: str, blob: bytes) -> Skin:
         """The skin mesh from the view's scene index and zlib geometry (the format of
         hipviz.app.scene.pack_mesh, decoded as viewer.js decodes it)."""
+        from hipviz.app.scene import unpack_mesh
+
         meta = json.loads(scene_json)
-        raw = zlib.decompress(blob)
         entry = next(a for a in meta["actors"] if a["id"] == meta.get("skin_id", "skin"))
-        n, t = entry["nverts"], entry["ntris"]
-        q = np.frombuffer(raw, "<u2", n * 3, entry["off_pts"]).reshape(n, 3)
-        pts = np.asarray(entry["origin"]) + q * np.asarray(entry["scale"])
-        dt = "<u4" if entry["idx_bytes"] == 4 else "<u2"
-        delta = np.frombuffer(raw, dt, t * 3, entry["off_tri"]).astype(np.int64)
-        tri = (np.cumsum(delta) % (1 << (8 * entry["idx_bytes"]))).reshape(t, 3)
+        pts, tri, _normals = unpack_mesh(zlib.decompress(blob), entry)
+        n = len(pts)
         e = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]])
         e = np.unique(np.sort(e, axis=1), axis=0)
         e = np.concatenate([e, e[:, ::-1]])

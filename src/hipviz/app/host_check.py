@@ -21,16 +21,22 @@ LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 def allowed_hosts(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[str]:
     """Host header values accepted for a server on host:port (lower case, with the port; the
-    loopback names always, plus `extra` names such as a reverse proxy's public name)."""
-    names = {host, *LOCAL_NAMES, *extra}
+    loopback names always, plus `extra` names such as a reverse proxy's public name). An extra
+    name given without a port is accepted with this server's port and without one, as a proxy on
+    the default port (80 or 443) sends it."""
     out = set()
-    for n in names:
+    for n, bare_too in [*((n, False) for n in (host, *LOCAL_NAMES)), *((n, True) for n in extra)]:
         n = n.strip().lower()
         if not n:
             continue
         if n.count(":") > 1 and not n.startswith("["):       # a bare IPv6 address
             n = f"[{n}]"
-        out.add(n if n.rsplit("]", 1)[-1].count(":") else f"{n}:{port}")
+        if n.rsplit("]", 1)[-1].count(":"):
+            out.add(n)
+        else:
+            out.add(f"{n}:{port}")
+            if bare_too:
+                out.add(n)
     return frozenset(out)
 
 
