@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic import Field, StrictInt, StrictStr, TypeAdapter
 
-from hipviz.app.protocol import LIMITS, ProtocolError, Ready, StrokeCancel, StrokeEnd, _describe, _Msg
+from hipviz.app.protocol import LIMITS, ProtocolError, Ready, StrokeCancel, StrokeEnd, _Msg, validate
 from hipviz.vocabulary import vocabulary
 
 _STROKE = Annotated[StrictInt, Field(ge=0, le=LIMITS.stroke_id)]
@@ -43,13 +43,7 @@ _ADAPTER: TypeAdapter = TypeAdapter(Annotated[ChartMessage, Field(discriminator=
 
 def parse_chart_message(data: object, *, views: frozenset[str] | set[str]) -> ChartMessage:
     """The typed message in `data`, or ProtocolError naming the field."""
-    if not isinstance(data, dict):
-        raise ProtocolError(f"a message must be a JSON object, not {type(data).__name__}")
-    try:
-        msg = _ADAPTER.validate_python(data)
-    except ValidationError as e:
-        kind = data.get("type")
-        raise ProtocolError(f"{kind!r} message rejected: {_describe(e)}" if isinstance(kind, str) else _describe(e)) from None
+    msg = validate(_ADAPTER, data)
     if isinstance(msg, ChartDab) and msg.view not in views:
         raise ProtocolError(f"'chart_dab' message rejected: view: {msg.view!r} is not a view of the chart")
     if isinstance(msg, Mark):

@@ -119,16 +119,21 @@ def _describe(err: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
-def parse_message(data: object, *, n_skin_vertices: int, structures: Iterable[str] | Callable[[str], bool]) -> Message:
-    """The typed message in `data`, or ProtocolError. Skin vertices must exist on this skin and a
-    picked structure must be in the scene (`structures`: the ids, or a membership test)."""
+def validate(adapter: TypeAdapter, data: object):
+    """`data` as the adapter's message type, or ProtocolError naming the message and the field."""
     if not isinstance(data, dict):
         raise ProtocolError(f"a message must be a JSON object, not {type(data).__name__}")
     try:
-        msg = _ADAPTER.validate_python(data)
+        return adapter.validate_python(data)
     except ValidationError as e:
         kind = data.get("type")
         raise ProtocolError(f"{kind!r} message rejected: {_describe(e)}" if isinstance(kind, str) else _describe(e)) from None
+
+
+def parse_message(data: object, *, n_skin_vertices: int, structures: Iterable[str] | Callable[[str], bool]) -> Message:
+    """The typed message in `data`, or ProtocolError. Skin vertices must exist on this skin and a
+    picked structure must be in the scene (`structures`: the ids, or a membership test)."""
+    msg = validate(_ADAPTER, data)
     if isinstance(msg, Dab) and max(msg.points) >= n_skin_vertices:
         raise ProtocolError(f"'dab' message rejected: points: vertex {max(msg.points)} is not on this skin "
                             f"({n_skin_vertices} vertices)")
