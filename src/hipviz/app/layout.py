@@ -854,7 +854,8 @@ class HipvizApp:
         self._status_stale = False
         note = " It was also changed in another tab; both are kept." if merged else ""
         where = " on this computer" if self.store.dialect == "sqlite" else ""
-        at = time.strftime('%H:%M:%S')
+        # to the minute: saves within one minute change nothing on the page (no patch to send)
+        at = time.strftime('%H:%M')
         self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {at}.{note}</p>"
         self._set_save_note(f"<span class='hv-save' role='status'>✓ Saved<span class='hv-long'>{where}</span> {at}</span>")
 
