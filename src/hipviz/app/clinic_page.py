@@ -45,12 +45,13 @@ class ClinicPage(pn.viewable.Viewer):
         self.fhir_btn = pn.widgets.FileDownload(callback=self._fhir, filename="hipviz-bundle.json", label=t["fhir"],
                                                 sizing_mode="stretch_width", stylesheets=ss)
         self.add_btn.on_click(self._add)
-        self.code_input.param.watch(self._add, "enter_pressed") if "enter_pressed" in self.code_input.param else None
+        if "enter_pressed" in self.code_input.param:      # Enter in the box adds the code too
+            self.code_input.param.watch(self._add, "enter_pressed")
         self.maps.param.watch(self._on_pick, "value")
         name = html.escape(clinician.display_name or clinician.username)
         header = pn.pane.HTML(
             f"<div class='hv-header'><span class='hv-logo'>hipviz</span><span class='hv-tagline'>{html.escape(t['title'])}</span>"
-            f"<span class='hv-save'>{html.escape(t['signed_in'].format(name=''))}<b>{name}</b></span>"
+            f"<span class='hv-save'>{html.escape(t['signed_in']).replace('{name}', f'<b>{name}</b>')}</span>"
             "<form method='post' action='clinic/signout' class='hv-signout'><button type='submit'>Sign out</button></form></div>",
             sizing_mode="stretch_width", margin=0)
         self._layout = pn.Column(

@@ -1277,6 +1277,12 @@ PANE_CSS = """
 .hv-logo { font-weight: 700; font-size: 22px; letter-spacing: 0.5px; }
 .hv-tagline { font-size: 15px; opacity: 0.85; }
 .hv-save { margin-left: auto; font-size: 14px; white-space: nowrap; opacity: 0.9; }
+.hv-signout { margin: 0 0 0 12px; }
+.hv-signout button { font: inherit; font-size: 14px; padding: 4px 12px; min-height: 32px; border-radius: 4px;
+  border: 1px solid #fff8; background: transparent; color: #fff; cursor: pointer; }
+.hv-open { display: inline-block; padding: 10px 16px; border-radius: 6px; background: #1f4e79; color: #fff;
+  font-weight: 600; text-decoration: none; }
+.hv-code { font-size: 18px; font-weight: 700; background: #fff4e0; padding: 8px 10px; border-radius: 6px; }
 .hv-save-err { background: #ffd7d7; color: #7a0012; padding: 2px 8px; border-radius: 4px; opacity: 1; font-weight: 600; }
 .hv-big .hv-logo { font-size: 28px; } .hv-big .hv-tagline { font-size: 19px; }
 .hv-xtitle h2 { margin: 8px 0 2px; font-size: 21px; color: #1f2a38; }
