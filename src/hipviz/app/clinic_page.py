@@ -29,17 +29,19 @@ def _when(t: float) -> str:
 
 
 class ClinicPage(pn.viewable.Viewer):
-    def __init__(self, ctx, clinic: Clinic, clinician: Clinician, stylesheets=(), **params):
+    def __init__(self, ctx, clinic: Clinic, clinician: Clinician, stylesheets=(), pane_css: str = "", **params):
         super().__init__(**params)
         self.ctx, self.clinic, self.clinician = ctx, clinic, clinician
         t = self.t = texts()["clinic_page"]
         ss = list(stylesheets)
-        self.code_input = pn.widgets.TextInput(name=t["enter_code"], placeholder="KX4M-9TQC", max_length=20, width=260)
-        self.add_btn = pn.widgets.Button(name=t["add_code"], button_type="primary", width=120, stylesheets=ss)
-        self.msg = pn.pane.HTML("", sizing_mode="stretch_width")
+        html_kw = {"sizing_mode": "stretch_width", "stylesheets": [pane_css] if pane_css else []}
+        self.code_input = pn.widgets.TextInput(name=t["enter_code"], placeholder="KX4M-9TQC", max_length=20,
+                                               sizing_mode="stretch_width")
+        self.add_btn = pn.widgets.Button(name=t["add_code"], button_type="primary", width=100, align="end", stylesheets=ss)
+        self.msg = pn.pane.HTML("", **html_kw)
         self.maps = pn.widgets.Select(name=t["pick"], options={}, sizing_mode="stretch_width")
-        self.listing = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.open_link = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.listing = pn.pane.HTML("", **html_kw)
+        self.open_link = pn.pane.HTML("", **html_kw)
         self.pdf_btn = pn.widgets.FileDownload(callback=self._pdf, filename="hipviz-summary.pdf", label=t["pdf"],
                                                sizing_mode="stretch_width", stylesheets=ss)
         self.fhir_btn = pn.widgets.FileDownload(callback=self._fhir, filename="hipviz-bundle.json", label=t["fhir"],
@@ -50,15 +52,15 @@ class ClinicPage(pn.viewable.Viewer):
         self.maps.param.watch(self._on_pick, "value")
         name = html.escape(clinician.display_name or clinician.username)
         header = pn.pane.HTML(
-            f"<div class='hv-header'><span class='hv-logo'>hipviz</span><span class='hv-tagline'>{html.escape(t['title'])}</span>"
+            f"<div class='hv-header'><span class='hv-logo'>hipviz</span><span class='hv-tagline hv-clinic-tag'>{html.escape(t['title'])}</span>"
             f"<span class='hv-save'>{html.escape(t['signed_in']).replace('{name}', f'<b>{name}</b>')}</span>"
             "<form method='post' action='clinic/signout' class='hv-signout'><button type='submit'>Sign out</button></form></div>",
-            sizing_mode="stretch_width", margin=0)
+            margin=0, **html_kw)
         self._layout = pn.Column(
             header,
-            pn.Column(pn.Row(self.code_input, self.add_btn, align="end"), self.msg, self.maps, self.listing, self.open_link,
+            pn.Column(pn.Row(self.code_input, self.add_btn, sizing_mode="stretch_width"), self.msg, self.maps, self.listing, self.open_link,
                       pn.Row(self.pdf_btn, self.fhir_btn, sizing_mode="stretch_width"),
-                      pn.pane.HTML(f"<p class='hv-muted'>{html.escape(t['logged'])}</p>", sizing_mode="stretch_width"),
+                      pn.pane.HTML(f"<p class='hv-muted'>{html.escape(t['logged'])}</p>", **html_kw),
                       max_width=760, sizing_mode="stretch_width", margin=(10, 18)),
             sizing_mode="stretch_width", margin=0)
         self.refresh()
@@ -71,6 +73,8 @@ class ClinicPage(pn.viewable.Viewer):
         self.maps.options = {f"{m.title} — {_when(m.updated)} (code {format_code(m.code)})": m.map_id for m in shared}
         if select is not None:
             self.maps.value = select
+        elif shared and self.maps.value not in {m.map_id for m in shared}:
+            self.maps.value = shared[0].map_id
         self.maps.visible = self.pdf_btn.visible = self.fhir_btn.visible = bool(shared)
         if not shared:
             self.listing.object = f"<p class='hv-help'>{html.escape(self.t['none_yet'])}</p>"
@@ -132,11 +136,12 @@ def signed_in_clinician(clinic: Clinic) -> Clinician | None:
     return clinic.clinician_for(clinician_cookie(ctx)) if ctx is not None else None
 
 
-def sign_in_prompt() -> pn.viewable.Viewable:
+def sign_in_prompt(pane_css: str = "") -> pn.viewable.Viewable:
     t = texts()["clinic_page"]
     return pn.pane.HTML(f"<div class='hv-header'><span class='hv-logo'>hipviz</span></div>"
-                        f"<p style='margin:18px'>{html.escape(t['sign_in_first'])} "
-                        "<a href='clinic/signin?note=expired'>Sign in</a></p>", sizing_mode="stretch_width", margin=0)
+                        f"<p class='hv-help' style='margin:18px'>{html.escape(t['sign_in_first'])} "
+                        "<a class='hv-open' href='clinic/signin?note=expired'>Sign in</a></p>", sizing_mode="stretch_width", margin=0,
+                        stylesheets=[pane_css] if pane_css else [])
 
 
 @dataclass(frozen=True)

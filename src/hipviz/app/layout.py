@@ -1278,6 +1278,7 @@ PANE_CSS = """
 .hv-tagline { font-size: 15px; opacity: 0.85; }
 .hv-save { margin-left: auto; font-size: 14px; white-space: nowrap; opacity: 0.9; }
 .hv-signout { margin: 0 0 0 12px; }
+@media (max-width: 600px) { .hv-clinic-tag { display: none; } .hv-header .hv-save { font-size: 13px; } }
 .hv-signout button { font: inherit; font-size: 14px; padding: 4px 12px; min-height: 32px; border-radius: 4px;
   border: 1px solid #fff8; background: transparent; color: #fff; cursor: pointer; }
 .hv-open { display: inline-block; padding: 10px 16px; border-radius: 6px; background: #1f4e79; color: #fff;

@@ -70,8 +70,8 @@ def clinic_page():
     clinic = Clinic(context().store)
     clinician = signed_in_clinician(clinic)
     if clinician is None:
-        return pn.Column(sign_in_prompt(), stylesheets=[PANE_CSS], sizing_mode="stretch_width")
-    return pn.Column(ClinicPage(context(), clinic, clinician, stylesheets=[BIG_BUTTONS]), stylesheets=[PANE_CSS],
+        return pn.Column(sign_in_prompt(PANE_CSS), sizing_mode="stretch_width")
+    return pn.Column(ClinicPage(context(), clinic, clinician, stylesheets=[BIG_BUTTONS], pane_css=PANE_CSS),
                      sizing_mode="stretch_width")
 
 
