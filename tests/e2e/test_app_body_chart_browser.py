@@ -160,6 +160,10 @@ def test_a_whole_pain_map_from_the_keyboard_alone(context, server):
     hip = _tab_to(page, lambda f: f["type"] == "checkbox" and f["name"].startswith("Side of the hip") and f["name"].endswith("right"))
     assert not hip["checked"]
     page.keyboard.press("Space")
+    # the tick comes back from the server with the region's strength (6); change the strength
+    # once it has, as a person would after seeing the area ticked
+    wait_ranking(page)
+    page.wait_for_timeout(1000)
     page.keyboard.press("Tab")                       # its strength
     f = page.evaluate(FOCUSED)
     assert f["tag"] == "SELECT" and "Side of the hip" in f["name"], f
