@@ -72,7 +72,9 @@ export function render({ model }) {
     for (const [key, c] of controls) {
       const v = m[key];
       c.box.checked = v !== undefined && v > 0;
-      if (v !== undefined && v > 0) c.strength.value = String(Math.min(10, Math.max(1, Math.round(v))));
+      // a strength the person is changing right now is theirs: a reply to an earlier tick leaves it
+      const busy = c.strength.getRootNode().activeElement === c.strength;
+      if (v !== undefined && v > 0 && !busy) c.strength.value = String(Math.min(10, Math.max(1, Math.round(v))));
     }
     root.dataset.marked = String(Object.keys(m).length);
   }
