@@ -5,7 +5,8 @@ import zlib
 import numpy as np
 from test_app_fakes import fake_atlas
 
-from hipviz.app.scene import build_payload, unpack_mesh, vertex_normals
+from hipviz.app.scene import build_payload, unpack_mesh
+from hipviz.normals import vertex_normals
 
 
 def test_payload_round_trips_geometry():

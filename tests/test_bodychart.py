@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from hipviz.app.session import PaintSession, edge_graph
-from hipviz.bodychart import BodyChart, vertex_normals
+from hipviz.bodychart import BodyChart
+from hipviz.normals import vertex_normals
 from hipviz.painmap import REGION_IDS, SIDE_CODES
 
 BACK_REGIONS = ("low_back_central", "low_back_paraspinal", "sacroiliac", "coccyx", "buttock_upper",

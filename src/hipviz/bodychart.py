@@ -137,17 +137,6 @@ def project_view(name: str, points: np.ndarray, normals: np.ndarray, members: np
                      shade=shade, visible=visible, tree=tree, reach=s.reach_m, right=right, up=up)
 
 
-def vertex_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Outward unit normals of the vertices (area-weighted face normals)."""
-    p = np.asarray(points, np.float64)
-    tri = np.asarray(triangles, np.int64)
-    fn = np.cross(p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]])
-    n = np.zeros_like(p)
-    for k in range(3):
-        np.add.at(n, tri[:, k], fn)
-    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-
-
 @dataclass(frozen=True, eq=False)
 class BodyChart:
     """All views of one skin."""
@@ -178,4 +167,4 @@ class BodyChart:
         return zlib.compress(b"".join(parts), 6)
 
 
-__all__ = ["BodyChart", "ChartSettings", "ChartView", "chart_settings", "project_view", "vertex_normals"]
+__all__ = ["BodyChart", "ChartSettings", "ChartView", "chart_settings", "project_view"]

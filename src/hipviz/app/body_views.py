@@ -22,7 +22,7 @@ from panel.custom import JSComponent
 
 from hipviz.app.chart_protocol import ChartDab, Mark, parse_chart_message
 from hipviz.app.protocol import LIMITS, Dab, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd
-from hipviz.bodychart import BodyChart, vertex_normals
+from hipviz.bodychart import BodyChart
 from hipviz.painmap import REGION_IDS, SIDE_CODES
 from hipviz.vocabulary import vocabulary
 
@@ -47,8 +47,7 @@ def chart_for(ctx) -> tuple[BodyChart, bytes]:
     with _LOCK:
         got = getattr(ctx, "_body_chart", None)
         if got is None:
-            pts, tri = ctx.skin
-            chart = BodyChart.build(pts, vertex_normals(pts, tri), np.flatnonzero(ctx.labels.region >= 0))
+            chart = BodyChart.build(ctx.skin[0], ctx.skin_normals, np.flatnonzero(ctx.labels.region >= 0))
             got = (chart, chart.wire_blob())
             ctx._body_chart = got
         return got

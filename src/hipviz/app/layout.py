@@ -40,6 +40,7 @@ from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
 from hipviz.app.visits_panel import VisitsPanel
 from hipviz.app.widgets import ClickList
+from hipviz.normals import vertex_normals
 from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
 from hipviz.vocabulary import vocabulary
 
@@ -286,14 +287,8 @@ class AppContext:
 
     @cached_property
     def skin_normals(self) -> np.ndarray:
-        """Outward unit normals of the skin vertices (area-weighted face normals)."""
-        p, tri = self.skin
-        fn = np.cross(p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]])
-        n = np.zeros_like(p)
-        for k in range(3):
-            np.add.at(n, tri[:, k], fn)
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-        return n
+        """Outward unit normals of the skin vertices."""
+        return vertex_normals(*self.skin)
 
     @cached_property
     def skin_colour(self) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hipviz.atlas.catalog import catalog
+from hipviz.normals import vertex_normals
 from hipviz.render.views import views
 
 SKIN_ID = "skin"
@@ -73,18 +74,6 @@ def decode_indices(code: np.ndarray, wide: bool) -> np.ndarray:
         out[i] = idx
         high = max(high, idx)
     return out
-
-
-def vertex_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Area-weighted vertex normals, as the viewer computes them."""
-    p = np.asarray(points, np.float64)
-    t = np.asarray(triangles, np.int64)
-    fn = np.cross(p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]])
-    n = np.zeros_like(p)
-    for k in range(3):
-        np.add.at(n, t[:, k], fn)
-    length = np.linalg.norm(n, axis=1, keepdims=True)
-    return n / np.where(length > 0, length, 1.0)
 
 
 def pack_mesh(points: np.ndarray, triangles: np.ndarray, buf: bytearray) -> dict:
