@@ -44,7 +44,7 @@ def test_catalog_covers_required_structures():
         assert required in ids
 
 
-DOMAIN = ["vocabulary.py", "paths.py", "painmap.py", "ddx.py", "referral.py", "explain.py", "compare.py", "visits.py", "knowledge", "atlas"]
+DOMAIN = ["vocabulary.py", "paths.py", "painmap.py", "ddx.py", "referral.py", "explain.py", "compare.py", "visits.py", "normals.py", "bodychart.py", "knowledge", "atlas"]
 FORBIDDEN = {"panel", "pyvista", "vtk", "bokeh", "hipviz.app", "hipviz.render"}
 
 
