@@ -294,6 +294,12 @@ class AppContext:
     def skin_colour(self) -> str:
         return self.atlas.manifest[SKIN_ID].colour
 
+    @cached_property
+    def clinic(self) -> Clinic:
+        """Clinic mode on this store, one per process (its dummy hash for unknown user names is
+        made once, so a sign-in costs the same whether or not the name exists)."""
+        return Clinic(self.store)
+
     def new_session(self) -> PaintSession:
         pts, tri = self.skin
         return PaintSession(pts, tri, self.labels, base_colour=self.skin_colour, graph=self.graph)
@@ -488,7 +494,7 @@ class HipvizApp:
         self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.import_msg = _html("", visible=False, sizing_mode="stretch_width")
         self.saved_msg = _html("", sizing_mode="stretch_width")
-        self.share = SharePanel(Clinic(self.store), lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
+        self.share = SharePanel(self.ctx.clinic, lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
                                 visible=self.shared is None)
 
         # results
@@ -1324,7 +1330,7 @@ p, li { font-size: 15px; }
 def create_app(ctx: AppContext) -> pn.viewable.Viewable:
     """A new session's page (call inside a Panel server session). `?shared=ID` from a signed-in
     clinician opens that shared map read only."""
-    shared = shared_document(Clinic(ctx.store), _arg("shared")) if _arg("shared") else None
+    shared = shared_document(ctx.clinic, _arg("shared")) if _arg("shared") else None
     app = HipvizApp(ctx, shared=shared)
     page = app.view()
     if pn.state.curdoc is not None:

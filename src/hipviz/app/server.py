@@ -59,7 +59,6 @@ def page():
 def clinic_page():
     """The clinician's page for one browser session: the maps shared with the signed-in
     clinician, or a link to sign in."""
-    from hipviz.app.clinic import Clinic
     from hipviz.app.clinic_page import ClinicPage, sign_in_prompt, signed_in_clinician
     from hipviz.app.layout import BIG_BUTTONS, PAGE_TEMPLATE, PANE_CSS, configure_panel
     import panel as pn
@@ -67,7 +66,7 @@ def clinic_page():
     configure_panel()
     if pn.state.curdoc is not None:
         pn.state.curdoc.template = PAGE_TEMPLATE
-    clinic = Clinic(context().store)
+    clinic = context().clinic
     clinician = signed_in_clinician(clinic)
     if clinician is None:
         return pn.Column(sign_in_prompt(PANE_CSS), sizing_mode="stretch_width")
@@ -111,7 +110,6 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
     import panel as pn
 
     from hipviz.app import clinic_web, host_check
-    from hipviz.app.clinic import Clinic
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     websockets_without_delay()
@@ -126,7 +124,7 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
         compress_response=True,
         # clinician sign-in over HTTP (HttpOnly cookie), kept out of the session token that the
         # page's JavaScript can read (see app/clinic_web.py)
-        extra_patterns=clinic_web.routes(lambda: Clinic(context().store)),
+        extra_patterns=clinic_web.routes(lambda: context().clinic),
         exclude_cookies=[clinic_web.CLINICIAN_COOKIE], exclude_headers=["Cookie"], **kwargs,
     )
     host_check.install(server, allowed)

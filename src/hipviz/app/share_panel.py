@@ -50,21 +50,22 @@ class SharePanel(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
-    def refresh(self) -> None:
-        """Show the shares and reads of the open map (call when another map opens)."""
+    def refresh(self) -> list:
+        """Show the shares and reads of the open map (call when another map opens); returns its
+        shares."""
         token, map_id = self.who()
         self.status.object = ""
         if map_id is None:
             self.listing.object = ""
             self.stop_select.visible = self.stop_btn.visible = False
-            return
+            return []
         try:
             shares = [s for s in self.clinic.shares_of(token) if s.map_id == map_id]
             reads = [e for e in self.clinic.reads_of(token, map_id) if e.action == "read"]
         except (StoreError, KeyError) as e:
             log.warning("shares of map %s: %s", map_id, e)
             self.listing.object = ""
-            return
+            return []
         t = self.t
         items = []
         for s in shares:
@@ -83,6 +84,7 @@ class SharePanel(pn.viewable.Viewer):
         self.stop_select.visible = len(active) > 1
         self.stop_btn.visible = bool(active)
         self._label_stop()
+        return shares
 
     def _label_stop(self, event=None) -> None:
         code = self.stop_select.value
@@ -99,8 +101,7 @@ class SharePanel(pn.viewable.Viewer):
             msg = getattr(e, "user_message", None) or str(e)
             self.status.object = f"<p class='hv-error' role='alert'>{html.escape(msg)}</p>"
             return
-        self.refresh()
-        share = next(s for s in self.clinic.shares_of(token) if s.code == code)
+        share = next(s for s in self.refresh() if s.code == code)
         self.status.object = (f"<p class='hv-code' role='status'>"
                               f"{html.escape(self.t['code'].format(code=format_code(code), until=_when(share.expires)))}</p>")
 
