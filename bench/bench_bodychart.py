@@ -9,7 +9,8 @@ import time
 import numpy as np
 
 from hipviz.atlas.meshes import load_atlas
-from hipviz.bodychart import BodyChart, vertex_normals
+from hipviz.bodychart import BodyChart
+from hipviz.normals import vertex_normals
 
 
 def main() -> None:

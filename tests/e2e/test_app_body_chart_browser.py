@@ -11,7 +11,8 @@ import pytest
 from conftest import load_test_atlas, open_app
 from test_app_browser import _shot_dir, stored_document, token_and_map, wait_ranking
 
-from hipviz.bodychart import BodyChart, vertex_normals
+from hipviz.bodychart import BodyChart
+from hipviz.normals import vertex_normals
 from hipviz.painmap import REGION_IDS
 
 pytestmark = pytest.mark.browser
