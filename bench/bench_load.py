@@ -8,14 +8,15 @@ the page does, says `document_ready` and `ready`, and then paints: the view's me
 `stroke_end`, `camera`) go to Python exactly as `model.send_msg` sends them from the browser, as
 a Bokeh `PATCH-DOC` holding a `MessageSent` `bokeh_event` (`data_event` on the view's model).
 
-A person paints strokes of 12 to 30 dabs, one every 50 ms (20 a second, as the page sends them
-while the finger moves), each dab a few skin vertices along a path walked over the real skin
-mesh at about 15 cm/s; then lifts the finger (`stroke_end`), sometimes turns the view (`camera`),
+A person paints strokes of 12 to 30 dabs, one every 50 ms (20 a second while the finger moves),
+each dab a few skin vertices along a path walked over the real skin mesh at about 15 cm/s. The
+page draws each dab itself at once and sends the dabs of each `DAB_INTERVAL_MS` of viewer.js in
+one `dab` message, and so does the simulated person; then it lifts the finger (`stroke_end`), sometimes turns the view (`camera`),
 and pauses 0.8 to 2 s before the next stroke. Messages are sent on time whatever the server is
 doing (a page does not wait either).
 
 Measured, per number of people N (cumulative: the first 10 go on painting among the 25):
-- dab -> reply: from sending a dab to the first patch of the view's skin colours that answers it
+- dab -> reply: from sending a dab message to the first patch of the view's skin colours that answers it
   (Bokeh handles one connection's messages in order, and answers each with OK after the patches
   it caused, so a patch belongs to the oldest message not yet answered); a dab that changed no
   colour (painted over paint) counts at its OK;
@@ -69,6 +70,9 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 FAKE_FACTORY = "test_app_fakes:fake_atlas"
 
 DAB_INTERVAL_S = 0.05          # 20 dabs a second while a stroke lasts
+# the page draws each dab itself at once and sends the dabs of one interval in one message
+PAGE_INTERVAL_S = int(re.search(r"const DAB_INTERVAL_MS = (\d+)",
+                                (ROOT / "src/hipviz/app/viewer.js").read_text()).group(1)) / 1000
 STROKE_DABS = (12, 30)         # dabs per stroke
 PAUSE_S = (0.8, 2.0)           # between strokes
 SPEED_CM_S = 15.0              # how fast the finger moves over the skin
@@ -351,12 +355,17 @@ async def person(s: Session, rng: np.random.Generator, stop_at: float, lag: list
         d = rng.normal(size=3)
         d /= np.linalg.norm(d)
         due = time.perf_counter()
-        for _ in range(int(rng.integers(STROKE_DABS[0], STROKE_DABS[1] + 1))):
-            pts, v, d = skin.walk(v, d, SPEED_CM_S / 100 * DAB_INTERVAL_S, rng)
+        n_dabs = int(rng.integers(STROKE_DABS[0], STROKE_DABS[1] + 1))
+        per_message = max(1, round(PAGE_INTERVAL_S / DAB_INTERVAL_S))
+        for first in range(0, n_dabs, per_message):
+            pts: list[int] = []
+            for _ in range(min(per_message, n_dabs - first)):
+                more, v, d = skin.walk(v, d, SPEED_CM_S / 100 * DAB_INTERVAL_S, rng)
+                pts += [p for p in more if p not in pts]
             req = s.send({"type": "dab", "stroke": stroke, "points": pts}, "dab", due)
             if req is not None:
                 lag.append(req.t_sent - due)
-            due += DAB_INTERVAL_S
+            due += DAB_INTERVAL_S * per_message
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             if s.closed:
                 break

@@ -3,7 +3,9 @@
 Prints, for the full atlas scene (or the small fake body with --fake):
 - bytes sent to the browser for the first load (HTTP bodies + WebSocket frames) and per paint update;
 - server time per paint stroke (the Python work the server does for one brush dab);
-- click-to-recoloured-frame latency in headless Chromium (median and 95th percentile).
+- click-to-recoloured-frame latency in headless Chromium (median and 95th percentile), on the
+  loopback and with a slow network (every websocket message held 100 ms each way in the page):
+  hipviz draws the dab in the page at once, so its figure should not grow with the delay.
 Each figure is shown beside the same figure for `pn.pane.VTK` (the synchronised vtk.js pane Panel
 builds for a vtkRenderWindow), with the ratio VTK / hipviz.
 
@@ -217,6 +219,9 @@ class Traffic:
 
 # Both viewers get WebGL contexts that keep their drawing buffer, so the probe can read the last
 # frame at any time without rendering anything itself.
+SLOW_SOCKET = (TESTS / "e2e" / "slow_socket.js").read_text()
+NETWORK_DELAY_MS = 100   # the slow network of a clinic: each websocket message waits this long, both ways
+
 PRESERVE_JS = """
 (() => {
   const orig = HTMLCanvasElement.prototype.getContext;
@@ -308,9 +313,18 @@ def _settle(page, traffic, quiet=0.6, timeout=30.0):
             return
 
 
-def bench_hipviz(browser, base, atlas, repeats) -> dict:
+def _context(browser, delay_ms: int):
+    """A browser context whose canvases keep their drawing buffer (for the probe) and, with
+    `delay_ms`, whose websocket messages each wait that long (a slow network, both ways)."""
     ctx = browser.new_context(viewport=VIEWPORT)
     ctx.add_init_script(PRESERVE_JS)
+    if delay_ms:
+        ctx.add_init_script(SLOW_SOCKET + f"\nwindow.__wsDelayMs = {int(delay_ms)};")
+    return ctx
+
+
+def bench_hipviz(browser, base, atlas, repeats, delay_ms: int = 0) -> dict:
+    ctx = _context(browser, delay_ms)
     page = ctx.new_page()
     tr = Traffic(page)
     t0 = time.perf_counter()
@@ -352,9 +366,8 @@ def bench_hipviz(browser, base, atlas, repeats) -> dict:
             "internal_ms": internal}
 
 
-def bench_vtk(browser, base, atlas, repeats) -> dict:
-    ctx = browser.new_context(viewport=VIEWPORT)
-    ctx.add_init_script(PRESERVE_JS)
+def bench_vtk(browser, base, atlas, repeats, delay_ms: int = 0) -> dict:
+    ctx = _context(browser, delay_ms)
     page = ctx.new_page()
     tr = Traffic(page)
     t0 = time.perf_counter()
@@ -470,6 +483,9 @@ def main(argv=None) -> int:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
                 ours = bench_hipviz(browser, base, atlas, args.repeats)
                 theirs = bench_vtk(browser, base, atlas, args.repeats)
+                slow = max(4, args.repeats // 2)
+                ours_slow = bench_hipviz(browser, base, atlas, slow, NETWORK_DELAY_MS)
+                theirs_slow = bench_vtk(browser, base, atlas, slow, NETWORK_DELAY_MS)
                 browser.close()
         finally:
             proc.terminate()
@@ -484,6 +500,10 @@ def main(argv=None) -> int:
         ("server time per stroke, ms (median)", 1000 * med(srv["hipviz_dab_s"]), 1000 * med(srv["vtk_s"]), "{:.1f}"),
         ("click to recoloured frame, ms (median)", 1000 * med(ours["latency_s"]), 1000 * med(theirs["latency_s"]), "{:.0f}"),
         ("click to recoloured frame, ms (p95)", 1000 * _p95(ours["latency_s"]), 1000 * _p95(theirs["latency_s"]), "{:.0f}"),
+        (f"  same, {NETWORK_DELAY_MS} ms network delay each way (median)",
+         1000 * med(ours_slow["latency_s"]), 1000 * med(theirs_slow["latency_s"]), "{:.0f}"),
+        (f"  same, {NETWORK_DELAY_MS} ms network delay each way (p95)",
+         1000 * _p95(ours_slow["latency_s"]), 1000 * _p95(theirs_slow["latency_s"]), "{:.0f}"),
     ]
     out = {
         "scene": {"atlas": "fake" if fake else "shipped", "structures": len(atlas.manifest), "triangles": tris, "skin_triangles": skin_tris},
@@ -494,7 +514,7 @@ def main(argv=None) -> int:
             "press_to_frame_rendered": med([r[1] for r in ours["internal_ms"]]),
             "render_call": med([r[2] for r in ours["internal_ms"]]),
         },
-        "raw": {"hipviz": ours, "vtk": theirs, "server": srv},
+        "raw": {"hipviz": ours, "vtk": theirs, "hipviz_slow_network": ours_slow, "vtk_slow_network": theirs_slow, "server": srv},
     }
     if args.json:
         print(json.dumps(out, indent=2, default=float))

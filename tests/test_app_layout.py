@@ -282,3 +282,27 @@ def test_a_link_with_another_token_does_not_replace_the_cookie(ctx, monkeypatch)
     monkeypatch.setattr(state_type, "cookies", property(lambda self: {}))
     moved = HipvizApp(ctx)
     assert moved.token == owner.token and moved.map_id == owner.map_id
+
+
+def test_the_page_is_told_how_to_draw_a_dab_and_when_a_stroke_is_done(ctx):
+    """The page draws each dab itself in the brush's colour and radius; the server's colours for
+    the same vertex are the same, and `stroke_done` follows every colour of the stroke."""
+    app = HipvizApp(ctx)
+    app.radius.value, app.intensity.value = 4.0, 8
+    assert app.viewer.brush["radius"] == pytest.approx(0.04)
+    sent: list[dict] = []
+    app.viewer._send_msg = sent.append
+    v = right_lateral_hip_vertex(app.session)
+    app.viewer._handle_msg({"type": "dab", "stroke": 7, "points": [int(v)]})
+    assert app.session.intensity[v] > 0 and not [m for m in sent if m["type"] == "skin"]   # the page drew it
+    app.viewer._handle_msg({"type": "stroke_end", "stroke": 7})
+    assert list(app.viewer.skin_rgb[v]) == app.viewer.brush["rgb"]
+    kinds = [m["type"] for m in sent]
+    assert kinds[-1] == "stroke_done" and sent[-1]["stroke"] == 7 and "skin" in kinds
+    app.viewer._handle_msg({"type": "stroke_cancel", "stroke": 8})
+    assert sent[-1] == {"type": "stroke_done", "stroke": 8}
+    app.eraser.value = True
+    assert app.viewer.brush["rgb"] == list(app.session.base_rgb.round().astype(int))
+    app.skin_layers.comparison = app.skin_layers.full()    # two maps compared: their colours, not the brush's
+    app.sync_brush_preview()
+    assert app.viewer.brush == {}

@@ -357,6 +357,7 @@ class HipvizApp:
         self._stroke_key = None
         self._unsaved_since: float | None = None     # when paint not yet saved was first made
         self._unshown_since: float | None = None     # when paint not yet in the painted area was made
+        self._unconfirmed: list[np.ndarray] = []     # painted vertices whose colours the page drew itself
         self._saved_revision = -1
         self._status_stale = False         # a quiet save (during a stroke) left the status line behind
         self._ranked: tuple[str, object] | None = None   # (what was ranked, its result)
@@ -562,22 +563,34 @@ class HipvizApp:
         b.intensity = float(self.intensity.value)
         b.quality = self.quality.value
         b.eraser = bool(self.eraser.value)
+        self.sync_brush_preview()
+
+    def sync_brush_preview(self) -> None:
+        """Tell the page how to draw a dab itself: the brush's radius and colour (nothing while
+        two maps are compared, whose colours are not the paint's)."""
+        s = self.session
+        self.viewer.brush = ({} if self.skin_layers.comparison is not None
+                             else {"radius": s.brush_radius_m(), "rgb": list(s.brush_rgb())})
 
     def _on_dab(self, dab: Dab, key: object = None) -> None:
-        """The hot path (about 20 a second per painting person): paint, send the recoloured
-        vertices, and only now and then, during a long stroke, the painted area and a save. Both
-        wait for the oldest change they have not covered to reach their age, so a short stroke
-        does neither (its stroke end does both) and a busy server does no more of them than an
-        idle one."""
+        """The hot path (about 10 messages a second per painting person): paint, and only now
+        and then, during a long stroke, the recoloured vertices, the painted area and a save.
+        They wait for the oldest change they have not covered to reach their age, so a short
+        stroke does none of them (its stroke end does all) and a busy server does no more of them
+        than an idle one. The 3D view has drawn the dab itself; the 2D chart waits for its colours."""
+        drawn_by_page = key is None and bool(self.viewer.brush)
         key = key if key is not None else (self.viewer.ready_count, dab.stroke)
         changed = self.session.dab(dab.vertices(), key=key)
         if not changed.size:
             return
-        self.viewer.set_skin_colours(*self.skin_layers.display(changed))
+        self._unconfirmed.append(changed)
+        if not drawn_by_page:
+            self._confirm_colours()
         now = time.monotonic()
         if self._unshown_since is None:
             self._unshown_since = now
         elif now - self._unshown_since >= LIVE_SUMMARY_S:
+            self._confirm_colours()
             self._refresh_painted()
         if self._unsaved_since is None:
             self._unsaved_since = now
@@ -611,8 +624,15 @@ class HipvizApp:
             self.viewer.set_skin_colours(*self.skin_layers.display(idx))
         self._after_change()
 
+    def _confirm_colours(self) -> None:
+        """Send the server's colours of the paint changed since they were last sent."""
+        if self._unconfirmed:
+            idx, self._unconfirmed = np.concatenate(self._unconfirmed), []
+            self.viewer.set_skin_colours(*self.skin_layers.display(idx))
+
     def _after_change(self) -> None:
-        # one patch to the browser for all of it (buttons, status, painted area, ranking)
+        # one patch to the browser for all of it (colours, buttons, status, painted area, ranking)
+        self._confirm_colours()
         with pn.io.hold():
             self.undo_btn.disabled = not self.session.can_undo()
             self.redo_btn.disabled = not self.session.can_redo()

@@ -27,12 +27,12 @@ from hipviz.app.camera import Camera, parse_camera
 @dataclass(frozen=True)
 class Limits:
     """Hard limits on what one browser message may carry (the page itself stays far below them:
-    a dab message gathers the brush samples of 35 ms of movement, a few dozen at most)."""
+    a dab message gathers the brush samples of 100 ms of movement, a few dozen at most)."""
 
     dab_points: int = 256          # skin vertices in one dab message
     stroke_id: int = 2**31 - 1     # stroke numbers count up from 1 in the page
     id_chars: int = 120            # a structure id
-    messages_per_s: float = 120.0  # sustained rate acted on per page (the page sends at most ~30 dabs/s)
+    messages_per_s: float = 120.0  # sustained rate acted on per page (the page sends at most ~10 dabs/s)
     burst: int = 240               # messages accepted at once after a quiet spell
 
 

@@ -158,13 +158,16 @@ class PaintSession:
     def n_vertices(self) -> int:
         return len(self.intensity)
 
+    def brush_radius_m(self) -> float:
+        return float(np.clip(self.brush.radius_cm, *BRUSH_RADIUS_CM)) / 100.0
+
     def brush_vertices(self, centres) -> np.ndarray:
         """Skin vertices within the brush radius (along the surface) of any centre vertex."""
         centres = np.unique(np.asarray(centres, np.int64))
         centres = centres[(centres >= 0) & (centres < self.n_vertices)]
         if centres.size == 0:
             return np.zeros(0, np.int64)
-        r = float(np.clip(self.brush.radius_cm, *BRUSH_RADIUS_CM)) / 100.0
+        r = self.brush_radius_m()
         # the edge graph holds both directions of every edge: as a directed graph it gives the
         # same distances, without scipy transposing the whole graph on every call
         d = dijkstra(self.graph, directed=True, indices=centres, limit=r * GRAPH_REACH, min_only=True)
@@ -192,6 +195,14 @@ class PaintSession:
             s.old_i.append(self.intensity[new].copy())
             s.old_q.append(self.quality[new].copy())
 
+    def _brush_value(self) -> tuple[np.float32, np.int8]:
+        """The intensity and quality index one dab of the brush leaves (0 and -1 for the eraser)."""
+        if self.brush.eraser:
+            return np.float32(0), np.int8(-1)
+        val = np.float32(np.clip(self.brush.intensity, 0, 10))
+        q = np.int8(QUALITY_IDS.index(self.brush.quality) if self.brush.quality in QUALITY_IDS and val > 0 else -1)
+        return val, q
+
     def dab(self, centres, key: object = None) -> np.ndarray:
         """Paint (or erase) around the centre vertices; returns the vertices whose value changed.
 
@@ -202,13 +213,7 @@ class PaintSession:
         idx = self.brush_vertices(centres)
         if idx.size == 0:
             return idx
-        if self.brush.eraser:
-            val, q = np.float32(0), np.int8(-1)
-        else:
-            val = np.float32(np.clip(self.brush.intensity, 0, 10))
-            q = np.int8(QUALITY_IDS.index(self.brush.quality) if self.brush.quality in QUALITY_IDS else -1)
-            if val == 0:
-                q = np.int8(-1)
+        val, q = self._brush_value()
         changed = idx[(self.intensity[idx] != val) | (self.quality[idx] != q)]
         if changed.size:
             self._touch(changed)
@@ -316,12 +321,20 @@ class PaintSession:
         """uint8 RGB of the given skin vertices (all when idx is None): skin blended with the
         quality colour, more opaque for stronger pain."""
         i = np.arange(self.n_vertices) if idx is None else np.asarray(idx, np.int64)
-        x = self.intensity[i]
-        q = self.quality[i].astype(np.int64)
+        return self._blend(self.intensity[i], self.quality[i])
+
+    def _blend(self, intensity: np.ndarray, quality: np.ndarray) -> np.ndarray:
+        q = np.asarray(quality).astype(np.int64)
         q = np.where(q < 0, len(QUALITY_IDS), q)
-        alpha = np.where(x > 0, 0.5 + 0.05 * x, 0.0)[:, None]
+        alpha = np.where(intensity > 0, 0.5 + 0.05 * intensity, 0.0)[:, None]
         rgb = self.base_rgb * (1 - alpha) + _QUALITY_RGB[q] * alpha
         return np.rint(rgb).clip(0, 255).astype(np.uint8)
+
+    def brush_rgb(self) -> tuple[int, int, int]:
+        """The colour a dab of the current brush gives a vertex (the skin colour for the eraser):
+        the page shows it under the finger at once, before the server's colours confirm it."""
+        val, q = self._brush_value()
+        return tuple(int(c) for c in self._blend(np.array([val], np.float32), np.array([q], np.int8))[0])
 
     def display(self, changed) -> tuple[np.ndarray, np.ndarray]:
         """Vertices to recolour after `changed` vertices changed, and their display colours.

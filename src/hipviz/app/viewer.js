@@ -6,7 +6,8 @@
 const CLICK_SLOP_PX = 5;      // press and release within this distance is a click, not a drag
 const CLICK_MAX_MS = 700;
 const HOVER_DELAY_MS = 180;
-const DAB_INTERVAL_MS = 35;   // at most one dab message per interval while painting
+const DAB_INTERVAL_MS = 100;  // at most one dab message per interval while painting (the page draws
+                              // each dab at once; the message only carries it to the server)
 const DAB_STEP_PX = 4;        // sample the stroke path every few (CSS) pixels
 const TOUCH_COMMIT_MS = 120;  // a finger paints once no second finger has joined it for this long
 const CAMERA_STILL_MS = 300;  // report the camera once the view has been still this long
@@ -141,7 +142,8 @@ export function render({ model, el: host }) {
     vtk: null, grw: null, renderer: null, renderWindow: null, glwin: null, selector: null,
     actors: new Map(),          // id -> {actor, mapper, pd, entry, pts, tris}
     propToId: new Map(),        // vtkActor -> id
-    skin: null,                 // {scalars, rgb, base}
+    skin: null,                 // {scalars, rgb, base, server, pts, nrm}
+    drawn: new Map(),           // stroke number -> skin vertices the page drew itself, until stroke_done
     queue: [], built: false, disposed: false,
     src: null, srcDirty: true, capturing: null,
     renderPending: false, frames: 0,
@@ -150,6 +152,7 @@ export function render({ model, el: host }) {
     timing: {},
   };
   const isMain = (model.role || "main") === "main";
+  S.model = model;
   if (isMain) window.__hipviz = S;   // handle for tests and the bench
   window.__hipvizViews = window.__hipvizViews || {};
   window.__hipvizViews[model.role || "main"] = S;
@@ -242,9 +245,11 @@ export function render({ model, el: host }) {
         if (!S.skin) break;
         const idx = new Uint32Array(toArrayBuffer(msg.idx));
         const rgb = new Uint8Array(toArrayBuffer(msg.rgb));
-        const dst = S.skin.rgb;
+        const dst = S.skin.rgb, server = S.skin.server;
         for (let i = 0; i < idx.length; i++) {
           const v = idx[i] * 3;
+          server[v] = rgb[3 * i]; server[v + 1] = rgb[3 * i + 1]; server[v + 2] = rgb[3 * i + 2];
+          if (isDrawn(idx[i])) continue;   // the stroke's own drawing stays until its stroke_done
           dst[v] = rgb[3 * i]; dst[v + 1] = rgb[3 * i + 1]; dst[v + 2] = rgb[3 * i + 2];
         }
         S.skin.scalars.modified();
@@ -259,8 +264,8 @@ export function render({ model, el: host }) {
       case "skin_reset": {
         if (!S.skin) break;
         const [r, g, b] = S.skin.base;
-        const dst = S.skin.rgb;
-        for (let v = 0; v < dst.length; v += 3) { dst[v] = r; dst[v + 1] = g; dst[v + 2] = b; }
+        const dst = S.skin.rgb, server = S.skin.server;
+        for (let v = 0; v < dst.length; v += 3) { dst[v] = server[v] = r; dst[v + 1] = server[v + 1] = g; dst[v + 2] = server[v + 2] = b; }
         S.skin.scalars.modified();
         S.skin.pd.modified();
         requestRender();
@@ -268,6 +273,9 @@ export function render({ model, el: host }) {
       }
       case "view":
         applyCamera(msg.camera);
+        break;
+      case "stroke_done":
+        undraw(msg.stroke);
         break;
       case "synced":
         // Python has re-sent the state (and the kept camera): from now on camera moves are reported
@@ -595,7 +603,7 @@ export function render({ model, el: host }) {
       mapper.setScalarVisibility(true);
       mapper.setScalarModeToUsePointData();
       mapper.setColorModeToDirectScalars();
-      S.skin = { scalars, rgb, base, pd };
+      S.skin = { scalars, rgb, base, pd, server: rgb.slice(), pts, nrm };
       prop.setBackfaceCulling(true);   // a see-through skin shows its near side only
     }
     return rec;
@@ -738,6 +746,59 @@ export function render({ model, el: host }) {
     return rec ? rec.entry.name : id;
   }
 
+  // ---- the dab the page draws itself, at once ----------------------------------------------
+  // The skin vertices within the brush radius (straight-line, and facing the same way as the
+  // vertex under the finger, so a brush never reaches across a fold to the other leg) take the
+  // brush colour now; the server's colours, from its surface-distance brush, follow a round trip
+  // later and win when the stroke is done.
+  function isDrawn(v) {
+    for (const set of S.drawn.values()) if (set.has(v)) return true;
+    return false;
+  }
+
+  function drawDab(stroke, v) {
+    const b = model.brush, sk = S.skin;
+    if (!sk || !b || !b.rgb || !(b.radius > 0) || stroke.centres.has(v)) return;
+    stroke.centres.add(v);
+    let drawn = S.drawn.get(stroke.n);
+    if (!drawn) S.drawn.set(stroke.n, (drawn = new Set()));
+    const { pts, nrm, rgb } = sk;
+    const r2 = b.radius * b.radius, [R, G, B] = b.rgb;
+    const c = 3 * v, cx = pts[c], cy = pts[c + 1], cz = pts[c + 2], nx = nrm[c], ny = nrm[c + 1], nz = nrm[c + 2];
+    let n = 0;
+    for (let k = 0, i = 0; k < pts.length; k += 3, i++) {
+      const dx = pts[k] - cx, dy = pts[k + 1] - cy, dz = pts[k + 2] - cz;
+      if (dx * dx + dy * dy + dz * dz > r2 || nrm[k] * nx + nrm[k + 1] * ny + nrm[k + 2] * nz < 0) continue;
+      drawn.add(i);
+      if (rgb[k] === R && rgb[k + 1] === G && rgb[k + 2] === B) continue;
+      rgb[k] = R; rgb[k + 1] = G; rgb[k + 2] = B;
+      n++;
+    }
+    if (!n) return;
+    sk.scalars.modified();
+    sk.pd.modified();
+    S.drawnDabs = (S.drawnDabs || 0) + 1;
+    S.timing.dabDrawn = performance.now();
+    S.skinPending = true;
+    requestRender();
+  }
+
+  // the server has handled the stroke's end: its colours are the truth for what the page drew
+  function undraw(n) {
+    const drawn = S.drawn.get(n);
+    if (!drawn || !S.skin) return;
+    S.drawn.delete(n);
+    const { rgb, server } = S.skin;
+    for (const v of drawn) {
+      if (isDrawn(v)) continue;
+      const k = 3 * v;
+      rgb[k] = server[k]; rgb[k + 1] = server[k + 1]; rgb[k + 2] = server[k + 2];
+    }
+    S.skin.scalars.modified();
+    S.skin.pd.modified();
+    requestRender();
+  }
+
   // ---- pointer handling (capture phase: runs before vtk.js's interactor) -------------------
   function sendDabs(stroke, force) {
     if (!stroke.committed || stroke.cancelled) return;   // a finger's stroke waits a moment: a second finger means pinch, not paint
@@ -758,7 +819,9 @@ export function render({ model, el: host }) {
 
   function strokeAt(stroke, x, y) {
     const hit = pickXY(x, y, true);
-    if (hit && hit.point >= 0) stroke.points.add(hit.point);
+    if (!hit || hit.point < 0) return;
+    stroke.points.add(hit.point);
+    if (stroke.committed) drawDab(stroke, hit.point);
   }
 
   function strokeTo(stroke, ev) {
@@ -773,7 +836,7 @@ export function render({ model, el: host }) {
   }
 
   async function startStroke(ev) {
-    const stroke = { n: ++S.strokeCounter, points: new Set(), lastSent: 0, timer: null,
+    const stroke = { n: ++S.strokeCounter, points: new Set(), centres: new Set(), lastSent: 0, timer: null,
       pointerId: ev.pointerId, x: 0, y: 0, ready: null, pendingMoves: [],
       committed: ev.pointerType !== "touch", sent: false, commitTimer: 0 };
     S.stroke = stroke;
@@ -791,7 +854,10 @@ export function render({ model, el: host }) {
     clearTimeout(stroke.commitTimer);
     if (stroke.committed || stroke.cancelled) return;
     stroke.committed = true;
-    if (stroke.ready) stroke.ready.then(() => sendDabs(stroke, true));
+    if (stroke.ready) stroke.ready.then(() => {
+      for (const v of stroke.points) drawDab(stroke, v);
+      sendDabs(stroke, true);
+    });
   }
 
   // a second finger came down: the gesture is a pinch or a pan, so the stroke leaves no paint
@@ -804,7 +870,8 @@ export function render({ model, el: host }) {
     clearTimeout(stroke.timer);
     stroke.points.clear();
     try { root.releasePointerCapture(stroke.pointerId); } catch (e) { /* ignore */ }
-    if (stroke.sent) model.send_msg({ type: "stroke_cancel", stroke: stroke.n });
+    if (stroke.sent) model.send_msg({ type: "stroke_cancel", stroke: stroke.n });   // undrawn at its stroke_done
+    else undraw(stroke.n);
   }
 
   function endStroke() {

@@ -4,7 +4,11 @@ Traffic, Python to browser:
 - once per page: the scene index (JSON string) and the zlib-compressed geometry (binary);
 - afterwards only messages with what changed: per-actor visibility/opacity/colour, sparse skin
   colour changes (vertex indices as uint32 bytes, RGB as uint8 bytes), a camera (a preset or a
-  kept one), a snapshot request.
+  kept one), a snapshot request, `stroke_done` once a stroke's end (or cancel) was handled.
+The page draws each dab itself the moment the finger moves (the `brush` parameter: radius and
+colour), so painting never waits for the network; the server's skin colours, which follow the
+surface-distance brush of `hipviz.app.session`, are the truth and overwrite it, and at
+`stroke_done` the page puts back whatever it drew that the server did not confirm.
 Browser to Python (messages, typed and bounded in `hipviz.app.protocol`): `ready` (the view was
 (re)built: Python answers with the full dynamic state, so nothing is lost on a re-render, then
 `synced`), `pick` (a click: structure id, cell id, closest point id), `dab` (paint mode: skin
@@ -70,6 +74,8 @@ class Viewer(JSComponent):
     link = param.String(default="", doc="views with the same link share one camera")
     caption = param.String(default="", doc="a title shown in the view's corner")
     presenter = param.Boolean(default=False, doc="bigger labels and a camera preset bar in the view")
+    brush = param.Dict(default={}, doc="the dab the page draws at once, before the server's colours confirm it: "
+                       "{'radius': metres, 'rgb': [r, g, b]}; empty: the page draws nothing itself")
     max_dab_points = param.Integer(default=LIMITS.dab_points, constant=True,
                                    doc="the protocol's limit: the page splits a longer dab into several messages")
 
@@ -324,9 +330,9 @@ class Viewer(JSComponent):
             self._camera_set = True
             for cb in self._camera_cbs:
                 cb(cam)
-        elif isinstance(msg, StrokeEnd):
-            for cb in self._stroke_end_cbs:
+        elif isinstance(msg, (StrokeEnd, StrokeCancel)):
+            for cb in self._stroke_end_cbs if isinstance(msg, StrokeEnd) else self._stroke_cancel_cbs:
                 cb(msg.stroke)
-        elif isinstance(msg, StrokeCancel):
-            for cb in self._stroke_cancel_cbs:
-                cb(msg.stroke)
+            # after every colour the stroke caused: the page puts back what it drew itself and
+            # the server did not confirm (a dab over the rate limit, the brush's edge across a fold)
+            self._send({"type": "stroke_done", "stroke": msg.stroke}, 0)

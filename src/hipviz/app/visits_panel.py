@@ -322,6 +322,7 @@ class VisitsPanel:
         layers.comparison = comparison_rgb(self.ctx.skin[0], self._before, self._after, self.show_btn.value, self.style)
         full = layers.full()
         self.app.viewer.set_skin_colours(np.arange(len(full)), full)
+        self.app.sync_brush_preview()
 
     def leave(self, restore_camera: bool = True) -> None:
         """Back to the open map: its own colours, and the camera from before comparing."""
@@ -332,6 +333,7 @@ class VisitsPanel:
         app.skin_layers.comparison = None
         full = app.skin_layers.full()
         app.viewer.set_skin_colours(np.arange(len(full)), full)
+        app.sync_brush_preview()
         app.viewer.caption = ""
         if restore_camera and self._camera_before is not None:
             app.viewer.set_camera(self._camera_before)
