@@ -103,3 +103,27 @@ def test_the_page_draws_in_the_brush_colour_and_the_eraser_draws_skin(context, s
     tab(page, "Paint")
     page.get_by_role("button", name="Eraser").click()
     page.wait_for_function("(base) => window.__hipviz.model.brush.rgb.every((v, i) => v === base[i])", arg=base)
+
+
+def test_a_ring_shows_where_the_brush_will_paint(context, server, target, tmp_path_factory):
+    page = context.new_page()
+    open_app(page, server.url)
+    x, y = _stroke_start(page, target)
+    ring = page.locator(".hv-ring")
+    page.mouse.move(x, y)
+    ring.wait_for(state="visible", timeout=10_000)
+    small = ring.bounding_box()
+    assert abs(small["x"] + small["width"] / 2 - x) < 2 and abs(small["y"] + small["height"] / 2 - y) < 2
+    assert 8 < small["width"] < 300, small
+    page.screenshot(path=str(_shot_dir(tmp_path_factory) / "brush-ring.png"))
+    page.evaluate("() => { const m = window.__hipviz.model; m.brush = { ...m.brush, radius: 2 * m.brush.radius }; }")
+    page.mouse.move(x + 1, y)
+    for _ in range(50):
+        if ring.bounding_box()["width"] > 1.5 * small["width"]:
+            break
+        page.wait_for_timeout(100)
+    assert 1.5 * small["width"] < ring.bounding_box()["width"] < 2.5 * small["width"]
+    box = page.locator(".hv-root").bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2)     # beside the body: no skin under the pointer
+    ring.wait_for(state="hidden", timeout=5_000)
+    assert page.evaluate("() => window.__hipviz.skinVersion || 0") == 0    # hovering paints nothing

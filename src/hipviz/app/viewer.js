@@ -65,6 +65,9 @@ const CSS = `
   display: none; pointer-events: none; z-index: 3; }
 .hv-root.painting { cursor: crosshair; }
 .hv-root.painting .hv-mode { display: block; }
+.hv-ring { position: absolute; border-radius: 50%; pointer-events: none; display: none; z-index: 2;
+  border: 2px solid rgba(255, 255, 255, 0.95); box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.55), inset 0 0 0 1px rgba(0, 0, 0, 0.55);
+  transform: translate(-50%, -50%); }
 .hv-caption { position: absolute; left: 10px; top: 10px; padding: 5px 10px; border-radius: 6px; z-index: 3;
   background: rgba(20, 24, 32, 0.78); color: #fff; font: 600 15px system-ui, sans-serif; pointer-events: none; display: none; }
 .hv-root.painting .hv-caption { top: 46px; }
@@ -106,6 +109,7 @@ export function render({ model, el: host }) {
   const label = el("div", "hv-label");
   const status = el("div", "hv-status", "Loading the 3D body…");
   const modeBadge = el("div", "hv-mode", "Paint mode: drag on the skin to paint");
+  const ring = el("div", "hv-ring");   // the brush: where a dab will paint
   const caption = el("div", "hv-caption");
   const banner = el("div", "hv-banner");
   const tlabels = el("div", "hv-tlabels");
@@ -133,7 +137,7 @@ export function render({ model, el: host }) {
   wholeBtn.title = "Show the whole body";
   wholeBtn.addEventListener("click", () => { if (S.meta) applyCamera(S.meta.views.whole_body || S.meta.views.reset); });
   nav.append(wholeBtn);
-  root.append(style, gl, tlabels, status, label, modeBadge, caption, banner, tools, presets, nav);
+  root.append(style, gl, tlabels, status, label, ring, modeBadge, caption, banner, tools, presets, nav);
   root.dataset.state = "loading";
   root.setAttribute("role", "application");
   root.setAttribute("aria-label", "3D body: drag to turn it, or to paint in paint mode; click a part to name it");
@@ -177,6 +181,7 @@ export function render({ model, el: host }) {
 
   const setPaint = (on) => {
     root.classList.toggle("painting", !!on);
+    if (!on) ring.style.display = "none";
     updatePickable();
   };
 
@@ -914,8 +919,10 @@ export function render({ model, el: host }) {
         if (stroke.ready && stroke.pendingMoves && S.src && !S.capturing) strokeTo(stroke, m);
         else stroke.pendingMoves.push({ clientX: m.clientX, clientY: m.clientY });
       }
+      ringAt(ev);
       return;
     }
+    if (model.paint_mode && (ev.pointerType === "mouse" || ev.pointerType === "pen") && ev.buttons === 0) ringAt(ev);
     if (S.down && Math.hypot(ev.clientX - S.down.x, ev.clientY - S.down.y) > CLICK_SLOP_PX) S.down.moved = true;
     if (ev.pointerType === "mouse" && ev.buttons === 0 && !model.paint_mode) {
       clearTimeout(S.hoverTimer);
@@ -940,6 +947,7 @@ export function render({ model, el: host }) {
       ev.preventDefault();
       endStroke();
       S.down = null;
+      if (ev.pointerType === "touch") ring.style.display = "none";
       return;
     }
     const d = S.down;
@@ -958,6 +966,36 @@ export function render({ model, el: host }) {
   function onLeave() {
     clearTimeout(S.hoverTimer);
     if (!S.stroke) label.style.display = "none";
+    ring.style.display = "none";
+  }
+
+  // The brush ring: a circle of the brush's radius on screen, at the depth of the skin under the
+  // pointer, so a person sees where the paint will go before pressing (and around the finger).
+  function placeRing(ev) {
+    const b = model.brush;
+    if (!model.paint_mode || !b || !(b.radius > 0) || !S.src || S.capturing || !S.skin) {
+      ring.style.display = "none";
+      return;
+    }
+    const hit = pickXY(...displayXY(ev), true);
+    if (!hit || hit.point < 0) {
+      ring.style.display = "none";
+      return;
+    }
+    const k = 3 * hit.point, p = S.skin.pts;
+    const up = S.renderer.getActiveCamera().getViewUp();
+    const [x0, y0] = S.project(p[k], p[k + 1], p[k + 2]);
+    const [x1, y1] = S.project(p[k] + b.radius * up[0], p[k + 1] + b.radius * up[1], p[k + 2] + b.radius * up[2]);
+    const d = 2 * Math.hypot(x1 - x0, y1 - y0);
+    const rect = root.getBoundingClientRect();
+    Object.assign(ring.style, { display: "block", width: `${d}px`, height: `${d}px`,
+      left: `${ev.clientX - rect.left}px`, top: `${ev.clientY - rect.top}px` });
+  }
+
+  function ringAt(ev) {
+    if (!model.paint_mode) return;
+    if (S.src && !S.srcDirty && !S.capturing) placeRing(ev);
+    else capture().then(() => placeRing(ev));
   }
 
   root.addEventListener("pointerdown", onDown, true);
