@@ -2,7 +2,8 @@
 the server's colours are the truth once the stroke is done.
 
 A slow network is made in the page itself (slow_socket.js): every websocket message, both ways,
-is held for `DELAY_MS`. The checks are about order, not wall-clock time: paint is on screen
+is held for `DELAY_MS`; a dab is drawn before its message leaves the page, so an answer
+can come only two delays later. The checks are about order, not wall-clock time: paint is on screen
 while no colour from the server has arrived yet.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from conftest import open_app
 from test_app_browser import _shot_dir, enter_paint_mode, tab, target, view_image  # noqa: F401 (target is a fixture)
 
-DELAY_MS = 1500
+DELAY_MS = 4000   # long enough that no answer can come back while the test looks (its order, not its speed)
 
 SLOW_SOCKET = (Path(__file__).parent / "slow_socket.js").read_text()
 
@@ -48,9 +49,9 @@ def test_a_dab_is_on_screen_before_the_server_answers(browser, server, target, t
         page.mouse.move(x - 12, y)
         page.mouse.down()
         page.mouse.move(x + 12, y, steps=6)
-        page.wait_for_function("() => (window.__hipviz.drawnDabs || 0) > 0", timeout=DELAY_MS)
+        page.wait_for_function("() => (window.__hipviz.drawnDabs || 0) > 0", timeout=60_000)
         page.wait_for_function("() => window.__hipviz.timing.skinRendered >= window.__hipviz.timing.dabDrawn",
-                               timeout=DELAY_MS)
+                               timeout=60_000)
         during = view_image(page)
         page.screenshot(path=str(_shot_dir(tmp_path_factory) / "local-dab-before-the-server.png"))
         state = _skin_state(page)
