@@ -114,6 +114,9 @@ def test_page_loads_and_the_view_is_not_blank(context, server, requests_log, tmp
     differs = np.abs(img - bg).sum(axis=2) > 30
     assert differs.mean() > 0.05, "the 3D view looks empty"
     assert len(np.unique(img[differs].reshape(-1, 3) // 16, axis=0)) > 8, "no shading in the 3D view"
+    # the body is drawn before what lies under the solid skin is built
+    t = page.evaluate("() => window.__hipviz.timing")
+    assert t["firstFrame"] < t["built"], t
     page.screenshot(path=str(_shot_dir(tmp_path_factory) / "01-loaded.png"))
     assert not errors
     assert not requests_log.foreign(), requests_log.foreign()

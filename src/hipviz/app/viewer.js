@@ -215,6 +215,7 @@ export function render({ model, el: host }) {
       const t0 = performance.now();
       S.renderWindow.render();
       S.frames += 1;
+      if (S.frames === 1) S.timing.firstFrame = performance.now();   // since the page's navigation began
       root.dataset.frames = String(S.frames);
       if (S.skinPending) {
         // timings for tests and the bench: when the last skin change reached the screen
@@ -541,7 +542,7 @@ export function render({ model, el: host }) {
   }
 
   // ---- building the scene ----------------------------------------------------------------
-  function buildActor(vtk, buf, entry, skinId) {
+  function buildActor(vtk, buf, entry, skinId, visible) {
     const n = entry.nverts, t = entry.ntris;
     const q = new Uint16Array(buf, entry.off_pts, n * 3);
     const pts = new Float32Array(n * 3);
@@ -596,8 +597,8 @@ export function render({ model, el: host }) {
     prop.setDiffuse(0.85);
     prop.setSpecular(entry.kind === "bone" ? 0.25 : entry.kind === "nerve" ? 0.35 : 0.12);
     prop.setSpecularPower(entry.kind === "nerve" ? 30 : 18);
-    actor.setVisibility(!!entry.visible);
-    actor.setPickable(!!entry.visible && (!model.paint_mode || entry.id === skinId));
+    actor.setVisibility(visible);
+    actor.setPickable(visible && (!model.paint_mode || entry.id === skinId));
     const rec = { id: entry.id, actor, mapper, pd, entry, pts, tris };
     if (entry.id === skinId) {
       const base = hexToRgb(entry.colour).map((v) => Math.round(v * 255));
@@ -615,11 +616,14 @@ export function render({ model, el: host }) {
   }
 
   async function init() {
+    S.timing.init = performance.now();
     const vtk = await loadVtk(model.vtk_url);
     if (S.disposed) return;
+    S.timing.vtkLoaded = performance.now();
     const meta = JSON.parse(model.scene);
     const buf = await inflate(toArrayBuffer(model.geometry));
     if (S.disposed) return;
+    S.timing.inflated = performance.now();
     S.vtk = vtk;
     S.meta = meta;
     S.skinId = meta.skin_id;
@@ -632,19 +636,39 @@ export function render({ model, el: host }) {
     S.glwin = grw.getApiSpecificRenderWindow();
     S.interactor = grw.getInteractor();
     S.renderer.setTwoSidedLighting(true);
-    for (const entry of meta.actors) {
-      const rec = buildActor(vtk, buf, entry, meta.skin_id);
+    const skinEntry = meta.actors.find((a) => a.id === meta.skin_id);
+    const covered = !!skinEntry && !!skinEntry.visible && skinEntry.opacity >= 0.99;
+    // Under a solid skin nothing else can be seen: the first frame draws the skin alone (Python's
+    // state, sent once the page is ready, says what shows from then on). What shows at first is
+    // built first and drawn at once; the rest is built after that frame, a few actors at a time,
+    // before the page says it is ready (messages wait in S.queue).
+    const shownFirst = (e) => !!e.visible && !(covered && e.id !== meta.skin_id);
+    const add = (entry) => {
+      const rec = buildActor(vtk, buf, entry, meta.skin_id, shownFirst(entry));
       S.actors.set(entry.id, rec);
       S.propToId.set(rec.actor, entry.id);
       S.renderer.addActor(rec.actor);
+    };
+    for (const entry of meta.actors) if (shownFirst(entry)) add(entry);
+    S.renderer.getActiveCamera().onModified(onCameraModified);
+    grw.resize();
+    applyCamera(meta.views.reset);   // requests the first frame
+    status.remove();
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));   // drawn before the rest
+    if (S.disposed) return;
+    let built = 0;
+    for (const entry of meta.actors) {
+      if (shownFirst(entry)) continue;
+      add(entry);
+      if (++built % 12 === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (S.disposed) return;
+      }
     }
     const sel = S.glwin.getSelector();
     sel.setCaptureZValues(true);
     sel.setFieldAssociation(vtk.Common.DataModel.vtkDataSet.FieldAssociations.FIELD_ASSOCIATION_CELLS);
     S.selector = sel;
-    S.renderer.getActiveCamera().onModified(onCameraModified);
-    grw.resize();
-    applyCamera(meta.views.reset);
     S.resizeObserver = new ResizeObserver(() => {
       if (S.disposed) return;
       grw.resize();
@@ -663,8 +687,8 @@ export function render({ model, el: host }) {
       b.addEventListener("click", () => applyCamera(v));
       presets.append(b);
     }
-    status.remove();
     S.built = true;
+    S.timing.built = performance.now();
     linkCameras();
     root.dataset.state = "ready";
     for (const m of S.queue.splice(0)) handle(m);
@@ -1043,6 +1067,7 @@ export function render({ model, el: host }) {
   init().catch((err) => {
     console.error("hipviz viewer", err);
     status.textContent = "The 3D view could not start: " + err.message;
+    if (!status.isConnected) root.append(status);
     root.dataset.state = "error";
   });
   return root;
