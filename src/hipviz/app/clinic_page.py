@@ -17,6 +17,7 @@ import panel as pn
 
 from hipviz.app.clinic import Clinic, ClinicError, Clinician, format_code
 from hipviz.app.clinic_web import clinician_cookie
+from hipviz.app.html_pane import HTML
 from hipviz.app.store import StoreError
 from hipviz.app.texts import texts
 from hipviz.painmap import PainMap, PainMapError
@@ -38,10 +39,10 @@ class ClinicPage(pn.viewable.Viewer):
         self.code_input = pn.widgets.TextInput(name=t["enter_code"], placeholder="KX4M-9TQC", max_length=20,
                                                sizing_mode="stretch_width")
         self.add_btn = pn.widgets.Button(name=t["add_code"], button_type="primary", width=100, align="end", stylesheets=ss)
-        self.msg = pn.pane.HTML("", **html_kw)
+        self.msg = HTML("", **html_kw)
         self.maps = pn.widgets.Select(name=t["pick"], options={}, sizing_mode="stretch_width")
-        self.listing = pn.pane.HTML("", **html_kw)
-        self.open_link = pn.pane.HTML("", **html_kw)
+        self.listing = HTML("", **html_kw)
+        self.open_link = HTML("", **html_kw)
         self.pdf_btn = pn.widgets.FileDownload(callback=self._pdf, filename="hipviz-summary.pdf", label=t["pdf"],
                                                sizing_mode="stretch_width", stylesheets=ss)
         self.fhir_btn = pn.widgets.FileDownload(callback=self._fhir, filename="hipviz-bundle.json", label=t["fhir"],
@@ -51,7 +52,7 @@ class ClinicPage(pn.viewable.Viewer):
             self.code_input.param.watch(self._add, "enter_pressed")
         self.maps.param.watch(self._on_pick, "value")
         name = html.escape(clinician.display_name or clinician.username)
-        header = pn.pane.HTML(
+        header = HTML(
             f"<div class='hv-header'><span class='hv-logo'>hipviz</span><span class='hv-tagline hv-clinic-tag'>{html.escape(t['title'])}</span>"
             f"<span class='hv-save'>{html.escape(t['signed_in']).replace('{name}', f'<b>{name}</b>')}</span>"
             "<form method='post' action='clinic/signout' class='hv-signout'><button type='submit'>Sign out</button></form></div>",
@@ -60,7 +61,7 @@ class ClinicPage(pn.viewable.Viewer):
             header,
             pn.Column(pn.Row(self.code_input, self.add_btn, sizing_mode="stretch_width"), self.msg, self.maps, self.listing, self.open_link,
                       pn.Row(self.pdf_btn, self.fhir_btn, sizing_mode="stretch_width"),
-                      pn.pane.HTML(f"<p class='hv-muted'>{html.escape(t['logged'])}</p>", **html_kw),
+                      HTML(f"<p class='hv-muted'>{html.escape(t['logged'])}</p>", **html_kw),
                       max_width=760, sizing_mode="stretch_width", margin=(10, 18)),
             sizing_mode="stretch_width", margin=0)
         self.refresh()
@@ -138,7 +139,7 @@ def signed_in_clinician(clinic: Clinic) -> Clinician | None:
 
 def sign_in_prompt(pane_css: str = "") -> pn.viewable.Viewable:
     t = texts()["clinic_page"]
-    return pn.pane.HTML(f"<div class='hv-header'><span class='hv-logo'>hipviz</span></div>"
+    return HTML(f"<div class='hv-header'><span class='hv-logo'>hipviz</span></div>"
                         f"<p class='hv-help' style='margin:18px'>{html.escape(t['sign_in_first'])} "
                         "<a class='hv-open' href='clinic/signin?note=expired'>Sign in</a></p>", sizing_mode="stretch_width", margin=0,
                         stylesheets=[pane_css] if pane_css else [])

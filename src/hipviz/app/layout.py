@@ -27,6 +27,7 @@ from hipviz.app.body_views import BodyViews
 from hipviz.app.clinic import Clinic
 from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
+from hipviz.app.html_pane import HTML
 from hipviz.app.share_panel import SharePanel
 from hipviz.app.texts import texts
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
@@ -310,9 +311,9 @@ class AppContext:
         self.new_session().rank()
 
 
-def _html(obj: str = "", **kw) -> pn.pane.HTML:
+def _html(obj: str = "", **kw) -> HTML:
     kw.setdefault("stylesheets", [PANE_CSS])
-    return pn.pane.HTML(obj, **kw)
+    return HTML(obj, **kw)
 
 
 def _doc_timers() -> dict:

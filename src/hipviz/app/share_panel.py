@@ -12,6 +12,7 @@ from collections.abc import Callable
 import panel as pn
 
 from hipviz.app.clinic import Clinic, ClinicError, format_code
+from hipviz.app.html_pane import HTML
 from hipviz.app.store import StoreError
 from hipviz.app.texts import texts
 
@@ -36,13 +37,13 @@ class SharePanel(pn.viewable.Viewer):
         self.stop_select = pn.widgets.Select(name="", options={}, visible=False, sizing_mode="stretch_width")
         self.stop_btn = pn.widgets.Button(name="", button_type="light", visible=False, sizing_mode="stretch_width",
                                           stylesheets=list(stylesheets))
-        self.status = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.listing = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.status = HTML("", sizing_mode="stretch_width")
+        self.listing = HTML("", sizing_mode="stretch_width")
         self.make_btn.on_click(self._make)
         self.stop_btn.on_click(self._stop)
         self.stop_select.param.watch(self._label_stop, "value")
         self._layout = pn.Column(
-            pn.pane.HTML(f"<h4 class='hv-h'>{html.escape(t['heading'])}</h4><p class='hv-help'>{html.escape(t['explain'])}</p>",
+            HTML(f"<h4 class='hv-h'>{html.escape(t['heading'])}</h4><p class='hv-help'>{html.escape(t['explain'])}</p>",
                          sizing_mode="stretch_width"),
             self.make_btn, self.status, self.listing, self.stop_select, self.stop_btn, sizing_mode="stretch_width", margin=0,
             visible=visible)

@@ -24,6 +24,7 @@ from hipviz.app.cards import (
     structure_html,
 )
 from hipviz.app.explainer import Explainer
+from hipviz.app.html_pane import HTML
 from hipviz.app.overlay import (
     TERRITORY_COLOURS,
     hatch_pattern,
@@ -46,11 +47,11 @@ BACK = (":host .bk-btn { min-height: 44px; font-size: 16px; font-weight: 600; ba
 PLAY = ":host .bk-btn { min-height: 48px; font-size: 17px; font-weight: 600; }"
 
 
-def _h(text: str, **kw) -> pn.pane.HTML:
+def _h(text: str, **kw) -> HTML:
     from hipviz.app.layout import PANE_CSS
     kw.setdefault("sizing_mode", "stretch_width")
     kw.setdefault("stylesheets", [PANE_CSS, CARD_CSS])
-    return pn.pane.HTML(text, **kw)
+    return HTML(text, **kw)
 
 
 class TeachPanel:

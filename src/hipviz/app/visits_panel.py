@@ -18,6 +18,7 @@ import numpy as np
 import panel as pn
 
 from hipviz.app.camera import Camera, parse_camera
+from hipviz.app.html_pane import HTML
 from hipviz.app.store import MapInfo
 from hipviz.app.visit_colours import comparison_rgb, visit_css, visit_style
 from hipviz.app.visits_chart import chart_data, visits_chart
@@ -84,10 +85,10 @@ class VisitsPanel:
         self._build()
 
     # ---- widgets -----------------------------------------------------------------------------
-    def _h(self, text: str = "", **kw) -> pn.pane.HTML:
+    def _h(self, text: str = "", **kw) -> HTML:
         kw.setdefault("sizing_mode", "stretch_width")
         kw.setdefault("stylesheets", self._pane_css)
-        return pn.pane.HTML(text, **kw)
+        return HTML(text, **kw)
 
     def _build(self) -> None:
         t = self.style.texts
