@@ -38,6 +38,8 @@ Usage:
   python bench/bench_load.py --fake               # the small fake body (tests/test_app_fakes.py)
   python bench/bench_load.py --url http://127.0.0.1:5006/hipviz --sessions 10   # a server already running
   python bench/bench_load.py --profile DIR --apps hipviz --procs 1               # cProfile of the server under load
+  bash scripts/with_postgres.sh sh -c 'python bench/bench_load.py --apps hipviz --db "$HIPVIZ_TEST_POSTGRES_URL"'
+                                                  # hipviz on PostgreSQL, as a clinic runs it
 Everything runs on this machine (loopback addresses only), bounded in time (--max-seconds).
 """
 
@@ -442,7 +444,7 @@ class Server:
     """A server started by the benchmark, in its own process group, stopped by it."""
 
     def __init__(self, app: str, procs: int, fake: bool, workdir: Path, profile: Path | None = None,
-                 src: Path | None = None):
+                 src: Path | None = None, db: str | None = None):
         self.app, self.procs, self.port = app, procs, free_port()
         self.url = f"http://127.0.0.1:{self.port}/hipviz"
         env = dict(os.environ)
@@ -454,7 +456,7 @@ class Server:
             env.pop("HIPVIZ_ATLAS_FACTORY", None)
         env["BOKEH_RESOURCES"] = "server"
         if app == "hipviz":
-            args = ["serve", "--port", str(self.port), "--no-browser", "--db", str(workdir / f"load-{procs}.sqlite3")]
+            args = ["serve", "--port", str(self.port), "--no-browser", "--db", db or str(workdir / f"load-{procs}.sqlite3")]
             if procs > 1:
                 args += ["--procs", str(procs)]
             cmd = [sys.executable, "-m", "hipviz.cli", *args]
@@ -739,6 +741,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for its memory and CPU time")
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--profile", help="directory: run the hipviz server under cProfile during the painting")
+    ap.add_argument("--db", help="the hipviz server's database (e.g. postgresql://127.0.0.1:PORT/hipviz, as a clinic "
+                                 "runs it); default: a new SQLite file per server")
     ap.add_argument("--hipviz-src", help="serve the hipviz package from this src/ directory (to compare two versions); "
                                          "default: this checkout's")
     args = ap.parse_args(argv)
@@ -775,7 +779,7 @@ def main(argv: list[str] | None = None) -> int:
                     profile = prof_dir / f"{app}-{procs}p" if prof_dir and procs == 1 else None
                     print(f"{app}, {procs} process{'es' if procs > 1 else ''}: starting", flush=True)
                     srv = Server(app, procs, args.fake, work, profile,
-                                 Path(args.hipviz_src).resolve() if args.hipviz_src and app == "hipviz" else None)
+                                 Path(args.hipviz_src).resolve() if args.hipviz_src and app == "hipviz" else None, args.db)
                     try:
                         srv.wait_ready()
 

@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import panel as pn
 from bokeh.model import Model
+from bokeh.models import ImportedStyleSheet, InlineStyleSheet
 
 
-def _sheet_key(sheet: object) -> object:
-    """What a stylesheet says: its text, or the address it imports."""
-    if isinstance(sheet, Model):
-        return (type(sheet).__name__, getattr(sheet, "url", None), getattr(sheet, "css", None))
-    return sheet
+def _same_sheet(a: object, b: object) -> bool:
+    """Whether two stylesheets say the same: the same text, or imports of the same address."""
+    if a is b or (isinstance(a, str) and a == b):
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, ImportedStyleSheet):
+        return a.url == b.url
+    return isinstance(a, InlineStyleSheet) and a.css == b.css
 
 
 class HTML(pn.pane.HTML):
     def _update(self, ref: str, model: Model) -> None:
         props = self._get_properties(model.document)
-        sheets = props.get("stylesheets")
-        if sheets is not None and [_sheet_key(s) for s in sheets] == [_sheet_key(s) for s in model.stylesheets]:
+        sheets, now = props.get("stylesheets"), model.stylesheets
+        if sheets is not None and len(sheets) == len(now) and all(map(_same_sheet, sheets, now)):
             del props["stylesheets"]
         model.update(**props)
