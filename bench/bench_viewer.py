@@ -217,11 +217,11 @@ class Traffic:
         return self.http + self.ws
 
 
-# Both viewers get WebGL contexts that keep their drawing buffer, so the probe can read the last
-# frame at any time without rendering anything itself.
 SLOW_SOCKET = (TESTS / "e2e" / "slow_socket.js").read_text()
 NETWORK_DELAY_MS = 100   # the slow network of a clinic: each websocket message waits this long, both ways
 
+# Both viewers get WebGL contexts that keep their drawing buffer, so the probe can read the last
+# frame at any time without rendering anything itself.
 PRESERVE_JS = """
 (() => {
   const orig = HTMLCanvasElement.prototype.getContext;
