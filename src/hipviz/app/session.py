@@ -195,11 +195,12 @@ class PaintSession:
             s.old_i.append(self.intensity[new].copy())
             s.old_q.append(self.quality[new].copy())
 
-    def _brush_value(self) -> tuple[np.float32, np.int8]:
-        """The intensity and quality index one dab of the brush leaves (0 and -1 for the eraser)."""
-        if self.brush.eraser:
+    def _brush_value(self, intensity: float | None = None) -> tuple[np.float32, np.int8]:
+        """The intensity and quality index the brush leaves (0 and -1 for the eraser); with
+        `intensity`, that intensity in the brush's quality."""
+        if intensity is None and self.brush.eraser:
             return np.float32(0), np.int8(-1)
-        val = np.float32(np.clip(self.brush.intensity, 0, 10))
+        val = np.float32(np.clip(self.brush.intensity if intensity is None else intensity, 0, 10))
         q = np.int8(QUALITY_IDS.index(self.brush.quality) if self.brush.quality in QUALITY_IDS and val > 0 else -1)
         return val, q
 
@@ -228,8 +229,7 @@ class PaintSession:
         changed."""
         self.end_stroke()
         idx = np.asarray(idx, np.int64)
-        val = np.float32(np.clip(intensity, 0, 10))
-        q = np.int8(QUALITY_IDS.index(self.brush.quality) if self.brush.quality in QUALITY_IDS and val > 0 else -1)
+        val, q = self._brush_value(intensity)
         changed = idx[(self.intensity[idx] != val) | (self.quality[idx] != q)]
         if changed.size:
             self.begin_stroke(key=(label, self.revision), label=label)

@@ -848,6 +848,7 @@ export function render({ model, el: host }) {
 
   function strokeAt(stroke, x, y) {
     const hit = pickXY(x, y, true);
+    stroke.hit = hit;   // the last sample is under the pointer: the brush ring goes there
     if (!hit || hit.point < 0) return;
     stroke.points.add(hit.point);
     if (stroke.committed) drawDab(stroke, hit.point);
@@ -943,7 +944,7 @@ export function render({ model, el: host }) {
         if (stroke.ready && stroke.pendingMoves && S.src && !S.capturing) strokeTo(stroke, m);
         else stroke.pendingMoves.push({ clientX: m.clientX, clientY: m.clientY });
       }
-      ringAt(ev);
+      placeRing(ev, stroke.hit);
       return;
     }
     if (model.paint_mode && (ev.pointerType === "mouse" || ev.pointerType === "pen") && ev.buttons === 0) ringAt(ev);
@@ -995,14 +996,9 @@ export function render({ model, el: host }) {
 
   // The brush ring: a circle of the brush's radius on screen, at the depth of the skin under the
   // pointer, so a person sees where the paint will go before pressing (and around the finger).
-  function placeRing(ev) {
+  function placeRing(ev, hit) {
     const b = model.brush;
-    if (!model.paint_mode || !b || !(b.radius > 0) || !S.src || S.capturing || !S.skin) {
-      ring.style.display = "none";
-      return;
-    }
-    const hit = pickXY(...displayXY(ev), true);
-    if (!hit || hit.point < 0) {
+    if (!model.paint_mode || !b || !(b.radius > 0) || !S.skin || !hit || hit.point < 0) {
       ring.style.display = "none";
       return;
     }
@@ -1016,10 +1012,9 @@ export function render({ model, el: host }) {
       left: `${ev.clientX - rect.left}px`, top: `${ev.clientY - rect.top}px` });
   }
 
+  // hovering: the skin under the pointer from the selection buffers (captured once per pose)
   function ringAt(ev) {
-    if (!model.paint_mode) return;
-    if (S.src && !S.srcDirty && !S.capturing) placeRing(ev);
-    else capture().then(() => placeRing(ev));
+    capture().then(() => placeRing(ev, S.src && pickXY(...displayXY(ev), true)));
   }
 
   root.addEventListener("pointerdown", onDown, true);
