@@ -16,6 +16,8 @@ Settings tried (knowledge/ranking.yaml, section ``model``):
   good reason count in full.
 * ``published_cap_max``: how far a group's cap may rise to the strongest published likelihood
   ratio of a cited test in it (ln 10 = never above the global cap; ln 20).
+* ``group_item_share``: what an unlisted symptom of an answer group is worth for a condition that
+  lists another member of the group (0 = the general "uncommon" rate).
 
 Choice on the tuning half: the highest top-3 rate (mean of the patient and clinician tiers), then
 the lower Brier score over all (case, condition) pairs, then the lower Brier score of the true
@@ -44,8 +46,9 @@ GRID = {
     "evidence_power": (0.35, 0.5, 0.65, 0.8, 1.0),
     "lead": ("uniform", 1.0),
     "published_cap_max": (2.3, 3.0),
+    "group_item_share": (0.0, 0.3, 0.5),
 }
-BASELINE = {"evidence_power": 0.5, "lead": "uniform", "published_cap_max": 2.3}
+BASELINE = {"evidence_power": 0.5, "lead": "uniform", "published_cap_max": 2.3, "group_item_share": 0.0}
 
 
 def half_of(case: bc.Case) -> str:
@@ -60,6 +63,7 @@ def model_for(setting: dict) -> ddx.Model:
     m["evidence_power"] = setting["evidence_power"]
     m["lead_weight"] = setting["evidence_power"] if setting["lead"] == "uniform" else setting["lead"]
     m["published_cap_max"] = setting["published_cap_max"]
+    m["group_item_share"] = setting["group_item_share"]
     return ddx.Model.from_entries(knowledge(), data)
 
 
@@ -84,7 +88,8 @@ def key(res: dict) -> tuple:
 
 def name(setting: dict) -> str:
     lead = "uniform" if setting["lead"] == "uniform" else f"lead {setting['lead']}"
-    return f"power {setting['evidence_power']}, {lead}, published cap ln {math.exp(setting['published_cap_max']):.0f}"
+    return (f"power {setting['evidence_power']}, {lead}, published cap ln {math.exp(setting['published_cap_max']):.0f}, "
+            f"group share {setting['group_item_share']}")
 
 
 def main(argv: list[str] | None = None) -> int:

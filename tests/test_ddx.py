@@ -145,10 +145,32 @@ def test_each_condition_is_weighed_against_not_this_condition(syn):
     red = lambda f: syn.item_index[("red_flags", f)]
     assert syn.p_item[syn.ids.index("gtps_gluteal_tendinopathy"), red("presyncope")] == ddx.unlisted_red_flag_rate("presyncope")
     assert syn.p_item[syn.ids.index("hip_osteoarthritis"), red("age_over_50")] == pytest.approx(0.9)
-    q = syn.item_index[("qualities", "burning")]
+    q = syn.item_index[("qualities", "cramping")]  # in no answer group
     assert np.all(syn.p_item[:, q] == PRM.unlisted_item_rate)
     f = syn.item_index[("findings", "fulcrum_test_positive")]
     assert np.all(syn.p_item[:, f] == ddx.unlisted_finding_rate("fulcrum_test_positive"))
+
+
+def test_an_unlisted_symptom_of_a_listed_group_is_not_uncommon(syn):
+    """A condition that lists one answer of a group (they say much the same thing) takes
+    group_item_share of that answer's rate for the others its file does not name; a condition
+    that lists none of the group keeps the general "uncommon" rate."""
+    assert PRM.group_item_share > 0
+    groups = ddx.ranking_data()["answer_groups"]["neuropathic_quality"]
+    cols = [syn.item_index[tuple(k.split("."))] for k in groups]
+    burning = syn.item_index[("qualities", "burning")]
+    for c in range(len(syn.ids)):
+        listed = [syn.p_item[c, j] for j in cols if syn.listed[c, j]]
+        if syn.listed[c, burning]:
+            continue
+        want = max(PRM.unlisted_item_rate, PRM.group_item_share * max(listed)) if listed else PRM.unlisted_item_rate
+        assert syn.p_item[c, burning] == pytest.approx(want), syn.ids[c]
+    l5 = syn.ids.index("radiculopathy_L5")  # lists shooting 0.7, not burning
+    assert syn.p_item[l5, burning] == pytest.approx(max(PRM.unlisted_item_rate, PRM.group_item_share * 0.7))
+    # red flags keep their population rates
+    flu = syn.item_index[("red_flags", "recent_infection")]
+    unlisted = ~syn.listed[:, flu]
+    assert unlisted.any() and np.all(syn.p_item[unlisted, flu] == ddx.unlisted_red_flag_rate("recent_infection"))
 
 
 def test_an_item_every_condition_shares_changes_nothing():

@@ -11,7 +11,8 @@ The model (every number in knowledge/ranking.yaml, section ``model``):
   gives P(answer | c) (for a test, its sensitivity); "not c" is the prior-weighted mixture of the
   other conditions and of "something else" (whose answers look like the average presentation).
   An item a condition does not list has P = ``unlisted_item_rate`` (tests: the per-test rate in
-  ``unlisted_finding_rate``). A specificity measured against pain-free controls therefore never
+  ``unlisted_finding_rate``), or, when the condition lists another answer of the same group,
+  ``group_item_share`` of that answer's rate. A specificity measured against pain-free controls therefore never
   enters the ranking.
 * **Correlated answers count once.** ``answer_groups`` bundle answers that say much the same
   thing (a symptom and the test that provokes it, stiffness and morning stiffness, a tight belt
@@ -192,6 +193,7 @@ class Params:
     band_labels: dict[str, str]
     lead_weight: float = 1.0  # weight of the strongest piece of evidence for, and against, a condition
     published_cap_max: float = 3.0  # ceiling of a group's cap raised by a published likelihood ratio
+    group_item_share: float = 0.0  # unlisted symptom in a group the condition lists: this share of the group's best
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Params:
@@ -207,6 +209,7 @@ class Params:
             band_labels={k: str(v) for k, v in data["band_labels"].items()},
             lead_weight=float(m.get("lead_weight", m["evidence_power"])),
             published_cap_max=float(m.get("published_cap_max", m["group_cap"])),
+            group_item_share=float(m.get("group_item_share", 0.0)),
         )
 
 
@@ -602,6 +605,7 @@ class Model:
                 if group_of[j] >= 0:
                     raise ValueError(f"ranking.yaml answer_groups: {key} is in {group_names[group_of[j]]} and {gname}")
                 group_of[j] = g
+        _impute_within_groups(p_item, listed, group_of, len(group_names), items, prm.group_item_share)
         for j in np.flatnonzero(group_of < 0):
             group_of[j] = len(group_names)
             group_names.append(f"{items[j][0]}.{items[j][1]}")
@@ -867,6 +871,24 @@ class Model:
         den = np.exp(z - m).sum() + math.exp(math.log(prm.something_else_prior) - m)
         p = math.exp(math.log(prm.something_else_prior) - m) / den
         return float((1.0 - prm.misfit) * p + prm.misfit * prm.something_else_prior)
+
+
+def _impute_within_groups(p_item: np.ndarray, listed: np.ndarray, group_of: np.ndarray, n_groups: int,
+                          items: tuple[tuple[str, str], ...], share: float) -> None:
+    """Answers of one group say much the same thing, so a condition that lists one of them is not
+    "uncommon" on the others its file happens not to name: an unlisted symptom of such a group
+    takes ``share`` of the condition's most frequent listed member (never less than it had).
+    Red flags and tests keep their own rates (population rates, measured accuracy)."""
+    if share <= 0:
+        return
+    symptom = np.array([kind in ("qualities", "aggravators", "relievers") for kind, _ in items])
+    for g in range(n_groups):
+        cols = np.flatnonzero((group_of == g) & symptom)
+        if len(cols) < 2:
+            continue
+        best = np.where(listed[:, cols], p_item[:, cols], 0.0).max(axis=1)  # (C,)
+        fill = ~listed[:, cols] & (best[:, None] > 0)
+        p_item[:, cols] = np.where(fill, np.maximum(p_item[:, cols], share * best[:, None]), p_item[:, cols])
 
 
 def _p_positive(f, rate: float) -> float:
