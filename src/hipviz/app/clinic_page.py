@@ -121,7 +121,7 @@ class ClinicPage(pn.viewable.Viewer):
                                  f"{html.escape(self.t['open'])}</a></p>") if map_id is not None else ""
 
     def _pdf(self) -> io.BytesIO | None:
-        from hipviz.app.teach import pdf_file
+        from hipviz.app.summary_pdf import pdf_file
         pm = self._read()
         return pdf_file(pm, self.ctx.atlas) if pm is not None else None
 

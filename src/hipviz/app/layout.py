@@ -35,7 +35,12 @@ from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
 from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
-from hipviz.app.teach import TeachPanel, pdf_file
+from hipviz.app.styles import (
+    BASE_CSS, BIG_BUTTONS, CHECKS, FOLD_OUT_CSS, GLOBAL_CSS, LAYER_CSS, MAIN_CSS, MODE_CSS, PAGE_CSS, PANE_CSS, RESULTS_BOX_CSS,
+    RESULTS_CSS, RESULTS_IN_TAB, RESULTS_TAB, SLIDER_CSS, TABS_CSS, VIEW_AREA_CSS,
+)
+from hipviz.app.summary_pdf import pdf_file
+from hipviz.app.teach import TeachPanel
 from hipviz.app.file_open import FileOpen
 from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
@@ -55,142 +60,6 @@ LIVE_SUMMARY_S = 1.0      # during a long stroke, the painted area is refreshed 
 LAYER_LABELS = {"skin": "Skin", "muscles": "Muscles", "bones": "Bones", "bursae": "Bursae", "nerves": "Nerves"}
 SEXES = {"Female": "female", "Male": "male", "Other": "other", "Prefer not to say": None}
 
-BASE_CSS = """
-:host { --hv-accent: #c0392b; font-size: 16px; }
-"""
-BIG_BUTTONS = """
-:host .bk-btn { min-height: 44px; font-size: 16px; white-space: normal; line-height: 1.2; }
-:host(.outline) .bk-btn-danger:not(.bk-active) { color: #a71d2a; border-color: #a71d2a; }
-:host(.outline) .bk-btn-warning:not(.bk-active) { color: #6b4a00; border-color: #a87800; }
-:host(.outline) .bk-btn-warning.bk-active { color: #1f2a38; }
-"""
-MODE_CSS = """
-:host .bk-btn { min-height: 52px; font-size: 18px; font-weight: 600; }
-:host .bk-btn:not(.bk-active) { background: #fff !important; color: #1f4e79 !important; border-color: #1f4e79 !important; }
-:host .bk-btn.bk-active { background: #1f4e79 !important; color: #fff !important; border-color: #1f4e79 !important; box-shadow: inset 0 -5px 0 #f0a500 !important; }
-"""
-LAYER_CSS = """
-:host .bk-btn { min-height: 44px; font-size: 16px; text-align: left; padding-left: 44px; position: relative; }
-:host .bk-btn:not(.bk-active) { background: #fff !important; color: #556 !important; }
-:host .bk-btn.bk-active { background: #e8f0fb !important; color: #1f2a38 !important; font-weight: 600; }
-:host .bk-btn::before { content: ''; position: absolute; left: 12px; top: 50%; margin-top: -10px; width: 18px; height: 18px;
-  border: 2px solid #1f4e79; border-radius: 4px; background: #fff; }
-:host .bk-btn.bk-active::before { content: '✓'; color: #fff; background: #1f4e79; font-size: 15px; line-height: 18px; text-align: center; }
-"""
-SLIDER_CSS = """
-:host .bk-slider-title { font-size: 15px; }
-:host .noUi-horizontal { height: 10px; }
-:host .noUi-horizontal .noUi-handle { width: 28px; height: 28px; right: -14px; top: -10px; border-radius: 50%; }
-:host .noUi-handle::before, :host .noUi-handle::after { display: none; }
-@media (pointer: coarse), (max-width: 999px) {
-  /* a bigger handle for a finger, with a 46 px touch area around it */
-  :host .noUi-horizontal .noUi-handle { width: 34px; height: 34px; right: -17px; top: -13px; }
-  :host .noUi-handle::after { display: block; content: ""; position: absolute; left: -7px; top: -7px; width: 46px; height: 46px;
-    background: transparent; border-radius: 50%; }
-  :host .bk-input-group { padding: 0 8px 8px; box-sizing: border-box; }
-}
-"""
-CHECKS = """
-:host { max-width: 100%; }
-:host .bk-input-group { max-width: 100%; }
-:host .bk-input-group label, :host label { font-size: 16px; line-height: 1.35; padding: 6px 0; display: flex; align-items: center; gap: 10px;
-  white-space: normal; overflow-wrap: anywhere; }
-:host input[type=checkbox], :host input[type=radio] { width: 22px; height: 22px; flex: none; }
-@media (pointer: coarse), (max-width: 999px) {
-  :host .bk-input-group label, :host label { min-height: 44px; padding: 2px 0; box-sizing: border-box; }
-}
-"""
-# the questionnaire's fold-out sections: a header a finger can hit
-CARD_CSS = """
-@media (pointer: coarse), (max-width: 999px) {
-  :host .card-header { min-height: 46px; align-items: center; }
-  :host .card-header .card-title, :host .card-header h3 { font-size: 16px; }
-}
-"""
-
-
-# ---- narrow screens ---------------------------------------------------------------------------
-# Desktop (1000 px wide or more): tools | 3D view | results, side by side. Narrower:
-# - portrait (a phone, a tablet held upright): the 3D view on top (64 % of the height), the tools
-#   below it; on a tablet (700 px or wider) the results sit beside the tools, on a phone they are
-#   the tools' "Results" tab;
-# - landscape (a phone on its side, a small window): the tools on the left, the view beside them,
-#   the results again in the "Results" tab.
-STACKED = "(max-width: 999px) and (orientation: portrait)"
-SPLIT = "(min-width: 700px) and (max-width: 999px) and (orientation: portrait)"
-PHONE = "(max-width: 699px) and (orientation: portrait)"
-SIDEWAYS = "(max-width: 999px) and (orientation: landscape)"
-RESULTS_IN_TAB = f"{PHONE}, {SIDEWAYS}"
-NARROW = "(max-width: 999px)"
-RESULTS_TAB = 1            # index of the tools' "Results" tab (shown only where RESULTS_IN_TAB holds)
-VIEW_SHARE = "64%"         # of the height under the header, for the 3D view on a portrait screen
-
-MAIN_CSS = f"""
-@media {NARROW} {{
-  :host {{ display: grid !important; gap: 0; min-width: 0 !important; min-height: 0 !important; }}
-  :host > .hv-tools, :host > .hv-view, :host > .hv-results {{
-    width: auto !important; height: auto !important; min-width: 0 !important; min-height: 0 !important; max-width: none !important; margin: 0 !important; }}
-}}
-@media {STACKED} {{
-  :host {{ grid-template-columns: minmax(0, 1fr); grid-template-rows: {VIEW_SHARE} minmax(0, 1fr); }}
-  :host > .hv-view {{ grid-row: 1; grid-column: 1; }}
-  :host > .hv-tools {{ grid-row: 2; grid-column: 1; border-top: 1px solid #cfd4dc; }}
-}}
-@media {SPLIT} {{
-  :host {{ grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }}
-  :host > .hv-view {{ grid-column: 1 / span 2; }}
-  :host > .hv-results {{ grid-row: 2; grid-column: 2; border-top: 1px solid #cfd4dc; border-left: 1px solid #cfd4dc; padding: 0 6px; }}
-}}
-@media {PHONE} {{
-  :host > .hv-results {{ display: none !important; }}
-  :host(.hv-show-results) {{ grid-template-rows: {VIEW_SHARE} auto minmax(0, 1fr); }}
-  :host(.hv-show-results) > .hv-results {{ display: flex !important; grid-row: 3; grid-column: 1; padding: 0 10px; }}
-}}
-@media {SIDEWAYS} {{
-  :host {{ grid-template-columns: minmax(270px, 38%) minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr); }}
-  :host > .hv-tools {{ grid-column: 1; grid-row: 1 / span 2; }}
-  :host > .hv-view {{ grid-column: 2; grid-row: 1 / span 2; }}
-  :host > .hv-results {{ display: none !important; }}
-  :host(.hv-show-results) > .hv-tools {{ grid-row: 1; }}
-  :host(.hv-show-results) > .hv-results {{ display: flex !important; grid-column: 1; grid-row: 2; padding: 0 8px; }}
-}}
-"""
-# the Tabs of the tools: the "Results" tab only where the results have no column of their own;
-# on a narrow screen the tab strip fills the width with big touch targets, and with the
-# results showing the tools shrink to their tab strip
-TABS_CSS = f"""
-/* the strip wraps instead of scrolling or cutting a label, whatever the font's widths */
-:host .bk-headers-wrapper {{ flex: 1 1 auto !important; min-width: 0; flex-wrap: wrap !important; overflow: visible !important; }}
-:host .bk-tab {{ flex: 1 1 auto; font-size: 15px; padding: 10px 6px; }}
-:host .bk-tab:nth-child({RESULTS_TAB + 1}) {{ display: none; }}
-@media {RESULTS_IN_TAB} {{
-  :host .bk-tab:nth-child({RESULTS_TAB + 1}) {{ display: flex; font-weight: 700; color: #1f4e79; }}
-  :host(.hv-has-results) .bk-tab:nth-child({RESULTS_TAB + 1})::after {{ content: ""; width: 9px; height: 9px; margin-left: 5px;
-    border-radius: 50%; background: #c0392b; flex: none; }}
-  :host(.hv-results-open) {{ grid-template-rows: max-content 0px 0px; }}
-  :host(.hv-results-open) > :not(.bk-header) {{ display: none !important; }}
-}}
-@media {NARROW} {{
-  :host .bk-header {{ background: #eef1f5; }}
-  :host .bk-tab {{ display: flex; align-items: center; justify-content: center; min-height: 48px;
-    padding: 0 4px; font-size: 14px; box-sizing: border-box; }}
-  :host .bk-tab.bk-active {{ box-shadow: inset 0 -4px 0 #1f4e79; font-weight: 700; }}
-}}
-"""
-# with little room, the ranking comes before the painted area
-RESULTS_BOX_CSS = f"""
-@media {NARROW} {{ :host > .hv-later {{ order: 5; }} }}
-"""
-VIEW_AREA_CSS = f"""
-@media {NARROW} {{ :host > * {{ min-height: 0 !important; min-width: 0 !important; }} }}
-@media {STACKED} {{ :host {{ flex-direction: column !important; }} }}
-"""
-PAGE_CSS = f"""
-@media {NARROW} {{
-  :host {{ min-width: 0 !important; min-height: 0 !important; }}
-  :host > .hv-top {{ height: 44px !important; }}
-}}
-"""
 # a phone shows the page at its own width (without this it draws a 980 px page, shrunk)
 PAGE_TEMPLATE = """{% block postamble %}<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <meta name="theme-color" content="#1f2a38">{% endblock %}"""
@@ -1201,15 +1070,15 @@ class HipvizApp:
         )
         questions_tab = pn.Column(
             _html("<p class='hv-help'>Tick what applies. Everything stays on this computer.</p>", sizing_mode="stretch_width"),
-            pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
-            pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
-            pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
+            pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
+            pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
+            pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
             pn.Card(_html("<p class='hv-help'>If a warning sign applies, the app tells you how fast to get help. "
                           "Some (age, smoking, alcohol, steroid tablets) are only worth telling your clinician.</p>"),
-                    self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
-            pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
+                    self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
+            pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
             pn.Card(_html("<p class='hv-help'>Examination findings, for the clinician examining you.</p>"),
-                    self.q_findings, self.q_negative, title="For clinicians", collapsed=True, sizing_mode="stretch_width", stylesheets=[CARD_CSS]),
+                    self.q_findings, self.q_negative, title="For clinicians", collapsed=True, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
             name="Questions", sizing_mode="stretch_width", scroll=True,
         )
         maps_tab = pn.Column(
@@ -1283,69 +1152,6 @@ def _credit(atlas) -> str:
 def _disclaimer() -> str:
     from hipviz.ddx import DISCLAIMER
     return DISCLAIMER
-
-
-RESULTS_CSS = """
-:host(.presenter) { zoom: 1.2; }
-"""
-
-GLOBAL_CSS = """
-html, body { margin: 0; height: 100%; background: #f4f5f7; }
-"""
-
-PANE_CSS = """
-.hv-header { display: flex; align-items: baseline; gap: 16px; padding: 10px 18px; background: #1f2a38; color: #fff;
-  font-family: system-ui, sans-serif; }
-.hv-logo { font-weight: 700; font-size: 22px; letter-spacing: 0.5px; }
-.hv-tagline { font-size: 15px; opacity: 0.85; }
-.hv-save { margin-left: auto; font-size: 14px; white-space: nowrap; opacity: 0.9; }
-.hv-signout { margin: 0 0 0 12px; }
-@media (max-width: 600px) { .hv-clinic-tag { display: none; } .hv-header .hv-save { font-size: 13px; } }
-.hv-signout button { font: inherit; font-size: 14px; padding: 4px 12px; min-height: 32px; border-radius: 4px;
-  border: 1px solid #fff8; background: transparent; color: #fff; cursor: pointer; }
-.hv-open { display: inline-block; padding: 10px 16px; border-radius: 6px; background: #1f4e79; color: #fff;
-  font-weight: 600; text-decoration: none; }
-.hv-code { font-size: 18px; font-weight: 700; background: #fff4e0; padding: 8px 10px; border-radius: 6px; }
-.hv-save-err { background: #ffd7d7; color: #7a0012; padding: 2px 8px; border-radius: 4px; opacity: 1; font-weight: 600; }
-.hv-big .hv-logo { font-size: 28px; } .hv-big .hv-tagline { font-size: 19px; }
-.hv-xtitle h2 { margin: 8px 0 2px; font-size: 21px; color: #1f2a38; }
-.hv-xtitle p { margin: 0 0 6px; }
-:host { font-size: 15px; }
-p, li { font-size: 15px; }
-.hv-muted { color: #667; font-size: 15px; }
-.hv-help { color: #445; font-size: 15px; margin: 4px 0 8px; }
-.hv-error { color: #b00020; font-size: 15px; }
-.hv-h { margin: 12px 0 4px; font-size: 17px; color: #223; }
-.hv-info h3 { margin: 6px 0; font-size: 18px; }
-.hv-info p { font-size: 15px; line-height: 1.45; }
-.hv-regions { margin: 4px 0; padding-left: 20px; font-size: 15px; line-height: 1.5; }
-.hv-ranking { list-style: none; margin: 0; padding: 0; }
-.hv-cand { margin: 0 0 10px; padding: 8px 10px; background: #fff; border-radius: 8px; box-shadow: 0 1px 2px #0002; }
-.hv-cand-head { display: flex; align-items: center; gap: 8px; font-size: 16px; }
-.hv-rank { display: inline-flex; width: 24px; height: 24px; border-radius: 12px; background: #1f2a38; color: #fff;
-  align-items: center; justify-content: center; font-size: 13px; flex: none; }
-.hv-name { flex: 1; font-weight: 600; }
-.hv-pct { font-variant-numeric: tabular-nums; color: #334; }
-.hv-side { font-weight: 400; color: #556; }
-.hv-bar { height: 6px; background: #e6e8ee; border-radius: 3px; margin: 6px 0 4px; overflow: hidden; }
-.hv-bar > div { height: 100%; background: #c0392b; }
-.hv-why { font-size: 13.5px; color: #556; line-height: 1.35; }
-.hv-alert { padding: 10px 14px; border-radius: 8px; font-size: 16px; margin: 0 0 6px; line-height: 1.4; }
-.hv-emergency { background: #b00020; color: #fff; }
-.hv-urgent { background: #ffe3b3; color: #4a2b00; border: 2px solid #e08a00; }
-.hv-soon { background: #fff6d6; color: #4a3b00; border: 2px solid #c9a400; }
-.hv-ask { background: #eef4ff; border-left: 4px solid #3465c4; padding: 8px 10px; font-size: 15px; border-radius: 4px; }
-.hv-confirm { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; margin: 4px 0; }
-.hv-import-error { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; padding: 10px 12px; border-radius: 6px; font-size: 15px; }
-.hv-disclaimer { font-size: 13px; color: #556; border-top: 1px solid #dde; padding-top: 8px; margin-top: 14px; }
-.hv-credit { font-size: 11px; color: #5c5f6e; margin-top: 4px; }
-.hv-short { display: none; }
-@media (max-width: 999px) {
-  .hv-header { padding: 0 14px; height: 44px; align-items: center; box-sizing: border-box; }
-  .hv-logo { font-size: 20px; }
-  .hv-long { display: none; } .hv-short { display: inline; font-size: 14px; }
-}
-"""
 
 
 def create_app(ctx: AppContext) -> pn.viewable.Viewable:

@@ -60,7 +60,8 @@ def clinic_page():
     """The clinician's page for one browser session: the maps shared with the signed-in
     clinician, or a link to sign in."""
     from hipviz.app.clinic_page import ClinicPage, sign_in_prompt, signed_in_clinician
-    from hipviz.app.layout import BIG_BUTTONS, PAGE_TEMPLATE, PANE_CSS, configure_panel
+    from hipviz.app.layout import PAGE_TEMPLATE, configure_panel
+    from hipviz.app.styles import BIG_BUTTONS, PANE_CSS
     import panel as pn
 
     configure_panel()

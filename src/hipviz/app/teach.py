@@ -7,9 +7,7 @@ a linked textbook view when side by side) from the UI-free `Explainer` and `Skin
 from __future__ import annotations
 
 import html
-import io
 import logging
-import time
 
 import numpy as np
 import panel as pn
@@ -32,6 +30,7 @@ from hipviz.app.overlay import (
     textbook_colours,
 )
 from hipviz.app.scene import SKIN_ID
+from hipviz.app.styles import BACK_BUTTON_CSS, PANE_CSS, PLAY_BUTTON_CSS, TEACH_BUTTON_CSS
 from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
 from hipviz.render.views import close_ups
@@ -41,14 +40,8 @@ log = logging.getLogger(__name__)
 PLAY_PERIOD_MS = 1400
 SKIN_MAPS = {"Off": "", "Dermatomes": "dermatome", "Skin nerves": "nerve"}
 
-BTN = ":host .bk-btn { min-height: 44px; font-size: 16px; white-space: normal; line-height: 1.2; }"
-BACK = (":host .bk-btn { min-height: 44px; font-size: 16px; font-weight: 600; background: #1f4e79 !important;"
-        " color: #fff !important; border-color: #1f4e79 !important; }")
-PLAY = ":host .bk-btn { min-height: 48px; font-size: 17px; font-weight: 600; }"
-
 
 def _h(text: str, **kw) -> HTML:
-    from hipviz.app.layout import PANE_CSS
     kw.setdefault("sizing_mode", "stretch_width")
     kw.setdefault("stylesheets", [PANE_CSS, CARD_CSS])
     return HTML(text, **kw)
@@ -75,26 +68,26 @@ class TeachPanel:
 
     # ---- widgets -----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.back_btn = pn.widgets.Button(label="← Back to painting", stylesheets=[BACK], sizing_mode="stretch_width")
+        self.back_btn = pn.widgets.Button(label="← Back to painting", stylesheets=[BACK_BUTTON_CSS], sizing_mode="stretch_width")
         self.title = _h("")
         self.overlap = _h("")
         self.path = _h("")
-        self.play_btn = pn.widgets.Button(label="▶ Play", stylesheets=[PLAY], sizing_mode="stretch_width",
+        self.play_btn = pn.widgets.Button(label="▶ Play", stylesheets=[PLAY_BUTTON_CSS], sizing_mode="stretch_width",
                                           description="Light the path step by step")
-        self.step_btn = pn.widgets.Button(label="Step ›", stylesheets=[PLAY], sizing_mode="stretch_width",
+        self.step_btn = pn.widgets.Button(label="Step ›", stylesheets=[PLAY_BUTTON_CSS], sizing_mode="stretch_width",
                                           description="Light the next step")
-        self.still_btn = pn.widgets.Button(label="Show all", stylesheets=[PLAY], sizing_mode="stretch_width",
+        self.still_btn = pn.widgets.Button(label="Show all", stylesheets=[PLAY_BUTTON_CSS], sizing_mode="stretch_width",
                                            description="The whole path and the zone at once")
-        self.side_btn = pn.widgets.Toggle(label="Side by side: patient and textbook", value=False, stylesheets=[BTN],
+        self.side_btn = pn.widgets.Toggle(label="Side by side: patient and textbook", value=False, stylesheets=[TEACH_BUTTON_CSS],
                                           sizing_mode="stretch_width", color="primary", variant="outline")
         self.register = pn.widgets.RadioButtonGroup(options={"For the patient": "patient", "For clinicians": "clinician"},
                                                     value="patient", color="light", sizing_mode="stretch_width",
-                                                    stylesheets=[BTN])
+                                                    stylesheets=[TEACH_BUTTON_CSS])
         self.card = _h("")
         self.pdf_btn2 = self._pdf_button()
         self.structure = _h("")
         self.structure_refers = ClickList(item_class="hv-refer", data_key="condition", sizing_mode="stretch_width")
-        self.explore_back = pn.widgets.Button(label="← Back to painting", stylesheets=[BACK], sizing_mode="stretch_width")
+        self.explore_back = pn.widgets.Button(label="← Back to painting", stylesheets=[BACK_BUTTON_CSS], sizing_mode="stretch_width")
 
         # Learn tab
         self.find_structure = pn.widgets.TextInput(label="Find a structure", placeholder="e.g. piriformis, sciatic, L5",
@@ -105,24 +98,24 @@ class TeachPanel:
         self.condition_hits = ClickList(item_class="hv-cond", data_key="condition", sizing_mode="stretch_width",
                                         empty="No condition matches.")
         self.skin_map_btn = pn.widgets.RadioButtonGroup(label="Skin map", options=SKIN_MAPS, value="", color="light",
-                                                        sizing_mode="stretch_width", stylesheets=[BTN])
+                                                        sizing_mode="stretch_width", stylesheets=[TEACH_BUTTON_CSS])
         self.legend = _h("", visible=False)
         self.presenter = pn.widgets.Toggle(label="Presenter mode (big text, tools hidden)", value=False,
-                                           stylesheets=[BTN], sizing_mode="stretch_width", color="primary")
-        self.exit_presenter = pn.widgets.Button(label="Leave presenter mode", visible=False, stylesheets=[BTN],
+                                           stylesheets=[TEACH_BUTTON_CSS], sizing_mode="stretch_width", color="primary")
+        self.exit_presenter = pn.widgets.Button(label="Leave presenter mode", visible=False, stylesheets=[TEACH_BUTTON_CSS],
                                                 sizing_mode="stretch_width")
         views = self.ctx.payload.meta["views"]
         self.view_btns = []
         for name in ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right"):
             if name in views:
-                b = pn.widgets.Button(label=views[name]["label"], stylesheets=[BTN, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
+                b = pn.widgets.Button(label=views[name]["label"], stylesheets=[TEACH_BUTTON_CSS, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
                                       sizing_mode="stretch_width", min_width=60)
                 b.on_click(lambda e, n=name: self.set_view(n, restore=True))
                 self.view_btns.append(b)
         for name in close_ups():     # close-ups also set the layers they need
             if name in views:
                 b = pn.widgets.Button(label=views[name]["label"], description=views[name].get("description") or None,
-                                      stylesheets=[BTN, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
+                                      stylesheets=[TEACH_BUTTON_CSS, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
                                       sizing_mode="stretch_width", min_width=60, css_classes=["hv-closeup"])
                 b.on_click(lambda e, n=name: self.close_up(n))
                 self.view_btns.append(b)
@@ -147,7 +140,7 @@ class TeachPanel:
 
     def _pdf_button(self) -> pn.widgets.FileDownload:
         return pn.widgets.FileDownload(callback=self.app.pdf_file, filename="hipviz-summary.pdf",
-                                       label="Download summary (PDF)", color="success", stylesheets=[BTN],
+                                       label="Download summary (PDF)", color="success", stylesheets=[TEACH_BUTTON_CSS],
                                        sizing_mode="stretch_width")
 
     def explain_box(self) -> pn.Column:
@@ -521,12 +514,3 @@ def _supports_referral(atlas) -> bool:
         return True
     except Exception:   # noqa: BLE001 - any failure means: no explanations on this body
         return False
-
-
-def pdf_file(painmap, atlas, previous=None, previous_date=None) -> io.BytesIO:
-    """The one-page summary; with `previous` (the person's earlier map) it says what changed."""
-    from hipviz import report
-    t0 = time.perf_counter()
-    data = report.pdf_bytes(painmap, atlas=atlas, previous=previous, previous_date=previous_date)
-    log.info("summary PDF made in %.1f s (%d bytes)", time.perf_counter() - t0, len(data))
-    return io.BytesIO(data)

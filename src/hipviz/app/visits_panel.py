@@ -388,7 +388,7 @@ class VisitsPanel:
     # ---- the summary with the change ----------------------------------------------------------
     def pdf_file(self) -> io.BytesIO | None:
         """The later map's one-page summary with a "since last time" section against the earlier."""
-        from hipviz.app.teach import pdf_file
+        from hipviz.app.summary_pdf import pdf_file
 
         if self.pair is None:
             return None
