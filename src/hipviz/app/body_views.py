@@ -202,8 +202,7 @@ class BodyViews:
         """The list's ticks from the paint: an area counts as painted as the ranking counts it."""
         if not self.list.visible and self.switch.value != "list":
             return
-        s = self.app.session
-        regions = s.vertex_paint().to_regions(s.labels) if np.any(s.intensity > 0) else []
+        regions = [r for r in self.app.state.map.ranked_map().regions if r.intensity > 0]
         marked = {f"{r.region}:{r.side}": round(float(r.intensity), 1) for r in regions}
         if marked != self.list.marked:
             self.list.marked = marked

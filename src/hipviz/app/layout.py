@@ -20,7 +20,6 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from hipviz import ddx
 from hipviz.app.a11y import AriaNames
 from hipviz.app.autosave import Autosave
 from hipviz.app.body_views import BodyViews
@@ -29,11 +28,12 @@ from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
 from hipviz.app.html_pane import HTML
 from hipviz.app.share_panel import SharePanel
+from hipviz.app.state import SessionState, bind_widget
 from hipviz.app.texts import texts
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
-from hipviz.app.session import QUALITY_COLOURS, PaintSession, edge_graph, region_label
+from hipviz.app.session import QUALITY_COLOURS, Answers, PaintSession, edge_graph, region_label
 from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
 from hipviz.app.styles import (
     BASE_CSS, BIG_BUTTONS, CHECKS, FOLD_OUT_CSS, GLOBAL_CSS, LAYER_CSS, MAIN_CSS, MODE_CSS, PAGE_CSS, PANE_CSS, RESULTS_BOX_CSS,
@@ -222,6 +222,8 @@ class HipvizApp:
         self.shared = shared               # a map shared with a clinician: shown, never saved
         self.store = ctx.store
         self.session = ctx.new_session()
+        skin_entry = next(a for a in ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
+        self.state = SessionState(self.session, skin_opacity=float(skin_entry["opacity"]))
         self.skin_layers = SkinLayers(self.session, ctx.graph)
         self.voc = vocabulary()
         self._stroke_key = None
@@ -230,13 +232,10 @@ class HipvizApp:
         self._unconfirmed: list[np.ndarray] = []     # painted vertices whose colours the page drew itself
         self._saved_revision = -1
         self._status_stale = False         # a quiet save (during a stroke) left the status line behind
-        self._ranked: tuple[str, object] | None = None   # (what was ranked, its result)
         self._map_version = 1              # the stored version this page's map is based on
-        self._updating_widgets = False
-        self.isolated: str | None = None
+        self._opening = False              # a map is being opened (not a change the person made)
         self._presenter = False
         self._save_note = ""               # the header's save status (html)
-        self.layers = {layer: True for layer in LAYERS}
         self.token, self.map_id = (new_token(), None) if shared else self._resolve_session(token, map_id)
         self.camera_saver = CameraSaver(self._write_camera, **_doc_timers())
         self.autosave = Autosave(lambda: self._save(status=False), AUTOSAVE_S, SAVE_RETRY_S, **_doc_timers())
@@ -275,8 +274,20 @@ class HipvizApp:
             map_id = self.store.latest_map(token)
         return token, map_id
 
+    @property
+    def map_id(self) -> int | None:
+        return self.state.map.map_id
+
+    @map_id.setter
+    def map_id(self, value: int | None) -> None:
+        self.state.map.map_id = value
+
+    @property
+    def isolated(self) -> str | None:
+        return self.state.view.isolated or None
+
     def _document(self) -> str:
-        return self.session.painmap().to_json(indent=None)
+        return self.state.map.document()
 
     # ---- widgets -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -318,16 +329,14 @@ class HipvizApp:
         self.layer_toggle = pn.widgets.CheckButtonGroup(
             label="Layers", options={LAYER_LABELS[layer]: layer for layer in LAYERS}, value=list(LAYERS),
             color="light", orientation="vertical", sizing_mode="stretch_width", stylesheets=[LAYER_CSS])
-        skin_entry = next(a for a in self.ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
         self.skin_opacity = pn.widgets.FloatSlider(label="Skin see-through ← → solid", start=0.05, end=1.0, step=0.05,
-                                                   value=float(skin_entry["opacity"]), sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
+                                                   value=self.state.view.skin_opacity, sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
         structures = {a["name"]: a["id"] for a in sorted(self.ctx.payload.meta["actors"], key=lambda a: a["name"])}
         self.isolate = pn.widgets.Select(label="Show one structure alone", options={"(everything)": "", **structures}, value="", sizing_mode="stretch_width")
         self.see_inside_btn = pn.widgets.Button(label="See inside", color="primary", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.solid_btn = pn.widgets.Button(label="Solid skin", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.show_all = pn.widgets.Button(label="Show everything", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self.info = _html("<p class='hv-muted'>Click a structure to see its name and what it does.</p>", sizing_mode="stretch_width")
-        self.picked: str | None = None
         self.alone_btn = pn.widgets.Button(label="Show this alone", visible=False, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
 
         # questionnaire
@@ -377,6 +386,23 @@ class HipvizApp:
                                                color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width",
                                                css_classes=["hv-later"])
         self.ask_next = _html("", sizing_mode="stretch_width")
+        self._bind_widgets()
+
+    def _bind_widgets(self) -> None:
+        """Each control shows one parameter of the state, both ways."""
+        st = self.state
+        for widget, obj, name in (
+            (self.mode, st.view, "paint_mode"), (self.layer_toggle, st.view, "layers"),
+            (self.skin_opacity, st.view, "skin_opacity"), (self.isolate, st.view, "isolated"),
+            (self.radius, st.brush, "radius_cm"), (self.intensity, st.brush, "intensity"),
+            (self.quality, st.brush, "quality"), (self.eraser, st.brush, "eraser"),
+            (self.q_qualities, st.answers, "qualities"), (self.q_aggravators, st.answers, "aggravators"),
+            (self.q_relievers, st.answers, "relievers"), (self.q_red_flags, st.answers, "red_flags"),
+            (self.q_findings, st.answers, "findings"), (self.q_negative, st.answers, "negative_findings"),
+            (self.q_age, st.answers, "age"), (self.q_sex, st.answers, "sex"),
+        ):
+            bind_widget(widget, obj, name)
+        st.map.param.watch(lambda e: setattr(self.keeper, "map_id", e.new), "map_id")
 
     def _wire(self) -> None:
         v = self.viewer
@@ -384,24 +410,22 @@ class HipvizApp:
         v.on_stroke_end(self._on_stroke_end)
         v.on_stroke_cancel(self._on_stroke_cancel)
         v.on_pick(self._on_pick)
-        v.on_ready(self._on_ready)
         v.on_camera(lambda cam: self.camera_saver.changed(self.map_id, cam))
         v.on_key(self._on_key)
-        self.mode.param.watch(self._on_mode, "value")
-        for w in (self.radius, self.intensity, self.quality, self.eraser):
-            w.param.watch(self._on_brush, "value")
+        st = self.state
+        st.view.param.watch(self._on_mode, "paint_mode")
+        st.brush.param.watch(self._on_brush, ["radius_cm", "intensity", "quality", "eraser"])
         self.undo_btn.on_click(lambda e: self._apply_change(self.session.undo()))
         self.redo_btn.on_click(lambda e: self._apply_change(self.session.redo()))
         self.clear_btn.on_click(lambda e: self._apply_change(self.session.clear()))
-        self.layer_toggle.param.watch(self._on_layers, "value")
-        self.skin_opacity.param.watch(self._on_skin_opacity, "value")
-        self.see_inside_btn.on_click(lambda e: self._see_inside(True))
-        self.solid_btn.on_click(lambda e: self._see_inside(False))
-        self.isolate.param.watch(self._on_isolate, "value")
-        self.show_all.on_click(lambda e: setattr(self.isolate, "value", ""))
+        st.view.param.watch(self._on_layers, "layers")
+        st.view.param.watch(self._on_skin_opacity, "skin_opacity")
+        st.view.param.watch(self._on_isolate, "isolated")
+        self.see_inside_btn.on_click(lambda e: st.view.see_inside(True))
+        self.solid_btn.on_click(lambda e: st.view.see_inside(False))
+        self.show_all.on_click(lambda e: setattr(st.view, "isolated", ""))
         self.alone_btn.on_click(self._on_alone)
-        for w in (self.q_qualities, self.q_aggravators, self.q_relievers, self.q_red_flags, self.q_age, self.q_sex, self.q_findings, self.q_negative):
-            w.param.watch(self._on_answers, "value")
+        st.answers.param.watch(self._on_answers, list(st.answers.FIELDS))
         self.maps_select.param.watch(self._on_map_select, "value")
         self.new_map_btn.on_click(self._on_new_map)
         self.title_input.param.watch(self._on_rename, "value")
@@ -417,22 +441,14 @@ class HipvizApp:
 
     # ---- painting -----------------------------------------------------------------------
     def _on_mode(self, event=None) -> None:
-        paint = bool(self.mode.value)
+        paint = self.state.view.paint_mode
         self.viewer.paint_mode = paint
         if paint:
-            if "skin" not in self.layer_toggle.value:
-                self.layer_toggle.value = [*self.layer_toggle.value, "skin"]
-            if self.isolate.value and self.isolate.value != SKIN_ID:
-                self.isolate.value = ""
-            if self.skin_opacity.value < 0.6:
-                self.skin_opacity.value = 1.0
+            self.state.view.enter_paint_mode()
 
-    def _on_brush(self, event=None) -> None:
-        b = self.session.brush
-        b.radius_cm = float(self.radius.value)
-        b.intensity = float(self.intensity.value)
-        b.quality = self.quality.value
-        b.eraser = bool(self.eraser.value)
+    def _on_brush(self, *events) -> None:
+        b, s = self.session.brush, self.state.brush
+        b.radius_cm, b.intensity, b.quality, b.eraser = float(s.radius_cm), float(s.intensity), s.quality, bool(s.eraser)
         self.sync_brush_preview()
 
     def sync_brush_preview(self) -> None:
@@ -506,14 +522,9 @@ class HipvizApp:
         with pn.io.hold():
             self.undo_btn.disabled = not self.session.can_undo()
             self.redo_btn.disabled = not self.session.can_redo()
-            if self.q_qualities.value != self.session.shown_qualities():
-                self._answers_to_widgets()
+            self._answers_to_widgets()
             self._save()
             self._refresh_results()
-
-    def _on_ready(self) -> None:
-        # the browser (re)built the view: the viewer already re-sent actors and skin colours
-        pass
 
     def _on_pick(self, pick: Pick) -> None:
         entry = next((a for a in self.ctx.payload.meta["actors"] if a["id"] == pick.structure), None)
@@ -528,7 +539,7 @@ class HipvizApp:
                 from hipviz.painmap import REGION_IDS, SIDE_NAMES
                 region = f"<p>Body area: <b>{html.escape(region_label(REGION_IDS[r], SIDE_NAMES[int(lab.side[pick.point])]))}</b></p>"
         self.info.object = f"<div class='hv-info'><h3>{html.escape(entry['name'])}</h3>{region}<p>{what}</p></div>"
-        self.picked = pick.structure
+        self.state.view.picked = pick.structure
         self.alone_btn.visible = pick.structure != self.isolated
         # explore: a click on a structure (not the skin) tells about it, unless a condition is explained
         if pick.structure != SKIN_ID and self.teach.mode != "explain":
@@ -559,7 +570,7 @@ class HipvizApp:
         """The painting view's actors: the layers that are on, default colours and opacities."""
         changes = self._visibility()
         for a in self.ctx.payload.meta["actors"]:
-            op = float(self.skin_opacity.value) if a["id"] == SKIN_ID else float(a["opacity"])
+            op = float(self.state.view.skin_opacity) if a["id"] == SKIN_ID else float(a["opacity"])
             if self.isolated and a["id"] == self.isolated:
                 op = 1.0 if a["id"] != SKIN_ID else op
             changes[a["id"]] = {**changes[a["id"]], "opacity": op, "colour": a["colour"]}
@@ -629,8 +640,8 @@ class HipvizApp:
         covers everything else, so what lies beneath is not drawn at all (faster, and nothing
         pokes through the skin)."""
         out = {}
-        layers = set(self.layer_toggle.value)
-        covered = "skin" in layers and self.skin_opacity.value >= 0.99
+        layers = set(self.state.view.layers)
+        covered = "skin" in layers and self.state.view.skin_opacity >= 0.99
         for a in self.ctx.payload.meta["actors"]:
             if self.isolated:
                 vis = a["id"] == self.isolated
@@ -646,61 +657,47 @@ class HipvizApp:
         changes[SKIN_ID] = {**changes[SKIN_ID], "opacity": float(event.new)}
         self.viewer.set_actors(changes)
 
-    def _see_inside(self, inside: bool) -> None:
-        if inside:
-            self.isolate.value = ""
-            self.layer_toggle.value = list(LAYERS)
-        self.skin_opacity.value = 0.3 if inside else 1.0
-
     def _on_alone(self, event=None) -> None:
-        if self.picked:
-            self.isolate.value = self.picked
+        if self.state.view.picked:
+            self.state.view.isolated = self.state.view.picked
             self.alone_btn.visible = False
 
     def _on_layers(self, event=None) -> None:
         self.viewer.set_actors(self._visibility())
 
     def _on_isolate(self, event) -> None:
-        self.isolated = event.new or None
         self.viewer.set_actors(self._visibility())
         if self.isolated:
-            self.viewer.set_actor(self.isolated, opacity=1.0 if self.isolated != SKIN_ID else self.skin_opacity.value)
+            self.viewer.set_actor(self.isolated, opacity=1.0 if self.isolated != SKIN_ID else self.state.view.skin_opacity)
 
     # ---- questionnaire --------------------------------------------------------------------
-    def _on_answers(self, event=None) -> None:
-        if self._updating_widgets:
+    def _on_answers(self, *events) -> None:
+        """The person changed an answer: the session takes it (or says why not), and the
+        questionnaire shows what it implies (age 62 -> "aged over 50")."""
+        a, s = self.state.answers, self.session
+        if a.values() == a.shown(s.answers, s.shown_qualities()):
+            return                          # the questionnaire shows the session as it is
+        painted = s.painted_qualities()
+        answers = Answers(
+            # painted qualities are shown ticked and count through the paint; keep only the rest
+            qualities=[q for q in a.qualities if q not in painted], aggravators=list(a.aggravators),
+            relievers=list(a.relievers), red_flags=list(a.red_flags), findings=list(a.findings),
+            negative_findings=[f for f in a.negative_findings if f not in a.findings], age=a.age, sex=a.sex)
+        if answers.to_dict() == s.answers.to_dict():
+            self._answers_to_widgets()
             return
-        negative = [f for f in self.q_negative.value if f not in self.q_findings.value]
         try:
-            self.session.set_answers(
-                # painted qualities are shown ticked and count through the paint; keep only the rest
-                qualities=[q for q in self.q_qualities.value if q not in self.session.painted_qualities()],
-                aggravators=list(self.q_aggravators.value),
-                relievers=list(self.q_relievers.value), red_flags=list(self.q_red_flags.value),
-                findings=list(self.q_findings.value), negative_findings=negative,
-                age=self.q_age.value, sex=self.q_sex.value)
+            s.set_answers(**{k: getattr(answers, k) for k in a.FIELDS})
         except PainMapError as e:
             self.saved_msg.object = f"<p class='hv-error'>{html.escape(str(e))}</p>"
             return
-        self._answers_to_widgets()      # what the answers imply (age -> "aged over 50")
+        self._answers_to_widgets()
         self._save()
         self._refresh_results()
 
     def _answers_to_widgets(self) -> None:
         """The questionnaire shows the answers as they stand, painted qualities included."""
-        a = self.session.answers
-        self._updating_widgets = True
-        try:
-            self.q_qualities.value = self.session.shown_qualities()
-            self.q_aggravators.value = list(a.aggravators)
-            self.q_relievers.value = list(a.relievers)
-            self.q_red_flags.value = list(a.red_flags)
-            self.q_findings.value = list(a.findings)
-            self.q_negative.value = list(a.negative_findings)
-            self.q_age.value = a.age
-            self.q_sex.value = a.sex
-        finally:
-            self._updating_widgets = False
+        self.state.answers.show(self.session.answers, self.session.shown_qualities())
 
     # ---- maps and storage ---------------------------------------------------------------
     def _save(self, status: bool = True) -> None:
@@ -753,7 +750,7 @@ class HipvizApp:
     def _create_stored_map(self) -> None:
         """The first thing painted or answered: the map (and the person) is stored now, with the
         view it was painted from."""
-        self.map_id = self.keeper.map_id = self.store.create_map(self.token, self._document())
+        self.map_id = self.store.create_map(self.token, self._document())
         self._map_version = 1
         cam = parse_camera(self.viewer.camera) if self.viewer._camera_set else None
         if cam is not None:
@@ -795,14 +792,14 @@ class HipvizApp:
     def _refresh_maps(self) -> None:
         maps = self.store.list_maps(self.token)
         opts = {f"{m.title} — {_fmt_time(m.updated)}": m.id for m in maps}
-        self._updating_widgets = True
+        self._opening = True
         try:
             self.maps_select.options = opts
             self.maps_select.value = self.map_id
             current = next((m for m in maps if m.id == self.map_id), None)
             self.title_input.value = current.title if current else ""
         finally:
-            self._updating_widgets = False
+            self._opening = False
         if self.shared is None:
             self.share.refresh()
 
@@ -875,7 +872,6 @@ class HipvizApp:
         self.map_id = map_id
         self._map_version = version
         self._saved_revision = self.session.revision
-        self.keeper.map_id = map_id
         changed = np.union1d(old, self.session.painted_indices())
         if changed.size:
             self.viewer.set_skin_colours(*self.skin_layers.display(changed))
@@ -889,7 +885,7 @@ class HipvizApp:
             self.saved_msg.object = f"<p class='hv-error'>{html.escape(note)}</p>"
 
     def _on_map_select(self, event) -> None:
-        if self._updating_widgets or event.new is None or event.new == self.map_id:
+        if self._opening or event.new is None or event.new == self.map_id:
             return
         self.session.end_stroke()
         self._save()
@@ -901,11 +897,10 @@ class HipvizApp:
         self._open_map(None)
 
     def _on_rename(self, event) -> None:
-        if self._updating_widgets or not event.new.strip():
+        if self._opening or not event.new.strip():
             return
         if self.map_id is None:           # naming a blank map keeps it
             self.map_id = self.store.create_map(self.token, self._document(), title=event.new)
-            self.keeper.map_id = self.map_id
             self._saved_revision = self.session.revision
         else:
             self.store.rename_map(self.token, self.map_id, event.new)
@@ -984,7 +979,7 @@ class HipvizApp:
     def _refresh_painted(self) -> None:
         self._unshown_since = None
         self.body_views.refresh()
-        s = self.session.summary()
+        s = self.state.map.summary()
         if s["total_cm2"] <= 0:
             self.painted.object = "<p class='hv-muted'>Nothing painted yet. Choose <b>Paint</b>, then drag on the body where it hurts.</p>"
             return
@@ -1001,16 +996,8 @@ class HipvizApp:
 
     def _refresh_results(self) -> None:
         self._refresh_painted()
-        t0 = time.perf_counter()
-        pm = self.session.painmap(with_vertex_paint=False)
-        # the ranking reads the regions and the answers only: a stroke over regions already
-        # painted (at the same strength) ranks the same, and is not ranked again
-        ranked = pm.to_json(indent=None)
-        if self._ranked is None or self._ranked[0] != ranked:
-            self._ranked = (ranked, ddx.rank(pm))
-        result = self._ranked[1]
-        self.last_rank_ms = (time.perf_counter() - t0) * 1000
-        self.last_result = result
+        pm = self.state.map.ranked_map()
+        result = self.last_result = self.state.map.ranking()
         if result.alerts:
             alerts = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{html.escape(a.title)}.</b> {html.escape(a.message)}</div>"
                              for a in result.alerts)

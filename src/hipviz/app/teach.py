@@ -250,7 +250,7 @@ class TeachPanel:
     def _show_frame(self) -> None:
         ex = self.explainer
         f = ex.frame()
-        targets = ex.actor_targets(f, set(self.app.layer_toggle.value))
+        targets = ex.actor_targets(f, set(self.app.state.view.layers))
         if self.skin_map:     # a labelled skin map reads only on a solid skin
             targets[SKIN_ID] = {**targets[SKIN_ID], "opacity": 1.0}
         self.viewer.set_actors(targets)
@@ -393,7 +393,7 @@ class TeachPanel:
         """Turn the camera to a preset; `restore` (a view button) brings back the layers from
         before a close-up and undoes what it hid or made see-through."""
         if restore and self._close_up is not None:
-            self.app.layer_toggle.value, self._close_up = self._close_up, None
+            self.app.state.view.layers, self._close_up = self._close_up, None
             if self.explainer.active:
                 self._show_frame()
             else:
@@ -403,10 +403,8 @@ class TeachPanel:
     def close_up(self, name: str) -> None:
         """A close-up preset: its layers, the structures it hides or shows see-through, its camera."""
         v = self.ctx.payload.meta["views"][name]
-        before = list(self.app.layer_toggle.value)
-        if self.app.isolate.value:
-            self.app.isolate.value = ""
-        self.app.layer_toggle.value = list(v["layers"])
+        before = list(self.app.state.view.layers)
+        self.app.state.view.param.update(isolated="", layers=list(v["layers"]))
         if self.explainer.active:
             self._show_frame()      # the highlight stays, on the close-up's layers
         else:
@@ -475,8 +473,8 @@ class TeachPanel:
         if self.explainer.active:
             self._show_frame()
             return
-        if kind and self.app.skin_opacity.value < 1.0:
-            self.app.skin_opacity.value = 1.0
+        if kind and self.app.state.view.skin_opacity < 1.0:
+            self.app.state.view.skin_opacity = 1.0
         self.refresh_skin()
 
     def set_presenter(self, on: bool) -> None:

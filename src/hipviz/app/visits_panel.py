@@ -118,7 +118,7 @@ class VisitsPanel:
         self.later.param.watch(self._on_pick, "value")
         self.show_btn.param.watch(lambda e: self._show_on_body(), "value")
         a = self.app
-        a.mode.param.watch(self._on_paint_mode, "value")
+        a.state.view.param.watch(self._on_paint_mode, "paint_mode")
         a.maps_select.param.watch(self._on_open_other, "value")
         a.maps_select.param.watch(lambda e: self.refresh(chart=self._tab_open or self.active), "options")
         a.new_map_btn.on_click(lambda e: self.active and self.leave(restore_camera=False))
@@ -271,8 +271,7 @@ class VisitsPanel:
         if not self.active:
             if app.teach.mode != "results":
                 app.teach.deselect()
-            if app.mode.value:
-                app.mode.value = False
+            app.state.view.paint_mode = False
             self._camera_before = parse_camera(app.viewer.camera)
         self.active = True
         if not self._compare():
@@ -353,7 +352,7 @@ class VisitsPanel:
             self.leave()
 
     def _on_open_other(self, event) -> None:
-        if self.active and not self.app._updating_widgets:
+        if self.active and not self.app._opening:
             self.leave(restore_camera=False)
 
     # ---- words -------------------------------------------------------------------------------
