@@ -94,7 +94,8 @@ def test_the_path_animates_step_by_step_and_ends_on_the_still_version(app):
         if k <= n:
             step = ex.selection.path.steps[k - 1]
             assert app.viewer.actors[step.atlas_id].colour != app.ctx.payload.meta["actors"][0]["colour"]
-            assert app.viewer._path_frame[1] == [k - 1] or not app.viewer._path[1]
+            assert app.viewer._path[1], "the path has line segments to light"
+            assert app.viewer._path_frame[1] == [k - 1]
             assert app.viewer.bytes_sent - sent < 2_000 + 0                     # a frame is a few hundred bytes
     assert not app.teach.playing and ex.frame().zone and app.skin_layers.pattern is not None
     assert captions[0].startswith("Step 1 of")

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hipviz import ddx
@@ -383,7 +383,7 @@ def test_a_group_cap_rises_to_the_strongest_published_likelihood_ratio():
             lp, ln_ = f.likelihood_ratios()
             strength = min(max(math.log(lp), -math.log(ln_)), PRM.published_cap_max)
             if f.basis == "cited" and strength > PRM.group_cap:
-                assert m.group_cap[ci, g] == pytest.approx(strength) or m.group_cap[ci, g] > strength
+                assert m.group_cap[ci, g] >= strength - 1e-9   # another cited test of the group may be stronger
                 raised += 1
     assert raised > 0
     assert m.group_cap.min() == pytest.approx(PRM.group_cap)
@@ -484,8 +484,7 @@ def test_a_positive_straight_leg_raise_favours_the_root_over_piriformis():
 @given(st.data())
 def test_a_negative_straight_leg_raise_never_lifts_piriformis(data):
     m = data.draw(painmaps())
-    if "slr_positive" in m.findings or "slr_positive" in m.negative_findings:
-        return
+    assume("slr_positive" not in m.findings and "slr_positive" not in m.negative_findings)
     before = by_id(ddx.rank(m))["piriformis_syndrome"].probability
     after_map = PainMap.from_dict({**m.to_dict(), "negative_findings": [*m.negative_findings, "slr_positive"]})
     assert by_id(ddx.rank(after_map))["piriformis_syndrome"].probability <= before + 1e-12
@@ -627,11 +626,9 @@ def test_adding_a_supporting_finding_never_lowers_that_condition(m, data):
     ci = data.draw(st.integers(0, len(model.ids) - 1))
     cid = model.ids[ci]
     members = model.family_members.get(model.family_of[ci], (ci,)) if model.umbrella[ci] == ci else (ci,)
-    if model.family_of[ci] and model.umbrella[ci] != ci:
-        return  # a sub-type's probability is its family's times a share
+    assume(not (model.family_of[ci] and model.umbrella[ci] != ci))  # a sub-type's probability is its family's times a share
     supported = [f for f in model.finding_ids_supporting(members) if f not in m.findings and f not in m.negative_findings]
-    if not supported:
-        return
+    assume(supported)
     f = data.draw(st.sampled_from(supported))
     before = by_id(ddx.rank(m))[cid]
     after = by_id(ddx.rank(PainMap.from_dict({**m.to_dict(), "findings": [*m.findings, f]})))[cid]

@@ -252,10 +252,6 @@ class PaintSession:
         self._redo.clear()
         return True
 
-    @property
-    def stroke_open(self) -> bool:
-        return self._current is not None
-
     def can_undo(self) -> bool:
         return bool(self._undo)
 

@@ -166,9 +166,10 @@ export function render({ model, el: host }) {
     if (document.fullscreenElement) document.exitFullscreen();
     else document.documentElement.requestFullscreen().catch(() => {});
   });
-  document.addEventListener("fullscreenchange", () => {
+  const onFullscreen = () => {
     fsBtn.textContent = document.fullscreenElement ? "Leave full screen" : "Full screen";
-  });
+  };
+  document.addEventListener("fullscreenchange", onFullscreen);
   const setCaption = () => {
     caption.textContent = model.caption || "";
     caption.style.display = model.caption ? "block" : "none";
@@ -289,9 +290,6 @@ export function render({ model, el: host }) {
         break;
       case "snapshot":
         snapshot(msg.filename || "hipviz-view.png");
-        break;
-      case "label":
-        showLabel(msg.text, null, 3000);
         break;
       case "banner":
         banner.textContent = msg.text || "";
@@ -1050,6 +1048,7 @@ export function render({ model, el: host }) {
     S.disposed = true;
     if (S.linkGroup) S.linkGroup.delete(S);
     document.removeEventListener("keydown", onKey);
+    document.removeEventListener("fullscreenchange", onFullscreen);
     window.removeEventListener("pagehide", onPageHide);
     clearTimeout(S.cameraTimer);
     if (S.resizeObserver) S.resizeObserver.disconnect();

@@ -208,9 +208,6 @@ class Viewer(JSComponent):
         """Ask the browser to save a PNG of the current view."""
         self._send({"type": "snapshot", "filename": filename})
 
-    def show_label(self, text: str) -> None:
-        self._send({"type": "label", "text": text})
-
     @property
     def banner_text(self) -> str:
         return self._banner
