@@ -28,16 +28,19 @@ from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
 from hipviz.app.html_pane import HTML
 from hipviz.app.share_panel import SharePanel
-from hipviz.app.state import SessionState, bind_widget
+from hipviz.app.state import SessionState
 from hipviz.app.texts import texts
 from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
-from hipviz.app.scene import LAYERS, SKIN_ID, ScenePayload, payload_for
-from hipviz.app.session import QUALITY_COLOURS, Answers, PaintSession, edge_graph, region_label
+from hipviz.app.body_tab import BodyTab
+from hipviz.app.paint_tab import PaintTab
+from hipviz.app.questions_tab import QuestionsTab
+from hipviz.app.scene import SKIN_ID, ScenePayload, payload_for
+from hipviz.app.session import Answers, PaintSession, edge_graph, region_label
 from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
 from hipviz.app.styles import (
-    BASE_CSS, BIG_BUTTONS, CHECKS, FOLD_OUT_CSS, GLOBAL_CSS, LAYER_CSS, MAIN_CSS, MODE_CSS, PAGE_CSS, PANE_CSS, RESULTS_BOX_CSS,
-    RESULTS_CSS, RESULTS_IN_TAB, RESULTS_TAB, SLIDER_CSS, TABS_CSS, VIEW_AREA_CSS,
+    BASE_CSS, BIG_BUTTONS, GLOBAL_CSS, MAIN_CSS, PAGE_CSS, PANE_CSS, RESULTS_BOX_CSS, RESULTS_CSS, RESULTS_IN_TAB, RESULTS_TAB,
+    TABS_CSS, VIEW_AREA_CSS,
 )
 from hipviz.app.summary_pdf import pdf_file
 from hipviz.app.teach import TeachPanel
@@ -48,7 +51,6 @@ from hipviz.app.visits_panel import VisitsPanel
 from hipviz.app.widgets import ClickList
 from hipviz.normals import vertex_normals
 from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
-from hipviz.vocabulary import vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,6 @@ AUTOSAVE_S = 0.8          # paint is saved once it is this old, during a stroke 
 SAVE_RETRY_S = 5.0        # a failed save is tried again this often, with or without new paint
 LIVE_SUMMARY_S = 1.0      # during a long stroke, the painted area is refreshed once it is this stale
 
-LAYER_LABELS = {"skin": "Skin", "muscles": "Muscles", "bones": "Bones", "bursae": "Bursae", "nerves": "Nerves"}
-SEXES = {"Female": "female", "Male": "male", "Other": "other", "Prefer not to say": None}
 
 # a phone shows the page at its own width (without this it draws a 980 px page, shrunk)
 PAGE_TEMPLATE = """{% block postamble %}<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
@@ -84,22 +84,6 @@ class LayoutWatch(JSComponent):
       return d;
     }
     """
-
-
-def quality_css() -> str:
-    rules = [
-        ":host .bk-btn-group { display: grid !important; grid-template-columns: 1fr 1fr; gap: 6px; }",
-        (":host .bk-btn { min-height: 44px; font-size: 15px; text-align: left; justify-content: flex-start; padding: 4px 6px 4px 38px;"
-        " position: relative; white-space: normal; line-height: 1.2; border-radius: 6px !important; border: 1px solid #ccd; background: #fff; }"),
-        ":host .bk-btn.bk-active { background: #fff4e0; border: 2px solid #1f4e79; font-weight: 700; }",
-    ]
-    for i, colour in enumerate(QUALITY_COLOURS.values(), start=1):
-        rules.append(
-            f":host .bk-btn-group > .bk-btn:nth-child({i})::before {{ content: ''; position: absolute; left: 9px; top: 50%;"
-            f" width: 20px; height: 20px; margin-top: -10px; border-radius: 50%; background: {colour}; border: 2px solid #fff;"
-            f" box-shadow: 0 0 0 1px #9995; }}"
-        )
-    return "\n".join(rules)
 
 
 class SessionKeeper(JSComponent):
@@ -225,7 +209,6 @@ class HipvizApp:
         skin_entry = next(a for a in ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
         self.state = SessionState(self.session, skin_opacity=float(skin_entry["opacity"]))
         self.skin_layers = SkinLayers(self.session, ctx.graph)
-        self.voc = vocabulary()
         self._stroke_key = None
         self._unsaved_since: float | None = None     # when paint not yet saved was first made
         self._unshown_since: float | None = None     # when paint not yet in the painted area was made
@@ -291,7 +274,6 @@ class HipvizApp:
 
     # ---- widgets -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        v = self.voc
         self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
         self.body_views = BodyViews(self)    # the body chart and the region list, beside the 3D body
         self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, stylesheets=[VIEW_AREA_CSS])
@@ -303,55 +285,14 @@ class HipvizApp:
         self.keeper = SessionKeeper(token="" if self.shared else self.token, map_id=self.map_id, width=0, height=0, margin=0)
         self.connection = ConnectionWatch.from_texts(width=0, height=0, margin=0)
 
-        # paint tools
-        self.mode = pn.widgets.RadioButtonGroup(
-            options={"Look around": False, "Paint": True}, value=False, color="light",
-            sizing_mode="stretch_width", stylesheets=[MODE_CSS], label="Mode")
-        self.radius = pn.widgets.FloatSlider(label="Brush size (cm)", start=1, end=10, step=0.5, value=3, sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
-        self.intensity = pn.widgets.IntSlider(label="How strong (0 = none, 10 = worst)", start=0, end=10, value=6, sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
-        self.quality = pn.widgets.RadioButtonGroup(
-            label="What it feels like", options={label: q for q, label in v.qualities.items()}, value="aching",
-            color="light", sizing_mode="stretch_width", stylesheets=[quality_css()])
-        self.eraser = pn.widgets.Toggle(label="Eraser", value=False, color="warning", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.undo_btn = pn.widgets.Button(label="↶ Undo", description="Undo the last stroke (Ctrl+Z)", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.redo_btn = pn.widgets.Button(label="↷ Redo", disabled=True, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.clear_btn = pn.widgets.Button(label="Clear all", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-
-        # view tools
-        views = self.ctx.payload.meta["views"]
-        self.view_buttons = []
-        for name in ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right", "reset"):
-            if name in views:
-                b = pn.widgets.Button(label=views[name]["label"], stylesheets=[BIG_BUTTONS, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
-                                      sizing_mode="stretch_width", min_width=60)
-                b.on_click(lambda e, n=name: self.viewer.set_view(n))
-                self.view_buttons.append(b)
-        self.layer_toggle = pn.widgets.CheckButtonGroup(
-            label="Layers", options={LAYER_LABELS[layer]: layer for layer in LAYERS}, value=list(LAYERS),
-            color="light", orientation="vertical", sizing_mode="stretch_width", stylesheets=[LAYER_CSS])
-        self.skin_opacity = pn.widgets.FloatSlider(label="Skin see-through ← → solid", start=0.05, end=1.0, step=0.05,
-                                                   value=self.state.view.skin_opacity, sizing_mode="stretch_width", stylesheets=[SLIDER_CSS])
-        structures = {a["name"]: a["id"] for a in sorted(self.ctx.payload.meta["actors"], key=lambda a: a["name"])}
-        self.isolate = pn.widgets.Select(label="Show one structure alone", options={"(everything)": "", **structures}, value="", sizing_mode="stretch_width")
-        self.see_inside_btn = pn.widgets.Button(label="See inside", color="primary", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.solid_btn = pn.widgets.Button(label="Solid skin", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.show_all = pn.widgets.Button(label="Show everything", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.info = _html("<p class='hv-muted'>Click a structure to see its name and what it does.</p>", sizing_mode="stretch_width")
-        self.alone_btn = pn.widgets.Button(label="Show this alone", visible=False, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-
-        # questionnaire
-        def checks(options: dict[str, str]) -> pn.widgets.CheckBoxGroup:
-            return pn.widgets.CheckBoxGroup(options={label: k for k, label in options.items()}, value=[], stylesheets=[CHECKS], sizing_mode="stretch_width")
-
-        self.q_qualities = checks(v.qualities)
-        self.q_aggravators = checks(v.aggravators)
-        self.q_relievers = checks(v.relievers)
-        self.q_red_flags = checks(v.red_flags)
-        self.q_age = pn.widgets.IntInput(label="Age (years)", value=None, start=0, end=120, placeholder="e.g. 54", sizing_mode="stretch_width")
-        self.q_sex = pn.widgets.RadioButtonGroup(label="Sex", options=SEXES, value=None, color="light", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        finding_opts = {label: k for k, label in v.findings.items()}
-        self.q_findings = pn.widgets.MultiChoice(label="Found present", options=finding_opts, value=[], sizing_mode="stretch_width")
-        self.q_negative = pn.widgets.MultiChoice(label="Tested and absent", options=finding_opts, value=[], sizing_mode="stretch_width")
+        # the tools' tabs; their controls show the session state
+        self.paint_tab = PaintTab(self.state)
+        self.body_tab = BodyTab(self.state, self.ctx.payload.meta, lambda name: self.viewer.set_view(name))
+        self.questions_tab = QuestionsTab(self.state)
+        for tab in (self.paint_tab, self.body_tab, self.questions_tab):   # the controls by their names, as before
+            for name, w in vars(tab).items():
+                if isinstance(w, pn.widgets.Widget | HTML) or name == "view_buttons":
+                    setattr(self, name, w)
 
         # maps
         self.maps_select = pn.widgets.Select(label="My pain maps", options={}, sizing_mode="stretch_width")
@@ -386,23 +327,7 @@ class HipvizApp:
                                                color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width",
                                                css_classes=["hv-later"])
         self.ask_next = _html("", sizing_mode="stretch_width")
-        self._bind_widgets()
-
-    def _bind_widgets(self) -> None:
-        """Each control shows one parameter of the state, both ways."""
-        st = self.state
-        for widget, obj, name in (
-            (self.mode, st.view, "paint_mode"), (self.layer_toggle, st.view, "layers"),
-            (self.skin_opacity, st.view, "skin_opacity"), (self.isolate, st.view, "isolated"),
-            (self.radius, st.brush, "radius_cm"), (self.intensity, st.brush, "intensity"),
-            (self.quality, st.brush, "quality"), (self.eraser, st.brush, "eraser"),
-            (self.q_qualities, st.answers, "qualities"), (self.q_aggravators, st.answers, "aggravators"),
-            (self.q_relievers, st.answers, "relievers"), (self.q_red_flags, st.answers, "red_flags"),
-            (self.q_findings, st.answers, "findings"), (self.q_negative, st.answers, "negative_findings"),
-            (self.q_age, st.answers, "age"), (self.q_sex, st.answers, "sex"),
-        ):
-            bind_widget(widget, obj, name)
-        st.map.param.watch(lambda e: setattr(self.keeper, "map_id", e.new), "map_id")
+        self.state.map.param.watch(lambda e: setattr(self.keeper, "map_id", e.new), "map_id")
 
     def _wire(self) -> None:
         v = self.viewer
@@ -421,10 +346,6 @@ class HipvizApp:
         st.view.param.watch(self._on_layers, "layers")
         st.view.param.watch(self._on_skin_opacity, "skin_opacity")
         st.view.param.watch(self._on_isolate, "isolated")
-        self.see_inside_btn.on_click(lambda e: st.view.see_inside(True))
-        self.solid_btn.on_click(lambda e: st.view.see_inside(False))
-        self.show_all.on_click(lambda e: setattr(st.view, "isolated", ""))
-        self.alone_btn.on_click(self._on_alone)
         st.answers.param.watch(self._on_answers, list(st.answers.FIELDS))
         self.maps_select.param.watch(self._on_map_select, "value")
         self.new_map_btn.on_click(self._on_new_map)
@@ -656,11 +577,6 @@ class HipvizApp:
         changes = self._visibility()
         changes[SKIN_ID] = {**changes[SKIN_ID], "opacity": float(event.new)}
         self.viewer.set_actors(changes)
-
-    def _on_alone(self, event=None) -> None:
-        if self.state.view.picked:
-            self.state.view.isolated = self.state.view.picked
-            self.alone_btn.visible = False
 
     def _on_layers(self, event=None) -> None:
         self.viewer.set_actors(self._visibility())
@@ -1031,43 +947,6 @@ class HipvizApp:
 
     # ---- layout -------------------------------------------------------------------------
     def view(self) -> pn.viewable.Viewable:
-        paint_tab = pn.Column(
-            self.mode,
-            _html("<p class='hv-help'><span class='hv-long'><b>Paint</b>: drag on the body where it hurts. "
-                  "<b>Look around</b>: drag to turn the body, click a part to see its name.</span>"
-                  "<span class='hv-short'><b>Paint</b>: one finger where it hurts. <b>Look around</b>: turn the body.</span></p>",
-                  sizing_mode="stretch_width"),
-            pn.Row(self.undo_btn, self.redo_btn, sizing_mode="stretch_width"),
-            pn.Row(self.eraser, self.clear_btn, sizing_mode="stretch_width"),
-            self.radius, self.intensity,
-            _html("<h4 class='hv-h'>What it feels like</h4>", sizing_mode="stretch_width"),
-            self.quality,
-            name="Paint", sizing_mode="stretch_width", scroll=True,
-        )
-        body_tab = pn.Column(
-            _html("<h4 class='hv-h'>Turn the body to</h4>", sizing_mode="stretch_width"),
-            *[pn.Row(*self.view_buttons[i:i + 2], sizing_mode="stretch_width") for i in range(0, len(self.view_buttons), 2)],
-            pn.Row(self.see_inside_btn, self.solid_btn, sizing_mode="stretch_width"),
-            self.info, self.alone_btn,
-            _html("<h4 class='hv-h'>Layers</h4>", sizing_mode="stretch_width"),
-            self.skin_opacity, self.layer_toggle,
-            _html("<p class='hv-help'>Muscles, bones, bursae and nerves show when the skin is see-through.</p>", sizing_mode="stretch_width"),
-            self.isolate, self.show_all,
-            name="Body", sizing_mode="stretch_width", scroll=True,
-        )
-        questions_tab = pn.Column(
-            _html("<p class='hv-help'>Tick what applies. Everything stays on this computer.</p>", sizing_mode="stretch_width"),
-            pn.Card(self.q_qualities, title="How does the pain feel?", collapsed=False, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
-            pn.Card(self.q_aggravators, title="What makes it worse?", collapsed=True, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
-            pn.Card(self.q_relievers, title="What makes it better?", collapsed=True, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
-            pn.Card(_html("<p class='hv-help'>If a warning sign applies, the app tells you how fast to get help. "
-                          "Some (age, smoking, alcohol, steroid tablets) are only worth telling your clinician.</p>"),
-                    self.q_red_flags, title="Do any of these apply to you?", collapsed=False, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
-            pn.Card(self.q_age, self.q_sex, title="About you", collapsed=False, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
-            pn.Card(_html("<p class='hv-help'>Examination findings, for the clinician examining you.</p>"),
-                    self.q_findings, self.q_negative, title="For clinicians", collapsed=True, sizing_mode="stretch_width", stylesheets=[FOLD_OUT_CSS]),
-            name="Questions", sizing_mode="stretch_width", scroll=True,
-        )
         maps_tab = pn.Column(
             self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
             self.delete_prompt, self.delete_confirm, self.undo_delete_btn, self.visits.maps_section(),
@@ -1079,7 +958,7 @@ class HipvizApp:
         # on a phone the results are a tab of the tools (an empty one: picking it shows the
         # results column under the tab strip); elsewhere this tab is hidden
         results_tab = pn.Spacer(name="Results", height=0, margin=0)
-        tabs = [paint_tab, body_tab, questions_tab, self.teach.learn_tab(), maps_tab]
+        tabs = [self.paint_tab.__panel__(), self.body_tab.__panel__(), self.questions_tab.__panel__(), self.teach.learn_tab(), maps_tab]
         tabs.insert(RESULTS_TAB, results_tab)
         tools = pn.Tabs(*tabs, width=340, sizing_mode="stretch_height", css_classes=["hv-tools"], stylesheets=[TABS_CSS])
         self.tools = tools
