@@ -10,7 +10,7 @@ a Bokeh `PATCH-DOC` holding a `MessageSent` `bokeh_event` (`data_event` on the v
 
 A person paints strokes of 12 to 30 dabs, one every 50 ms (20 a second while the finger moves),
 each dab a few skin vertices along a path walked over the real skin mesh at about 15 cm/s. The
-page draws each dab itself at once and sends the dabs of each `DAB_INTERVAL_MS` of viewer.js in
+page draws each dab itself at once and sends the dabs of each `DAB_INTERVAL_MS` of viewer/paint.js in
 one `dab` message, and so does the simulated person; then it lifts the finger (`stroke_end`), sometimes turns the view (`camera`),
 and pauses 0.8 to 2 s before the next stroke. Messages are sent on time whatever the server is
 doing (a page does not wait either).
@@ -76,7 +76,7 @@ FAKE_FACTORY = "test_app_fakes:fake_atlas"
 DAB_INTERVAL_S = 0.05          # 20 dabs a second while a stroke lasts
 # the page draws each dab itself at once and sends the dabs of one interval in one message
 PAGE_INTERVAL_S = int(re.search(r"const DAB_INTERVAL_MS = (\d+)",
-                                (ROOT / "src/hipviz/app/viewer.js").read_text()).group(1)) / 1000
+                                (ROOT / "src/hipviz/app/viewer/paint.js").read_text()).group(1)) / 1000
 STROKE_DABS = (12, 30)         # dabs per stroke
 PAUSE_S = (0.8, 2.0)           # between strokes
 SPEED_CM_S = 15.0              # how fast the finger moves over the skin
@@ -104,7 +104,7 @@ class Skin:
     @classmethod
     def from_payload(cls, scene_json: str, blob: bytes) -> Skin:
         """The skin mesh from the view's scene index and zlib geometry (the format of
-        hipviz.app.scene.pack_mesh, decoded as viewer.js decodes it)."""
+        hipviz.app.scene.pack_mesh, decoded as viewer/scene.js decodes it)."""
         from hipviz.app.scene import unpack_mesh
 
         meta = json.loads(scene_json)

@@ -21,6 +21,7 @@ import yaml
 from panel.custom import JSComponent
 
 from hipviz.app.chart_protocol import ChartDab, Mark, parse_chart_message
+from hipviz.app.esm_bundle import bodychart_esm
 from hipviz.app.protocol import LIMITS, Dab, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd
 from hipviz.bodychart import BodyChart
 from hipviz.painmap import REGION_IDS, SIDE_CODES
@@ -95,7 +96,7 @@ class ChartCanvas(_Bounded):
     texts = param.Dict(default={})
     max_points = param.Integer(default=LIMITS.dab_points, constant=True)
 
-    _esm = "bodychart.js"
+    _esm = bodychart_esm()
 
     def send_skin(self, idx: np.ndarray, rgb: np.ndarray) -> None:
         a = np.asarray(idx, "<u4").tobytes()

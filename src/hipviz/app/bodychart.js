@@ -6,29 +6,7 @@
 const DAB_INTERVAL_MS = 35;   // at most one message per interval while painting
 const STEP_CELLS = 0.75;      // sample the stroke path this often (chart cells)
 
-async function inflate(buffer) {
-  const stream = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return await new Response(stream).arrayBuffer();
-}
-
-function toArrayBuffer(v) {
-  if (v instanceof ArrayBuffer) return v;
-  if (ArrayBuffer.isView(v)) return v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
-  if (v && v.buffer instanceof ArrayBuffer) return v.buffer;
-  throw new Error("expected binary data");
-}
-
-function hexToRgb(hex) {
-  const h = hex.replace("#", "");
-  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
-}
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el, hexToBytes, inflate, toArrayBuffer } from "./viewer/common.js";
 
 export function render({ model, el: host }) {
   const T = model.texts || {};
@@ -44,7 +22,7 @@ export function render({ model, el: host }) {
   stage.append(figs);
   root.append(bar, help, stage);
 
-  const S = { views: [], rgb: null, base: hexToRgb(model.base || "#e8b796"), built: false, queue: [],
+  const S = { views: [], rgb: null, base: hexToBytes(model.base || "#e8b796"), built: false, queue: [],
     stroke: null, strokeCounter: 0, pointers: new Set(), drawPending: false, shown: new Set(model.shown || []) };
   window.__hipvizChart = S;
 

@@ -34,6 +34,7 @@ from panel.io.state import set_curdoc, state
 from panel.models.vtk import AbstractVTKPlot
 
 from hipviz.app.camera import Camera
+from hipviz.app.esm_bundle import viewer_esm
 from hipviz.app.protocol import (
     LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, parse_message,
 )
@@ -79,7 +80,7 @@ class Viewer(JSComponent):
     max_dab_points = param.Integer(default=LIMITS.dab_points, constant=True,
                                    doc="the protocol's limit: the page splits a longer dab into several messages")
 
-    _esm = "viewer.js"
+    _esm = viewer_esm()
 
     def __init__(self, payload: ScenePayload, **params):
         params.setdefault("sizing_mode", "stretch_both")

@@ -1,0 +1,46 @@
+// Helpers shared by the 3D view and the body chart.
+
+export function loadVtk(url) {
+  if (window.vtk && window.vtk.Rendering) return Promise.resolve(window.vtk);
+  if (!window.__hipvizVtk) {
+    window.__hipvizVtk = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = url;
+      s.async = true;
+      s.onload = () => (window.vtk ? resolve(window.vtk) : reject(new Error("vtk.js did not define window.vtk")));
+      s.onerror = () => reject(new Error("could not load " + url));
+      document.head.appendChild(s);
+    });
+  }
+  return window.__hipvizVtk;
+}
+
+export async function inflate(buffer) {
+  const stream = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return await new Response(stream).arrayBuffer();
+}
+
+export function toArrayBuffer(v) {
+  if (v instanceof ArrayBuffer) return v;
+  if (ArrayBuffer.isView(v)) return v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
+  if (v && v.buffer instanceof ArrayBuffer) return v.buffer;
+  throw new Error("expected binary data");
+}
+
+// "#rrggbb" -> [r, g, b] in 0..255
+export function hexToBytes(hex) {
+  const h = hex.replace("#", "");
+  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+}
+
+// "#rrggbb" -> [r, g, b] in 0..1 (vtk.js colours)
+export function hexToRgb(hex) {
+  return hexToBytes(hex).map((v) => v / 255);
+}
+
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
