@@ -82,7 +82,8 @@ def vtk_scene(atlas):
     """A PyVista plotter with the same actors, colours, opacities and camera as the viewer."""
     import pyvista as pv
 
-    from hipviz.app.scene import SKIN_ID, hex_to_rgb
+    from hipviz.app.scene import SKIN_ID
+    from hipviz.colours import hex_to_rgb
     from hipviz.render.views import views
 
     pl = pv.Plotter(off_screen=True, window_size=(720, 808))

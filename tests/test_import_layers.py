@@ -24,7 +24,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("domain", ("hipviz", "hipviz.paths", "hipviz.vocabulary", "hipviz.normals", "hipviz.painmap", "hipviz.bodychart",
+    ("domain", ("hipviz", "hipviz.paths", "hipviz.colours", "hipviz.vocabulary", "hipviz.normals", "hipviz.painmap", "hipviz.bodychart",
                 "hipviz.visits", "hipviz.compare", "hipviz.ddx", "hipviz.triage", "hipviz.explain", "hipviz.referral",
                 "hipviz.knowledge", "hipviz.atlas")),
     ("render", ("hipviz.render",)),

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from hipviz.colours import hex_to_rgb
+
 #: Ink of the pattern hatch and border: a dark indigo, far from skin tones and from the red,
 #: orange and yellow paints; its stripes (not its hue) set it apart from the blue and grey ones.
 PATTERN_INK = (22, 26, 92)
@@ -39,8 +41,7 @@ _DIAG = np.array([1.0, 1.0, 1.0]) / np.sqrt(3.0)
 
 def _rgb(colour) -> np.ndarray:
     if isinstance(colour, str):
-        c = colour.lstrip("#")
-        return np.array([int(c[i:i + 2], 16) for i in (0, 2, 4)], np.float32)
+        return np.array(hex_to_rgb(colour), np.float32)
     return np.asarray(colour, np.float32)
 
 

@@ -37,11 +37,6 @@ class ScenePayload:
     skin_points: int
 
 
-def hex_to_rgb(colour: str) -> tuple[int, int, int]:
-    c = colour.lstrip("#")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
-
-
 def _pad(buf: bytearray, align: int = 4) -> None:
     buf.extend(b"\0" * (-len(buf) % align))
 

@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from hipviz import ddx
+from hipviz.colours import hex_to_rgb
 from hipviz.painmap import (
     QUALITY_IDS,
     REGION_IDS,
@@ -62,8 +63,7 @@ BRUSH_RADIUS_CM = (0.5, 15.0)
 
 
 def _rgb(hex_colour: str) -> np.ndarray:
-    h = hex_colour.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.float32)
+    return np.array(hex_to_rgb(hex_colour), np.float32)
 
 
 _QUALITY_RGB = np.stack([_rgb(QUALITY_COLOURS[q]) for q in QUALITY_IDS] + [_rgb(NO_QUALITY_COLOUR)])

@@ -38,7 +38,8 @@ from hipviz.app.esm_bundle import viewer_esm
 from hipviz.app.protocol import (
     LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, parse_message,
 )
-from hipviz.app.scene import SKIN_ID, ScenePayload, hex_to_rgb
+from hipviz.app.scene import SKIN_ID, ScenePayload
+from hipviz.colours import hex_to_rgb
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hipviz.colours import hex_to_unit_rgb
+
 LAYERS = ("skin", "bones", "muscles", "bursae", "nerves")
 
 
@@ -20,11 +22,6 @@ def _pyvista():
 
     pv.OFF_SCREEN = True
     return pv
-
-
-def hex_rgb(colour: str) -> tuple[float, float, float]:
-    c = colour.lstrip("#")
-    return tuple(int(c[i:i + 2], 16) / 255 for i in (0, 2, 4))
 
 
 def scene(atlas, layers=LAYERS, skin_opacity: float = 0.35, window=(900, 1100), skin_rgb: np.ndarray | None = None,
@@ -58,7 +55,7 @@ def scene(atlas, layers=LAYERS, skin_opacity: float = 0.35, window=(900, 1100), 
             m.point_data["rgb"] = skin_rgb
             p.add_mesh(m, scalars="rgb", rgb=True, **kwargs)
         else:
-            p.add_mesh(mesh, color=hex_rgb(s.colour), **kwargs)
+            p.add_mesh(mesh, color=hex_to_unit_rgb(s.colour), **kwargs)
     return p
 
 
