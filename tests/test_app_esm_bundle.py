@@ -54,3 +54,13 @@ def test_a_module_imported_before_it_is_bundled_is_an_error(tmp_path):
         bundle(tmp_path, ("a.js", "b.js"))
     joined = bundle(tmp_path, ("b.js", "a.js"))
     assert "function b()" in joined and "export function b" not in joined and "export function render" in joined
+
+
+def test_the_page_takes_view_names_from_the_scene_data():
+    from hipviz.render.views import body_presets, close_ups, views
+
+    code = viewer_esm()
+    assert "posterior_oblique_left" not in code and "meta.presets" in code
+    presets = body_presets()
+    assert presets[0] == "anterior" and "reset" not in presets and not set(presets) & set(close_ups())
+    assert list(views())[: len(presets)] == presets

@@ -11,14 +11,12 @@ from collections.abc import Callable
 import panel as pn
 
 from hipviz.app.html_pane import HTML
-from hipviz.app.scene import LAYERS
+from hipviz.atlas.catalog import LAYERS
 from hipviz.app.state import SessionState, bind_widget
 from hipviz.app.styles import BIG_BUTTONS, LAYER_CSS, PANE_CSS, SLIDER_CSS, css
 from hipviz.app.texts import texts
 
 _W = {"sizing_mode": "stretch_width"}
-#: The camera presets offered, in the order of their buttons (two to a row).
-VIEW_ORDER = ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right", "reset")
 
 
 class BodyTab(pn.viewable.Viewer):
@@ -27,7 +25,7 @@ class BodyTab(pn.viewable.Viewer):
         t = texts()["body_tab"]
         view = state.view
         self.view_buttons = []
-        for name in VIEW_ORDER:
+        for name in [*meta["presets"], "reset"]:     # two buttons to a row
             if name in meta["views"]:
                 b = pn.widgets.Button(label=meta["views"][name]["label"], stylesheets=[BIG_BUTTONS, css("view_button")],
                                       min_width=60, **_W)

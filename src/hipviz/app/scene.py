@@ -22,10 +22,9 @@ import numpy as np
 
 from hipviz.atlas.catalog import catalog
 from hipviz.normals import vertex_normals
-from hipviz.render.views import views
+from hipviz.render.views import body_presets, views
 
 SKIN_ID = "skin"
-LAYERS = ("skin", "muscles", "bones", "bursae", "nerves")
 
 
 @dataclass(frozen=True)
@@ -121,6 +120,7 @@ def build_payload(atlas) -> ScenePayload:
         "actors": actors,
         "skin_id": SKIN_ID,
         "views": {name: v.as_dict() for name, v in views().items()},
+        "presets": body_presets(),
         "bounds": [lo_all.tolist(), hi_all.tolist()],
     }
     return ScenePayload(meta, json.dumps(meta, separators=(",", ":")), zlib.compress(raw, 6), len(raw), skin_points)

@@ -19,7 +19,7 @@ from typing import Any
 import param
 
 from hipviz import ddx
-from hipviz.app.scene import LAYERS
+from hipviz.atlas.catalog import LAYERS
 from hipviz.app.session import Answers, PaintSession
 from hipviz.painmap import PainMap
 from hipviz.vocabulary import vocabulary

@@ -106,7 +106,7 @@ class TeachPanel:
                                                 sizing_mode="stretch_width")
         views = self.ctx.payload.meta["views"]
         self.view_btns = []
-        for name in ("anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right"):
+        for name in self.ctx.payload.meta["presets"]:
             if name in views:
                 b = pn.widgets.Button(label=views[name]["label"], stylesheets=[TEACH_BUTTON_CSS, ":host .bk-btn { font-size: 15px; padding: 4px; }"],
                                       sizing_mode="stretch_width", min_width=60)

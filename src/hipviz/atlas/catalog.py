@@ -81,6 +81,11 @@ def _fma(raw) -> tuple[int | None, tuple[int, int] | None]:
     return (int(raw) if raw is not None else None), None
 
 
+#: The layers a structure belongs to (catalog.yaml defaults.layers), from the outside in: the
+#: order the app lists them in.
+LAYERS = ("skin", "muscles", "bones", "bursae", "nerves")
+
+
 @cache
 def catalog() -> Catalog:
     raw = yaml.safe_load(resources.files("hipviz.atlas").joinpath("catalog.yaml").read_text("utf-8"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hipviz.atlas.catalog import LAYERS
 from hipviz.colours import hex_to_unit_rgb
 
-LAYERS = ("skin", "bones", "muscles", "bursae", "nerves")
 
 
 def _pyvista():

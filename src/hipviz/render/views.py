@@ -62,6 +62,12 @@ def views() -> dict[str, View]:
     return out
 
 
+def body_presets() -> list[str]:
+    """Names of the whole-body and one-hip presets (not the close-ups, not "reset"), in the order
+    the data file gives them: the order of the buttons that turn the body."""
+    return [n for n, v in views().items() if not v.close_up and n != "reset"]
+
+
 def close_ups() -> list[str]:
     """Names of the close-up presets, in the order the data file gives them."""
     return [n for n, v in views().items() if v.close_up]

@@ -189,7 +189,7 @@ export function installScene(V) {
     });
     S.resizeObserver.observe(root);
     if (isMain) try { addOrientationFigure(vtk, meta.views); } catch (e) { console.warn("orientation figure", e); }
-    for (const name of ["anterior", "posterior", "left", "right", "posterior_oblique_left", "posterior_oblique_right"]) {
+    for (const name of meta.presets || []) {
       const v = meta.views[name];
       if (!v) continue;
       const b = el("button", "", v.label);
