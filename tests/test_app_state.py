@@ -3,23 +3,14 @@ what derives from a change (document, ranking, painted area) computed once per c
 
 import numpy as np
 import pytest
-from test_app_fakes import fake_atlas
-from test_app_layout import paint_stroke
+from test_app_layout import ctx, paint_stroke  # noqa: F401 - ctx is the app fixture
 from test_app_session import right_lateral_hip_vertex
 
 from hipviz import ddx
 from hipviz.app import state as state_mod
-from hipviz.app.layout import AppContext, HipvizApp
+from hipviz.app.layout import HipvizApp
 from hipviz.app.session import PaintSession
 from hipviz.app.state import AnswersState, BrushState, ViewState, bind_widget
-from hipviz.app.store import Store
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    c = AppContext(fake_atlas(), Store(tmp_path / "app.sqlite3"))
-    yield c
-    c.store.close()
 
 
 def test_a_finished_stroke_builds_the_document_ranking_and_area_once(ctx, monkeypatch):
