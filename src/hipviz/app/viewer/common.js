@@ -1,15 +1,24 @@
 // Helpers shared by the 3D view and the body chart.
 
+// vtk.js, loaded once per page. The page template starts loading it with the page (a script
+// marked data-hipviz-vtk, which records its state), so that it downloads and compiles while the
+// document arrives; this waits for that script, or loads vtk.js itself where there is none.
 export function loadVtk(url) {
   if (window.vtk && window.vtk.Rendering) return Promise.resolve(window.vtk);
   if (!window.__hipvizVtk) {
     window.__hipvizVtk = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = url;
-      s.async = true;
-      s.onload = () => (window.vtk ? resolve(window.vtk) : reject(new Error("vtk.js did not define window.vtk")));
-      s.onerror = () => reject(new Error("could not load " + url));
-      document.head.appendChild(s);
+      const done = () => (window.vtk ? resolve(window.vtk) : reject(new Error("vtk.js did not define window.vtk")));
+      let s = document.querySelector("script[data-hipviz-vtk]");
+      if (s && s.dataset.state === "loaded") return done();
+      const fresh = !s || s.dataset.state === "error";
+      if (fresh) {
+        s = document.createElement("script");
+        s.src = url;
+        s.async = true;
+      }
+      s.addEventListener("load", done);
+      s.addEventListener("error", () => reject(new Error("could not load " + url)));
+      if (fresh) document.head.appendChild(s);
     });
   }
   return window.__hipvizVtk;
