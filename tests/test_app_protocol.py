@@ -189,3 +189,19 @@ def test_the_largest_allowed_dab_paints_the_same_as_one_centre_at_a_time(app):
     got = s.brush_vertices(centres)
     want = np.unique(np.concatenate([s.brush_vertices([c]) for c in centres]))
     assert np.array_equal(np.sort(got), want)
+
+
+def test_every_message_python_sends_has_a_case_in_the_page():
+    import re
+    from pathlib import Path
+
+    from hipviz.app.protocol import OUTBOUND, check_outbound
+
+    main_js = (Path(__file__).resolve().parents[1] / "src/hipviz/app/viewer/main.js").read_text()
+    handled = set(re.findall(r'^      case "(\w+)":', main_js, re.M))
+    assert handled == set(OUTBOUND)
+    assert check_outbound({"type": "banner", "text": "x"})
+    with pytest.raises(ValueError, match="not a viewer message: type 'label'"):
+        check_outbound({"type": "label", "text": "x"})
+    with pytest.raises(ValueError, match=r"fields \['text', 'x'\]"):
+        check_outbound({"type": "banner", "text": "x", "x": 1})

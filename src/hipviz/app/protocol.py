@@ -38,6 +38,30 @@ class Limits:
 
 LIMITS = Limits()
 
+#: The messages Python sends to the 3D view, by type, with the fields each carries. The page's
+#: handler (viewer/main.js) has one case per type; a test holds the two lists equal.
+OUTBOUND: dict[str, frozenset[str]] = {
+    "actors": frozenset({"changes"}),                     # {id: {visible, opacity, colour}}
+    "skin": frozenset({"idx", "rgb"}),                    # uint32 vertex indices, uint8 RGB
+    "skin_reset": frozenset(),
+    "view": frozenset({"camera"}),
+    "stroke_done": frozenset({"stroke"}),                 # the server's colours of this stroke are sent
+    "synced": frozenset(),                                # the state is re-sent: report camera moves now
+    "snapshot": frozenset({"filename"}),
+    "banner": frozenset({"text"}),
+    "path": frozenset({"pts", "segs", "radius"}),
+    "path_frame": frozenset({"lit", "newest"}),
+    "labels": frozenset({"items"}),
+}
+
+
+def check_outbound(msg: dict) -> dict:
+    """A message for the page, as OUTBOUND describes it (a programming error otherwise)."""
+    fields = OUTBOUND.get(msg.get("type"))
+    if fields is None or set(msg) - {"type"} != fields:
+        raise ValueError(f"not a viewer message: type {msg.get('type')!r} with fields {sorted(set(msg) - {'type'})}")
+    return msg
+
 _STROKE = Annotated[StrictInt, Field(ge=0, le=LIMITS.stroke_id)]
 _INDEX = Annotated[StrictInt, Field(ge=-1, le=2**31 - 1)]
 _FINITE = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e3, le=1e3)]

@@ -36,7 +36,8 @@ from panel.models.vtk import AbstractVTKPlot
 from hipviz.app.camera import Camera
 from hipviz.app.esm_bundle import viewer_esm
 from hipviz.app.protocol import (
-    LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, parse_message,
+    LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, check_outbound,
+    parse_message,
 )
 from hipviz.app.scene import SKIN_ID, ScenePayload
 from hipviz.colours import hex_to_rgb
@@ -149,7 +150,7 @@ class Viewer(JSComponent):
     # ---- Python -> browser -----------------------------------------------------------------
     def _send(self, msg: dict, nbytes: int = 0) -> None:
         self.bytes_sent += nbytes + 64
-        self._send_msg(msg)
+        self._send_msg(check_outbound(msg))
 
     def set_actor(self, sid: str, *, visible: bool | None = None, opacity: float | None = None,
                   colour: str | None = None) -> None:
