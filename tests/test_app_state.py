@@ -33,7 +33,7 @@ def test_a_finished_stroke_builds_the_document_ranking_and_area_once(ctx, monkey
     assert app.map_id is not None and "gtps_gluteal_tendinopathy" in app.last_result.top(3)
     # nothing changed, nothing is built again
     app.state.map.announce()
-    app._refresh_results()
+    app._map_changed()
     assert calls == {"painmap": 2, "rank": 1, "summary": 1}, calls
 
 

@@ -27,6 +27,7 @@ from hipviz.app.clinic import Clinic
 from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
 from hipviz.app.html_pane import HTML
+from hipviz.app.results_panel import ResultsPanel
 from hipviz.app.share_panel import SharePanel
 from hipviz.app.state import SessionState
 from hipviz.app.texts import texts
@@ -39,7 +40,7 @@ from hipviz.app.scene import SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import Answers, PaintSession, edge_graph, region_label
 from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
 from hipviz.app.styles import (
-    BASE_CSS, BIG_BUTTONS, GLOBAL_CSS, MAIN_CSS, PAGE_CSS, PANE_CSS, RESULTS_BOX_CSS, RESULTS_CSS, RESULTS_IN_TAB, RESULTS_TAB,
+    BASE_CSS, BIG_BUTTONS, GLOBAL_CSS, MAIN_CSS, PAGE_CSS, PANE_CSS, RESULTS_CSS, RESULTS_IN_TAB, RESULTS_TAB,
     TABS_CSS, VIEW_AREA_CSS,
 )
 from hipviz.app.summary_pdf import pdf_file
@@ -48,7 +49,6 @@ from hipviz.app.file_open import FileOpen
 from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
 from hipviz.app.visits_panel import VisitsPanel
-from hipviz.app.widgets import ClickList
 from hipviz.normals import vertex_normals
 from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
 
@@ -326,15 +326,6 @@ class HipvizApp:
         self.share = SharePanel(self.ctx.clinic, lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
                                 visible=self.shared is None)
 
-        # results
-        self.alerts = _html("", sizing_mode="stretch_width", visible=False, css_classes=["hv-alerts"], margin=(6, 10, 0, 10))
-        self.painted = _html("", sizing_mode="stretch_width", css_classes=["hv-later"])
-        self.ranking = ClickList(item_class="hv-cand", data_key="condition", sizing_mode="stretch_width")
-        self.ranking_note = _html("", sizing_mode="stretch_width")
-        self.pdf_btn = pn.widgets.FileDownload(callback=self.pdf_file, filename="hipviz-summary.pdf", label="Download summary (PDF)",
-                                               color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width",
-                                               css_classes=["hv-later"])
-        self.ask_next = _html("", sizing_mode="stretch_width")
         self.state.map.param.watch(lambda e: setattr(self.keeper, "map_id", e.new), "map_id")
 
     def _wire(self) -> None:
@@ -365,7 +356,6 @@ class HipvizApp:
         self.import_input.on_file(self._on_import)
         self.import_input.on_error(self._show_import_error)
         self.png_btn.on_click(lambda e: self.viewer.snapshot(f"hipviz-{time.strftime('%Y%m%d-%H%M%S')}.png"))
-        self.ranking.on_click(lambda cid: self.teach.select(cid, self.teach._side_for(cid)))
         self._on_brush()
 
     # ---- painting -----------------------------------------------------------------------
@@ -453,7 +443,7 @@ class HipvizApp:
             self.redo_btn.disabled = not self.session.can_redo()
             self._answers_to_widgets()
             self._save()
-            self._refresh_results()
+            self._map_changed()
 
     def _on_pick(self, pick: Pick) -> None:
         entry = next((a for a in self.ctx.payload.meta["actors"] if a["id"] == pick.structure), None)
@@ -476,13 +466,15 @@ class HipvizApp:
 
     def _build_columns(self) -> None:
         """The right column (results, explain, explore) and the header."""
-        self.results_box = pn.Column(
-            _html("<h3 class='hv-h'>What you painted</h3>", sizing_mode="stretch_width", css_classes=["hv-later"]),
-            self.painted,
-            _html("<h3 class='hv-h'>Conditions that match best</h3>", sizing_mode="stretch_width"),
-            self.ranking_note, self.ranking, self.ask_next, self.pdf_btn,
-            sizing_mode="stretch_width", margin=0, stylesheets=[RESULTS_BOX_CSS],
-        )
+        self.results_panel = ResultsPanel(self.state.map, lambda cid: self.teach.select(cid, self.teach._side_for(cid)),
+                                          self.pdf_file)
+        rp = self.results_panel
+        self.alerts, self.painted, self.ranking, self.ranking_note, self.ask_next, self.pdf_btn = (
+            rp.alerts, rp.painted, rp.ranking, rp.ranking_note, rp.ask_next, rp.pdf_btn)
+        self.results_box = rp.__panel__()
+        # what else follows a change of the map: the body chart's ticks, the overlap with an
+        # explained pattern, the dot on the phone's Results tab
+        self.state.map.param.watch(self._on_revision, "revision")
         self.explain_box = self.teach.explain_box()
         self.explore_box = self.teach.explore_box()
         self.compare_box = self.visits.compare_box()
@@ -617,7 +609,7 @@ class HipvizApp:
             return
         self._answers_to_widgets()
         self._save()
-        self._refresh_results()
+        self._map_changed()
 
     def _answers_to_widgets(self) -> None:
         """The questionnaire shows the answers as they stand, painted qualities included."""
@@ -710,7 +702,7 @@ class HipvizApp:
         self._answers_to_widgets()
         self.undo_btn.disabled = not self.session.can_undo()
         self.redo_btn.disabled = not self.session.can_redo()
-        self._refresh_results()
+        self._map_changed()
         return True
 
     def _refresh_maps(self) -> None:
@@ -804,7 +796,7 @@ class HipvizApp:
         self._refresh_maps()
         self.undo_btn.disabled = True
         self.redo_btn.disabled = True
-        self._refresh_results()
+        self._map_changed()
         if note:
             self.saved_msg.object = f"<p class='hv-error'>{html.escape(note)}</p>"
 
@@ -901,57 +893,26 @@ class HipvizApp:
 
     # ---- results ------------------------------------------------------------------------
     def _refresh_painted(self) -> None:
+        """The painted area and the body chart's ticks, during a long stroke (the ranking waits
+        for the stroke's end)."""
         self._unshown_since = None
         self.body_views.refresh()
-        s = self.state.map.summary()
-        if s["total_cm2"] <= 0:
-            self.painted.object = "<p class='hv-muted'>Nothing painted yet. Choose <b>Paint</b>, then drag on the body where it hurts.</p>"
-            return
-        items = "".join(
-            f"<li>{html.escape(region_label(r['region'], r['side']))}: {r['area_cm2']:.0f} cm²"
-            + (f" · {r['intensity']:g}/10" if r["intensity"] is not None else " <span class='hv-muted'>(too small to count)</span>")
-            + "</li>"
-            for r in s["regions"][:10]
-        )
-        self.painted.object = (
-            f"<div class='hv-painted' data-area='{s['total_cm2']:.1f}'><p><b>Painted area: {s['total_cm2']:.0f} cm²</b></p>"
-            f"<ul class='hv-regions'>{items}</ul></div>"
-        )
+        self.results_panel.refresh_painted()
 
-    def _refresh_results(self) -> None:
-        self._refresh_painted()
-        pm = self.state.map.ranked_map()
-        result = self.last_result = self.state.map.ranking()
-        if result.alerts:
-            alerts = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{html.escape(a.title)}.</b> {html.escape(a.message)}</div>"
-                             for a in result.alerts)
-            self.alerts.object = alerts
-            self.alerts.visible = True
-        else:
-            self.alerts.visible = False
-        has_input = pm.has_pain or any(getattr(pm, k) for k in ("qualities", "aggravators", "relievers", "red_flags", "findings", "negative_findings"))
+    def _map_changed(self) -> None:
+        """Tell everything that shows the map that it changed (one event; each panel refreshes)."""
+        self.state.map.announce()
+
+    def _on_revision(self, event=None) -> None:
+        self._unshown_since = None
+        self.body_views.refresh()
         self.teach.refresh_overlap()
-        if not has_input:
-            self.ranking.items = []
-            self._tools_classes()
-            self.ranking_note.object = "<p class='hv-muted'>Paint where it hurts, or answer a few questions, to see which conditions match.</p>"
-            self.ask_next.object = ""
-            return
-        items = [
-            # the patient register shows a band ("Strong match"), not a percentage
-            {"id": c.condition, "rank": i + 1, "title": c.name, "band": c.band,
-             "side": c.side if c.side in ("left", "right", "both") else "",
-             "sub": f"{c.band_label} · " + "; ".join(r.text for r in c.why[:2])}
-            for i, c in enumerate(result.candidates[:8])
-        ]
-        self.ranking.items = items
         self._tools_classes()
-        self.ranking_note.object = "<p class='hv-help'>Tap a condition to see where its pain comes from and why.</p>"
-        if result.ask_next:
-            q = result.ask_next[0]
-            self.ask_next.object = f"<div class='hv-ask'><b>A question that would help:</b> {html.escape(q.question)}</div>"
-        else:
-            self.ask_next.object = ""
+
+    @property
+    def last_result(self):
+        """The ranking of the map as it stands (computed once per change)."""
+        return self.state.map.ranking()
 
     # ---- layout -------------------------------------------------------------------------
     def view(self) -> pn.viewable.Viewable:

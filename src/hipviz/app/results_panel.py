@@ -1,0 +1,94 @@
+"""The results: what was painted, the warning-sign alerts, the ranking and the question that
+would help most. Read from the map state and refreshed by its revision event, so every change
+(a stroke, an answer, a merge, an opened map) shows the same way, computed once.
+
+The alerts are a pane of their own: the page shows them under the header, on every layout.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import panel as pn
+
+from hipviz.app.html_pane import HTML
+from hipviz.app.session import region_label
+from hipviz.app.state import MapState
+from hipviz.app.styles import BIG_BUTTONS, PANE_CSS, RESULTS_BOX_CSS
+from hipviz.app.texts import texts
+from hipviz.app.widgets import ClickList
+
+_W = {"sizing_mode": "stretch_width"}
+TOP = 8                   # candidates listed
+
+
+def _h(text: str = "", **kw) -> HTML:
+    return HTML(text, stylesheets=[PANE_CSS], **{**_W, **kw})
+
+
+class ResultsPanel(pn.viewable.Viewer):
+    def __init__(self, map_state: MapState, on_select: Callable[[str], None], pdf_callback: Callable, **params):
+        super().__init__(**params)
+        self.map = map_state
+        t = self.t = texts()["results"]
+        self.alerts = _h(visible=False, css_classes=["hv-alerts"], margin=(6, 10, 0, 10))
+        self.painted = _h(css_classes=["hv-later"])
+        self.ranking = ClickList(item_class="hv-cand", data_key="condition", **_W)
+        self.ranking.on_click(on_select)
+        self.ranking_note = _h()
+        self.ask_next = _h()
+        self.pdf_btn = pn.widgets.FileDownload(callback=pdf_callback, filename="hipviz-summary.pdf", label=t["pdf"],
+                                               color="success", stylesheets=[BIG_BUTTONS], css_classes=["hv-later"], **_W)
+        self._box = pn.Column(
+            _h(f"<h3 class='hv-h'>{t['painted_heading']}</h3>", css_classes=["hv-later"]), self.painted,
+            _h(f"<h3 class='hv-h'>{t['ranking_heading']}</h3>"), self.ranking_note, self.ranking, self.ask_next, self.pdf_btn,
+            margin=0, stylesheets=[RESULTS_BOX_CSS], **_W,
+        )
+        map_state.param.watch(self.refresh, "revision")
+        self.refresh()
+
+    def __panel__(self) -> pn.Column:
+        return self._box
+
+    def refresh_painted(self) -> None:
+        """The painted area by region (also refreshed on its own during a long stroke)."""
+        t, s = self.t, self.map.summary()
+        if s["total_cm2"] <= 0:
+            self.painted.object = f"<p class='hv-muted'>{t['nothing_painted']}</p>"
+            return
+        items = "".join(
+            f"<li>{html.escape(region_label(r['region'], r['side']))}: {r['area_cm2']:.0f} cm²"
+            + (f" · {r['intensity']:g}/10" if r["intensity"] is not None else f" <span class='hv-muted'>{t['too_small']}</span>")
+            + "</li>"
+            for r in s["regions"][:10]
+        )
+        area = t["painted_area"].format(area=f"{s['total_cm2']:.0f}")
+        self.painted.object = (f"<div class='hv-painted' data-area='{s['total_cm2']:.1f}'><p><b>{area}</b></p>"
+                               f"<ul class='hv-regions'>{items}</ul></div>")
+
+    def refresh(self, *events) -> None:
+        t = self.t
+        self.refresh_painted()
+        pm, result = self.map.ranked_map(), self.map.ranking()
+        if result.alerts:
+            self.alerts.object = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{html.escape(a.title)}.</b> "
+                                         f"{html.escape(a.message)}</div>" for a in result.alerts)
+        self.alerts.visible = bool(result.alerts)
+        has_input = pm.has_pain or any(getattr(pm, k) for k in ("qualities", "aggravators", "relievers", "red_flags", "findings",
+                                                                 "negative_findings"))
+        if not has_input:
+            self.ranking.items = []
+            self.ranking_note.object = f"<p class='hv-muted'>{t['no_input']}</p>"
+            self.ask_next.object = ""
+            return
+        self.ranking.items = [
+            # the patient register shows a band ("Strong match"), not a percentage
+            {"id": c.condition, "rank": i + 1, "title": c.name, "band": c.band,
+             "side": c.side if c.side in ("left", "right", "both") else "",
+             "sub": f"{c.band_label} · " + "; ".join(r.text for r in c.why[:2])}
+            for i, c in enumerate(result.candidates[:TOP])
+        ]
+        self.ranking_note.object = f"<p class='hv-help'>{t['tap_hint']}</p>"
+        q = result.ask_next[0] if result.ask_next else None
+        self.ask_next.object = f"<div class='hv-ask'><b>{t['ask']}</b> {html.escape(q.question)}</div>" if q else ""
