@@ -28,6 +28,7 @@ from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
 from hipviz.app.html_pane import HTML
 from hipviz.app.results_panel import ResultsPanel
+from hipviz.app.maps_tab import MapsTab
 from hipviz.app.share_panel import SharePanel
 from hipviz.app.state import SessionState
 from hipviz.app.texts import texts
@@ -45,7 +46,6 @@ from hipviz.app.styles import (
 )
 from hipviz.app.summary_pdf import pdf_file
 from hipviz.app.teach import TeachPanel
-from hipviz.app.file_open import FileOpen
 from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
 from hipviz.app.visits_panel import VisitsPanel
@@ -297,34 +297,15 @@ class HipvizApp:
         self.paint_tab = PaintTab(self.state)
         self.body_tab = BodyTab(self.state, self.ctx.payload.meta, lambda name: self.viewer.set_view(name))
         self.questions_tab = QuestionsTab(self.state)
-        for tab in (self.paint_tab, self.body_tab, self.questions_tab):   # the controls by their names, as before
+        self.maps_tab = MapsTab(self._export_json, self.fhir_file,
+                                SharePanel(self.ctx.clinic, lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
+                                           visible=self.shared is None))
+        # the tabs' controls by their names, as the wiring below and the tests know them
+        for tab in (self.paint_tab, self.body_tab, self.questions_tab, self.maps_tab):
             for name, w in vars(tab).items():
-                if isinstance(w, pn.widgets.Widget | HTML) or name == "view_buttons":
+                if not name.startswith("_") and (isinstance(w, pn.viewable.Viewable | pn.viewable.Viewer) or name == "view_buttons"):
                     setattr(self, name, w)
-
-        # maps
-        self.maps_select = pn.widgets.Select(label="My pain maps", options={}, sizing_mode="stretch_width")
-        self.new_map_btn = pn.widgets.Button(label="New map", color="primary", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.title_input = pn.widgets.TextInput(label="Name of this map", value="", sizing_mode="stretch_width")
-        self.delete_btn = pn.widgets.Button(label="Delete this map", color="danger", variant="outline", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        # deleting asks first, and can be undone while the page is open
-        self.delete_prompt = _html("", visible=False, sizing_mode="stretch_width")
-        self.delete_yes = pn.widgets.Button(label="Yes, delete it", color="danger", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.delete_no = pn.widgets.Button(label="Keep it", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.delete_confirm = pn.Row(self.delete_yes, self.delete_no, visible=False, sizing_mode="stretch_width")
-        self.undo_delete_btn = pn.widgets.Button(label="↶ Undo delete", visible=False, stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
         self._deleted: tuple[str, str, str | None] | None = None   # title, document, camera of the last deleted map
-        self.export_btn = pn.widgets.FileDownload(callback=self._export_json, filename="hipviz-painmap.json", label="Save map as a file (JSON)",
-                                                  color="success", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.fhir_btn = pn.widgets.FileDownload(callback=self.fhir_file, filename="hipviz-fhir-bundle.json",
-                                                label="For the clinic's record system (FHIR)", stylesheets=[BIG_BUTTONS],
-                                                sizing_mode="stretch_width")
-        self.import_input = FileOpen(label="Open a map file (.json)", sizing_mode="stretch_width")
-        self.png_btn = pn.widgets.Button(label="Save a picture of the view (PNG)", stylesheets=[BIG_BUTTONS], sizing_mode="stretch_width")
-        self.import_msg = _html("", visible=False, sizing_mode="stretch_width")
-        self.saved_msg = _html("", sizing_mode="stretch_width")
-        self.share = SharePanel(self.ctx.clinic, lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
-                                visible=self.shared is None)
 
         self.state.map.param.watch(lambda e: setattr(self.keeper, "map_id", e.new), "map_id")
 
@@ -916,18 +897,11 @@ class HipvizApp:
 
     # ---- layout -------------------------------------------------------------------------
     def view(self) -> pn.viewable.Viewable:
-        maps_tab = pn.Column(
-            self.maps_select, self.title_input, pn.Row(self.new_map_btn, self.delete_btn, sizing_mode="stretch_width"),
-            self.delete_prompt, self.delete_confirm, self.undo_delete_btn, self.visits.maps_section(),
-            _html("<h4 class='hv-h'>Files</h4>", sizing_mode="stretch_width"),
-            self.export_btn, self.fhir_btn, _html("<p class='hv-help'>Open a map file saved from hipviz:</p>"), self.import_input, self.import_msg,
-            self.png_btn, self.saved_msg, self.share,
-            name="My maps", sizing_mode="stretch_width", scroll=True,
-        )
+        self.maps_tab.visits_slot.objects = [self.visits.maps_section()]
         # on a phone the results are a tab of the tools (an empty one: picking it shows the
         # results column under the tab strip); elsewhere this tab is hidden
         results_tab = pn.Spacer(name="Results", height=0, margin=0)
-        tabs = [self.paint_tab.__panel__(), self.body_tab.__panel__(), self.questions_tab.__panel__(), self.teach.learn_tab(), maps_tab]
+        tabs = [self.paint_tab.__panel__(), self.body_tab.__panel__(), self.questions_tab.__panel__(), self.teach.learn_tab(), self.maps_tab.__panel__()]
         tabs.insert(RESULTS_TAB, results_tab)
         # dynamic: only the open tab is built (a page built every tab: 214 models, 0.64 s of server
         # time per page; with this, 98 models and 0.34 s); the others are built when opened
