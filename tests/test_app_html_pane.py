@@ -62,3 +62,24 @@ def test_a_changed_stylesheet_still_reaches_the_page():
         pane.object = "b"
     model = pane._models[root.ref["id"]][0]
     assert ".x { color: blue; }" in model.stylesheets and model.text == "b"
+
+
+def test_a_pane_in_a_closed_tab_keeps_its_stylesheets_on_this_server():
+    """With the tools' tabs built when opened, a pane of a closed tab has a model outside the
+    document; a text change then must not resolve its stylesheets against Panel's CDN."""
+    from panel.io.resources import CDN_DIST
+
+    doc = Document()
+    doc._template_variables["dist_url"] = "static/extensions/panel/"     # as the server sets it
+    with set_curdoc(doc):
+        pane = HTML("first")
+        tabs = pn.Tabs(("Open", pn.pane.Markdown("x")), ("Closed", pn.Column(pane)), dynamic=True)
+        root = tabs.get_root(doc)
+        doc.add_root(root)
+        tabs.active = 1
+        tabs.active = 0                     # the closed tab's models leave the document
+        model = pane._models[root.ref["id"]][0]
+        assert model.document is None
+        pane.object = "second"
+    urls = [s.url for s in model.stylesheets if isinstance(s, ImportedStyleSheet)]
+    assert urls and not [u for u in urls if u.startswith(CDN_DIST)], urls

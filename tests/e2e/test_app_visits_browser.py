@@ -140,6 +140,8 @@ def test_two_maps_compare_on_the_body_in_the_table_and_the_chart(context, server
     assert not right_after[2] > right_after[0] + 25, right_after
     assert page.locator(".hv-caption").is_hidden()
     assert _versions(server.db, token) == versions              # comparing wrote neither map
-    page.wait_for_function(f"() => {CHART_COLOURS}.every(c => c === '{style.colours['line']}')")   # no pair marked
+    # the chart sits in the My maps tab, built when the tab opens: no pair marked any more
+    tab(page, "My maps")
+    page.wait_for_function(f"() => {{ const c = {CHART_COLOURS}; return !!c && c.every(x => x === '{style.colours['line']}'); }}")
     assert not errors, errors
     assert not requests_log.foreign(), requests_log.foreign()

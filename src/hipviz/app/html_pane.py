@@ -6,6 +6,10 @@ and walks the whole document to recompute its set of models: 20 to 45 ms for the
 every change of the painted area, the ranking note or the save status, which under load was the
 largest single cost of a finished stroke. This pane leaves the stylesheets out of an update when
 they say the same as those the page already has.
+
+It also keeps a pane's stylesheets on this server when its text changes while its tab is closed
+(see `HTML._update`): Panel would resolve them against its CDN, and the page would fetch them
+from there once the tab opened.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ def _same_sheet(a: object, b: object) -> bool:
 
 class HTML(pn.pane.HTML):
     def _update(self, ref: str, model: Model) -> None:
-        props = self._get_properties(model.document)
+        # a pane in a tab that is not open has a model outside the document; its stylesheets
+        # are resolved against the session's document all the same, so they point at this
+        # server and never at Panel's CDN (which they would without a document)
+        props = self._get_properties(model.document or pn.state.curdoc)
         sheets, now = props.get("stylesheets"), model.stylesheets
         if sheets is not None and len(sheets) == len(now) and all(map(_same_sheet, sheets, now)):
             del props["stylesheets"]

@@ -908,7 +908,7 @@ class HipvizApp:
         tools = pn.Tabs(*tabs, width=340, sizing_mode="stretch_height", css_classes=["hv-tools"], stylesheets=[TABS_CSS],
                         dynamic=True)
         self.tools = tools
-        self.visits.attach(tools)
+        self.visits.attach(tools, self.maps_tab.__panel__())
         self.main = pn.Row(tools, self.view_box, self.results, sizing_mode="stretch_both", margin=0,
                            css_classes=["hv-main"], stylesheets=[MAIN_CSS])
         tools.param.watch(self._on_tab, "active")

@@ -142,15 +142,12 @@ class VisitsPanel:
             sizing_mode="stretch_width", margin=0, visible=False, css_classes=["hv-compare"],
         )
 
-    def attach(self, tools: pn.Tabs) -> None:
-        """Refresh the pickers and the chart whenever the tab holding them is opened."""
+    def attach(self, tools: pn.Tabs, tab: pn.viewable.Viewable) -> None:
+        """Refresh the pickers and the chart whenever `tab` (the one holding them) is opened."""
         def on_tab(event) -> None:
-            tab = tools.objects[event.new] if 0 <= event.new < len(tools.objects) else None
-            self._tab_open = tab is not None and any(o is self._section for o in getattr(tab, "objects", []))
+            self._tab_open = 0 <= event.new < len(tools.objects) and tools.objects[event.new] is tab
             if self._tab_open:
                 self.refresh()
-        self._section = next((o for tab in tools.objects for o in getattr(tab, "objects", [])
-                              if "hv-visits" in getattr(o, "css_classes", [])), None)
         tools.param.watch(on_tab, "active")
 
     def _legend_html(self) -> str:
