@@ -456,6 +456,7 @@ class HipvizApp:
         # what else follows a change of the map: the body chart's ticks, the overlap with an
         # explained pattern, the dot on the phone's Results tab
         self.state.map.param.watch(self._on_revision, "revision")
+        self.view_box.insert(0, self.teach.presenter_bar)     # shown in presenter mode only
         self.explain_box = self.teach.explain_box()
         self.explore_box = self.teach.explore_box()
         self.compare_box = self.visits.compare_box()
@@ -490,10 +491,14 @@ class HipvizApp:
             self.show_results()
 
     def set_presenter(self, on: bool) -> None:
+        """Presenter mode: the 3D view takes the width, with the presenter bar above it (pick a
+        condition, step its path, leave); where the results are a tab (a phone), the tools stay
+        instead, with the Learn tab's conditions and the switch back out."""
+        in_tab = self.layout_watch.results_in_tab
         if hasattr(self, "tools"):
-            # where the results are a tab, the tools stay: they lead to "Leave presenter mode"
-            self.tools.visible = not on or self.layout_watch.results_in_tab
-        self.results.width = 400 if on else 360
+            self.tools.visible = not on or in_tab
+        self.results.visible = not on or in_tab
+        self.teach.presenter_bar.visible = on and not in_tab
         self.results.css_classes = ["hv-results", "presenter"] if on else ["hv-results"]
         self._presenter = on
         self.header.object = self._header_html(on, self._save_note)
@@ -946,6 +951,8 @@ class HipvizApp:
         # the screen turned or grew so that the results have their own column again
         if not self.layout_watch.results_in_tab and self.results_open:
             self.tools.active = 0
+        if self._presenter:
+            self.set_presenter(True)
 
     def show_results(self) -> None:
         """Bring the results into view where they are a tab (explaining, exploring)."""

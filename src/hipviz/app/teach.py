@@ -30,9 +30,10 @@ from hipviz.app.overlay import (
     textbook_colours,
 )
 from hipviz.app.scene import SKIN_ID
-from hipviz.app.styles import BACK_BUTTON_CSS, PANE_CSS, PLAY_BUTTON_CSS, TEACH_BUTTON_CSS
+from hipviz.app.styles import BACK_BUTTON_CSS, PANE_CSS, PLAY_BUTTON_CSS, PRESENTER_CSS, TEACH_BUTTON_CSS
 from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
+from hipviz.knowledge.loader import knowledge
 from hipviz.render.views import close_ups
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,19 @@ class TeachPanel:
                                            stylesheets=[TEACH_BUTTON_CSS], sizing_mode="stretch_width", color="primary")
         self.exit_presenter = pn.widgets.Button(label="Leave presenter mode", visible=False, stylesheets=[TEACH_BUTTON_CSS],
                                                 sizing_mode="stretch_width")
+        # presenter mode: a bar above the full-width view, to pick a condition and step its path
+        # (the arrow keys and the space bar step too)
+        self.presenter_pick = pn.widgets.Select(options={"Explain a condition…": "", **self._condition_options()}, value="",
+                                                width=320, stylesheets=[PRESENTER_CSS])
+        self.presenter_back = pn.widgets.Button(label="‹", description="The step before (←)", stylesheets=[PRESENTER_CSS], width=56)
+        self.presenter_next = pn.widgets.Button(label="›", description="The next step (→ or space)", stylesheets=[PRESENTER_CSS],
+                                                width=56)
+        self.presenter_exit = pn.widgets.Button(label="Leave", description="Leave presenter mode", stylesheets=[PRESENTER_CSS],
+                                                width=100)
+        # a flex box that wraps: one line on a projector, two on a phone
+        self.presenter_bar = pn.FlexBox(self.presenter_pick, self.presenter_back, self.presenter_next, self.presenter_exit,
+                                        flex_wrap="wrap", align_items="center", visible=False, margin=(4, 4),
+                                        sizing_mode="stretch_width", css_classes=["hv-presenter-bar"])
         views = self.ctx.payload.meta["views"]
         self.view_btns = []
         for name in self.ctx.payload.meta["presets"]:
@@ -135,6 +149,10 @@ class TeachPanel:
         self.skin_map_btn.param.watch(lambda e: self.show_skin_map(e.new), "value")
         self.presenter.param.watch(lambda e: self.set_presenter(bool(e.new)), "value")
         self.exit_presenter.on_click(lambda e: setattr(self.presenter, "value", False))
+        self.presenter_exit.on_click(lambda e: setattr(self.presenter, "value", False))
+        self.presenter_back.on_click(lambda e: self.step_back())
+        self.presenter_next.on_click(lambda e: self.step())
+        self.presenter_pick.param.watch(lambda e: e.new and self.select(e.new, self._side_for(e.new)), "value")
         self._search_structures("")
         self._search_conditions("")
 
@@ -183,7 +201,6 @@ class TeachPanel:
         self.structure_hits.items = [{"id": i, "title": names.get(i, i)} for i in ids[:60] if i in names]
 
     def _search_conditions(self, text: str) -> None:
-        from hipviz.knowledge.loader import knowledge
         k = knowledge()
         hits = dict(referral.search_conditions_matches(text or ""))  # condition -> everyday word matched
         self.condition_hits.items = [
@@ -483,6 +500,13 @@ class TeachPanel:
             self.textbook.presenter = on
         self.exit_presenter.visible = on
         self.app.set_presenter(on)
+
+    def _condition_options(self, chars: int = 36) -> dict[str, str]:
+        """Every condition by its patient name (cut to `chars`: a picker is as wide as its longest
+        option, and the presenter bar must fit a 1024 px projector), in the knowledge base's order."""
+        def short(name: str) -> str:
+            return name if len(name) <= chars else name[:chars - 1].rstrip(" ,(") + "…"
+        return {short(entry.condition.names.patient): cid for cid, entry in knowledge().items()}
 
 
 def territory_anchors(t, points: np.ndarray, normals: np.ndarray, side: np.ndarray, min_vertices: int = 40):
