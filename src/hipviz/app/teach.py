@@ -502,8 +502,8 @@ class TeachPanel:
         self.app.set_presenter(on)
 
     def _condition_options(self, chars: int = 36) -> dict[str, str]:
-        """Every condition by its patient name (cut to `chars`: a picker is as wide as its longest
-        option, and the presenter bar must fit a 1024 px projector), in the knowledge base's order."""
+        """Every condition by its patient name (cut to `chars`, so that it reads whole in the
+        presenter bar's 320 px picker), in the knowledge base's order."""
         def short(name: str) -> str:
             return name if len(name) <= chars else name[:chars - 1].rstrip(" ,(") + "…"
         return {short(entry.condition.names.patient): cid for cid, entry in knowledge().items()}
