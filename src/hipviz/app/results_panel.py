@@ -45,8 +45,7 @@ class ResultsPanel(pn.viewable.Viewer):
             _h(f"<h3 class='hv-h'>{t['ranking_heading']}</h3>"), self.ranking_note, self.ranking, self.ask_next, self.pdf_btn,
             margin=0, stylesheets=[RESULTS_BOX_CSS], **_W,
         )
-        map_state.param.watch(self.refresh, "revision")
-        self.refresh()
+        map_state.param.watch(self.refresh, "revision")     # the app announces the map it opens
 
     def __panel__(self) -> pn.Column:
         return self._box

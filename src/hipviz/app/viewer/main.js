@@ -6,7 +6,7 @@
 // view V (the model, the state S, the page's elements and the other modules' functions) and
 // returns its own functions, which main adds to V. CSS comes from viewer.css.
 
-import { el, hexToRgb } from "./common.js";
+import { el, hexToBytes, hexToRgb } from "./common.js";
 import { installOverlays } from "./overlays.js";
 import { installCamera } from "./camera.js";
 import { installScene } from "./scene.js";
@@ -166,7 +166,7 @@ export function render({ model, el: host }) {
             const c = hexToRgb(ch.colour);
             prop.setColor(...c);
             if (a.id === S.skinId && S.skin) {
-              S.skin.base = c.map((v) => Math.round(v * 255));
+              S.skin.base = hexToBytes(ch.colour);
             }
           }
         }

@@ -1,7 +1,7 @@
 // Building the scene from the compressed geometry: one actor per structure (quantised points,
 // high-water coded triangles, normals computed here), the skin first, the orientation cube.
 
-import { loadVtk, inflate, toArrayBuffer, hexToRgb, el } from "./common.js";
+import { loadVtk, inflate, toArrayBuffer, hexToBytes, hexToRgb, el } from "./common.js";
 
 export function installScene(V) {
   const { S, model, root, gl, status, presets, isMain } = V;
@@ -111,7 +111,7 @@ export function installScene(V) {
     actor.setPickable(visible && (!model.paint_mode || entry.id === skinId));
     const rec = { id: entry.id, actor, mapper, pd, entry, pts, tris };
     if (entry.id === skinId) {
-      const base = hexToRgb(entry.colour).map((v) => Math.round(v * 255));
+      const base = hexToBytes(entry.colour);
       const rgb = new Uint8Array(n * 3);
       for (let i = 0; i < n * 3; i += 3) { rgb[i] = base[0]; rgb[i + 1] = base[1]; rgb[i + 2] = base[2]; }
       const scalars = Core.vtkDataArray.newInstance({ name: "paint", numberOfComponents: 3, values: rgb });
