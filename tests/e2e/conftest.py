@@ -7,6 +7,7 @@ body of tests/test_app_fakes.py otherwise (set HIPVIZ_E2E_FAKE=1 to force the fa
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -163,3 +164,30 @@ def open_app(page, url: str, log: RequestLog | None = None, timeout: float = 60_
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
+
+
+#: The three screens every user-facing fix is checked on: viewport and whether it is a touch phone.
+LAYOUTS = {
+    "desktop": ({"width": 1400, "height": 860}, False),
+    "projector": ({"width": 1024, "height": 768}, False),
+    "phone": ({"width": 390, "height": 844}, True),
+}
+
+
+@contextlib.contextmanager
+def layout_page(browser, url: str, layout: str):
+    """A fresh context with LAYOUTS[layout] and the app opened in it; yields (page, viewport, touch)."""
+    viewport, touch = LAYOUTS[layout]
+    ctx = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
+    try:
+        page = ctx.new_page()
+        open_app(page, url)
+        yield page, viewport, touch
+    finally:
+        ctx.close()
+
+
+def press(locator, touch: bool) -> None:
+    """Bring a control into view and tap it (touch) or click it."""
+    locator.scroll_into_view_if_needed()
+    locator.tap() if touch else locator.click()

@@ -4,17 +4,11 @@ deletion can be undone while the page is open, on every layout."""
 from __future__ import annotations
 
 import pytest
-from conftest import open_app
-from test_app_alert_browser import LAYOUTS
+from conftest import LAYOUTS, layout_page, press
 from test_app_browser import tab
 
 pytestmark = pytest.mark.browser
 TITLE = "Knee and hip, March"
-
-
-def _press(locator, touch: bool) -> None:
-    locator.scroll_into_view_if_needed()
-    locator.tap() if touch else locator.click()
 
 
 def _map_titles(page) -> str:
@@ -32,11 +26,7 @@ def _until(page, check, timeout_ms: int = 15_000) -> None:
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_deleting_a_map_asks_first_and_can_be_undone(browser, server, layout, tmp_path):
-    viewport, touch = LAYOUTS[layout]
-    ctx = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
-    try:
-        page = ctx.new_page()
-        open_app(page, server.url)
+    with layout_page(browser, server.url, layout) as (page, viewport, touch):
         tab(page, "My maps", touch)
         name = page.get_by_label("Name of this map")
         name.fill(TITLE)
@@ -44,22 +34,20 @@ def test_deleting_a_map_asks_first_and_can_be_undone(browser, server, layout, tm
         _until(page, lambda: TITLE in _map_titles(page))
 
         # the first press only asks
-        _press(page.get_by_role("button", name="Delete this map"), touch)
+        press(page.get_by_role("button", name="Delete this map"), touch)
         prompt = page.get_by_role("alert").filter(has_text=f"Delete {TITLE}")
         prompt.wait_for(state="visible", timeout=10_000)
         page.screenshot(path=str(tmp_path / f"delete-prompt-{layout}.png"))
         assert TITLE in _map_titles(page)
-        _press(page.get_by_role("button", name="Keep it"), touch)
+        press(page.get_by_role("button", name="Keep it"), touch)
         prompt.wait_for(state="hidden", timeout=10_000)
         assert TITLE in _map_titles(page)
 
         # deleting, then bringing it back
-        _press(page.get_by_role("button", name="Delete this map"), touch)
-        _press(page.get_by_role("button", name="Yes, delete it"), touch)
+        press(page.get_by_role("button", name="Delete this map"), touch)
+        press(page.get_by_role("button", name="Yes, delete it"), touch)
         page.get_by_text(f"Deleted {TITLE}").wait_for(timeout=10_000)
         _until(page, lambda: TITLE not in _map_titles(page))
-        _press(page.get_by_role("button", name="↶ Undo delete"), touch)
+        press(page.get_by_role("button", name="↶ Undo delete"), touch)
         page.get_by_text(f"Brought back {TITLE}").wait_for(timeout=10_000)
         assert TITLE in _map_titles(page)
-    finally:
-        ctx.close()

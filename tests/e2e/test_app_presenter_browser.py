@@ -5,27 +5,26 @@ the arrow keys step through its path; on a phone the tools stay, leading back ou
 from __future__ import annotations
 
 import pytest
-from conftest import open_app
-from test_app_alert_browser import LAYOUTS
+from conftest import LAYOUTS, layout_page, press
 from test_app_browser import tab
 
 pytestmark = pytest.mark.browser
 
 
-def _press(locator, touch: bool) -> None:
-    locator.scroll_into_view_if_needed()
-    locator.tap() if touch else locator.click()
+def _wait_for_step(banner, n: int) -> None:
+    """The view's caption says step n of the path (it follows the keys within a few seconds)."""
+    for _ in range(50):
+        if banner.inner_text().startswith(f"Step {n} of"):
+            return
+        banner.page.wait_for_timeout(100)
+    assert banner.inner_text().startswith(f"Step {n} of"), banner.inner_text()
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_presenter_mode_gives_the_view_the_width_a_picker_and_keyboard_steps(browser, server, layout, tmp_path):
-    viewport, touch = LAYOUTS[layout]
-    ctx = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
-    try:
-        page = ctx.new_page()
-        open_app(page, server.url)
+    with layout_page(browser, server.url, layout) as (page, viewport, touch):
         tab(page, "Learn", touch)
-        _press(page.get_by_role("button", name="Presenter mode (big text, tools hidden)"), touch)
+        press(page.get_by_role("button", name="Presenter mode (big text, tools hidden)"), touch)
         page.wait_for_timeout(800)
         # nothing wider than the screen: no sideways scrolling on a projector or a phone
         assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"] + 1
@@ -34,7 +33,7 @@ def test_presenter_mode_gives_the_view_the_width_a_picker_and_keyboard_steps(bro
             # a phone keeps its tools (the Learn tab has the conditions); the switch leads back out
             assert page.locator(".hv-tools").first.is_visible() and not bar.is_visible()
             page.screenshot(path=str(tmp_path / f"presenter-{layout}.png"))
-            _press(page.get_by_role("button", name="Presenter mode (big text, tools hidden)"), touch)
+            press(page.get_by_role("button", name="Presenter mode (big text, tools hidden)"), touch)
             return
         bar.wait_for(state="visible", timeout=10_000)
         view = page.locator(".hv-view").first.bounding_box()
@@ -58,21 +57,11 @@ def test_presenter_mode_gives_the_view_the_width_a_picker_and_keyboard_steps(bro
         page.evaluate("() => { const a = document.activeElement; if (a && a.blur) a.blur(); }")
         page.locator(".hv-top").first.click()        # the keys belong to the page, not to the picker
         page.keyboard.press("ArrowRight")
-        for _ in range(50):
-            if banner.inner_text().startswith("Step 1 of"):
-                break
-            page.wait_for_timeout(100)
-        assert banner.inner_text().startswith("Step 1 of"), banner.inner_text()
+        _wait_for_step(banner, 1)
         page.keyboard.press("ArrowRight")
-        for _ in range(50):
-            if banner.inner_text().startswith("Step 2 of"):
-                break
-            page.wait_for_timeout(100)
-        assert banner.inner_text().startswith("Step 2 of"), banner.inner_text()
+        _wait_for_step(banner, 2)
 
         # leaving brings the tools (and on a wide screen the results) back
-        _press(bar.get_by_role("button", name="Leave"), touch)
+        press(bar.get_by_role("button", name="Leave"), touch)
         bar.wait_for(state="hidden", timeout=10_000)
         assert page.locator(".hv-tools").first.is_visible()
-    finally:
-        ctx.close()
