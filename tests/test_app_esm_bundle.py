@@ -32,8 +32,9 @@ def test_a_bundle_is_one_module_with_render_as_its_only_export(make, tmp_path):
 def test_the_viewer_bundle_installs_every_module():
     code = viewer_esm()
     installers = re.findall(r"^function (install\w+)\(V\)", code, re.M)
-    assert installers == ["installOverlays", "installCamera", "installScene", "installPick", "installPaint"]
-    assert "for (const install of [installOverlays, installCamera, installScene, installPick, installPaint])" in code
+    assert installers == ["installOverlays", "installSkinShade", "installCamera", "installScene", "installPick", "installPaint"]
+    assert ("for (const install of [installOverlays, installSkinShade, installCamera, installScene, installPick, installPaint])"
+            in code)
     assert re.search(r'^const CSS = ".*\.hv-root \{', code, re.M)       # viewer.css, inlined as a string
 
 

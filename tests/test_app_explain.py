@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hipviz.app.explainer import LIT, SKIN_SEE_THROUGH
-from hipviz.app.overlay import PATTERN_INK
+from hipviz.app.overlay import pattern_zone
 from hipviz.knowledge.loader import knowledge
 from hipviz.painmap import REGION_IDS
 
@@ -61,12 +61,10 @@ def test_every_condition_selects_with_highlight_pattern_and_path(app, ctx):
             for sid in sel.path.atlas_ids:
                 assert app.viewer.actors[sid].visible and app.viewer.actors[sid].opacity == 1.0
             assert app.viewer.actors["skin"].opacity == SKIN_SEE_THROUGH
-            # the pattern overlay is on the skin, as ink over the paint/skin colours
-            pat = app.skin_layers.pattern
-            assert pat is not None and pat.idx.size > 50, cid
-            inked = pat.idx[pat.alpha > 0.8]
-            assert inked.size and np.all(app.viewer.skin_rgb[inked].astype(int).sum(1) < 300), cid
-            assert np.array_equal(np.flatnonzero(sel.weights >= 0.3), pat.idx)
+            # the pattern is a layer of its own over the paint: its weights went to the page
+            pat = app.viewer.pattern
+            assert pat is not None and pattern_zone(pat).sum() > 50, cid
+            assert np.allclose(pat, np.clip(sel.weights, 0, 1)), cid
             # the camera moved to the suggested view; the card is open
             assert app.viewer._view == sel.view
             assert app.explain_box.visible and not app.results_box.visible
@@ -83,7 +81,7 @@ def test_the_path_animates_step_by_step_and_ends_on_the_still_version(app):
     assert ex.n_frames == n + 2 and ex.frame().zone           # opens on the still version
     app.teach.play()
     assert app.teach.playing and ex.frame_index == 0
-    assert app.skin_layers.pattern is None                     # the zone waits for the end
+    assert app.viewer.pattern is None                          # the zone waits for the end
     assert app.viewer._path_frame == ([], [])
     captions = []
     for k in range(1, n + 2):
@@ -97,7 +95,7 @@ def test_the_path_animates_step_by_step_and_ends_on_the_still_version(app):
             assert app.viewer._path[1], "the path has line segments to light"
             assert app.viewer._path_frame[1] == [k - 1]
             assert app.viewer.bytes_sent - sent < 2_000 + 0                     # a frame is a few hundred bytes
-    assert not app.teach.playing and ex.frame().zone and app.skin_layers.pattern is not None
+    assert not app.teach.playing and ex.frame().zone and app.viewer.pattern is not None
     assert captions[0].startswith("Step 1 of")
     assert captions[-1].startswith("Felt in the ")
     # nerve-mediated: segment -> root at its foramen -> nerve
@@ -118,11 +116,11 @@ def test_deselect_returns_to_the_painting_view(app):
     turned = {"position": [1.1, 1.6, 1.2], "focal_point": [0.0, 0.0, 0.9], "view_up": [0.0, 0.0, 1.0]}
     app.viewer._handle_msg({"type": "camera", **turned})
     app.teach.select("gtps_gluteal_tendinopathy", "right")
-    assert not np.array_equal(app.viewer.skin_rgb, before_skin)
+    assert app.viewer.pattern is not None                # the pattern is drawn over the paint
     assert app.viewer.camera != turned                  # explaining turned the camera to the sources
     app.teach.deselect()
     assert {k: a.as_dict() for k, a in app.viewer.actors.items()} == before_actors
-    assert np.array_equal(app.viewer.skin_rgb, before_skin)
+    assert np.array_equal(app.viewer.skin_rgb, before_skin) and app.viewer.pattern is None
     assert app.viewer._path[1] == [] and app.viewer.camera == turned
     assert app.results_box.visible and not app.explain_box.visible
 
@@ -136,23 +134,17 @@ def test_overlap_with_the_paint_and_paint_under_the_hatch(app):
     assert o.painted_cm2 > 0 and 0 < o.overlap_cm2 <= o.painted_cm2 and o.share_of_painted > 0.5
     html = app.teach.overlap.object
     assert f"{o.overlap_cm2:.0f} cm²" in html and f"{100 * o.share_of_pattern:.0f}%" in html
-    # painted vertices inside the zone show both: paint between the stripes, ink on the stripes
-    pat = app.skin_layers.pattern
+    # the paint stays as it is under the hatch: the page draws the pattern over it
     painted = app.session.painted_indices()
-    both = np.intersect1d(painted, pat.idx)
-    alpha = pat.alpha[np.searchsorted(pat.idx, both)]
-    paint = app.session.colours(both)
-    between = both[alpha == 0]
-    assert between.size and np.array_equal(app.viewer.skin_rgb[between], paint[alpha == 0])
-    ink = app.viewer.skin_rgb[both[alpha > 0.8]].astype(int)
-    assert np.all(np.abs(ink - np.array(PATTERN_INK)).sum(1) < 120)
+    assert np.intersect1d(painted, np.flatnonzero(pattern_zone(app.viewer.pattern))).size
+    assert np.array_equal(app.viewer.skin_rgb[painted], app.session.colours(painted))
     # painting more while explaining keeps the hatch and updates the overlap
     lab = app.session.labels
     m = np.flatnonzero((lab.region == REGION_IDS.index("lateral_thigh")) & (lab.side == 2))
     app.viewer._handle_msg({"type": "dab", "stroke": 2, "points": [int(m[len(m) // 2])]})
     app.viewer._handle_msg({"type": "stroke_end", "stroke": 2})
     assert app.teach.last_overlap.painted_cm2 > o.painted_cm2
-    assert np.all(app.viewer.skin_rgb[pat.idx[pat.border]].astype(int).sum(1) < 300)
+    assert app.viewer.pattern is not None
 
 
 def test_card_registers_and_content(app):
@@ -176,7 +168,7 @@ def test_explore_a_structure_by_click_and_by_search(app):
     assert "Piriformis" in html and "Origin" in html and "S1" in html
     assert "piriformis_syndrome" in [it["id"] for it in app.teach.structure_refers.items]
     assert app.viewer.actors["piriformis_right"].opacity == 1.0
-    assert app.skin_layers.pattern is not None                    # the pain it can refer, on the skin
+    assert app.viewer.pattern is not None                         # the pain it can refer, on the skin
     app.teach.find_structure.value_input = "sciatic"
     hits = [it["id"] for it in app.teach.structure_hits.items]
     assert hits[:2] == ["sciatic_nerve_left", "sciatic_nerve_right"]
@@ -209,12 +201,15 @@ def test_dermatome_and_nerve_overlays_with_labels(app):
     texts = {x["text"] for x in labels}
     assert {"L4", "L5", "S1"} <= texts
     assert all(len(x["xyz"]) == 3 and abs(np.linalg.norm(x["n"]) - 1) < 1e-3 for x in labels)
-    changed = np.any(app.viewer.skin_rgb != base, axis=1).mean()
-    assert changed > 0.3
+    # the territories are a layer of their own (the paint is untouched): codes and slots per vertex
+    t = app.viewer.territories
+    assert t is not None and (t.codes >= 0).mean() > 0.3
+    assert np.array_equal(app.viewer.skin_rgb, base)
     app.teach.skin_map_btn.value = "nerve"
     assert any("cutaneous" in x["text"].lower() for x in app.viewer._labels)
+    assert app.viewer.territories is not t
     app.teach.skin_map_btn.value = ""
-    assert app.viewer._labels == [] and np.array_equal(app.viewer.skin_rgb, base)
+    assert app.viewer._labels == [] and app.viewer.territories is None
 
 
 def test_side_by_side_links_a_textbook_view(app):
@@ -227,7 +222,7 @@ def test_side_by_side_links_a_textbook_view(app):
     w = app.teach.explainer.selection.weights
     assert np.any(tb.skin_rgb[w >= 0.3] != tb.skin_base)          # the textbook pattern
     assert not np.any(tb.skin_rgb[w == 0] != tb.skin_base)
-    assert app.skin_layers.pattern is None                         # the patient's view: the paint alone
+    assert app.viewer.pattern is None                              # the patient's view: the paint alone
     painted = app.session.painted_indices()
     assert np.array_equal(app.viewer.skin_rgb[painted], app.session.colours(painted))
     app.teach.step()

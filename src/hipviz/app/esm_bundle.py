@@ -57,7 +57,7 @@ _HERE = Path(__file__).resolve().parent
 @cache
 def viewer_esm() -> str:
     """The 3D view's page code."""
-    return bundle(_HERE / "viewer", ("common.js", "overlays.js", "camera.js", "scene.js", "pick.js", "paint.js", "main.js"))
+    return bundle(_HERE / "viewer", ("common.js", "overlays.js", "skinshade.js", "camera.js", "scene.js", "pick.js", "paint.js", "main.js"))
 
 
 @cache

@@ -216,7 +216,7 @@ class HipvizApp:
         self.session = ctx.new_session()
         skin_entry = next(a for a in ctx.payload.meta["actors"] if a["id"] == SKIN_ID)
         self.state = SessionState(self.session, skin_opacity=float(skin_entry["opacity"]))
-        self.skin_layers = SkinLayers(self.session, ctx.graph)
+        self.skin_layers = SkinLayers(self.session)
         self._stroke_key = None
         self._unsaved_since: float | None = None     # when paint not yet saved was first made
         self._unshown_since: float | None = None     # when paint not yet in the painted area was made

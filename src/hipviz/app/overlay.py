@@ -1,101 +1,123 @@
-"""Skin colour layers, free of any UI: the user's paint, a referral pattern drawn as a hatched and
-outlined zone, a textbook pattern fill, and labelled skin territories (dermatomes, cutaneous
-nerves).
+"""Skin colour layers, free of any UI: the user's paint (or two maps compared), a textbook pattern
+fill, and the per-vertex fields of the layers the page draws per pixel over them (a referral
+pattern's hatch and outline, skin territories with their borders).
 
-Layers, bottom to top: skin -> territory tint -> the user's paint (filled, with its soft edge) ->
-pattern hatch and outline. The pattern never fills: its zone is diagonal stripes of a dark ink
-whose strength follows the pattern weight, inside a solid border, so it reads on bare skin and
-on top of any paint colour, and the paint stays visible between the stripes.
-
-The stripes are planes across the body along (1, 1, 1): diagonal from the front, the back and
-either side. Everything works on per-vertex uint8 RGB for the viewer's skin mesh.
+The page draws the paint and those layers in its fragment shader (viewer/skinshade.js), from
+fields it smooths over the mesh, so their boundaries run smoothly across triangles; their look
+is in overlay.yaml. Python keeps what they are: paint colours per vertex (uint8 RGB), pattern
+weights (0..1) and territory codes with a slot for each code (territories that meet get
+different slots, so the shader can tell them apart from four numbers per vertex).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from hipviz.colours import hex_to_rgb
 
-#: Ink of the pattern hatch and border: a dark indigo, far from skin tones and from the red,
-#: orange and yellow paints; its stripes (not its hue) set it apart from the blue and grey ones.
-PATTERN_INK = (22, 26, 92)
-#: Period of the hatch stripes along the body diagonal (cm) and the share of it that is ink.
-HATCH_PERIOD_CM = 3.2
-HATCH_DUTY = 0.42
+_STYLE_FILE = Path(__file__).with_name("overlay.yaml")
 #: Textbook view: a weight-graded fill (no paint there to keep visible).
 TEXTBOOK_FILL = (40, 70, 190)
-
-#: Categorical colours for skin territories (dermatomes T12..S3, nerve territories).
-TERRITORY_COLOURS = (
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7",
-    "#86bcb6", "#d4a6c8", "#8cd17d",
-)
-TERRITORY_ALPHA = 0.62
-
-_DIAG = np.array([1.0, 1.0, 1.0]) / np.sqrt(3.0)
+#: Slots the shader tells territories apart by (one vec4 attribute).
+SLOTS = 4
+#: Territory code of a vertex outside every territory, as sent to the page.
+NO_TERRITORY = 255
 
 
-def _rgb(colour) -> np.ndarray:
-    if isinstance(colour, str):
-        return np.array(hex_to_rgb(colour), np.float32)
-    return np.asarray(colour, np.float32)
+@cache
+def overlay_style() -> dict:
+    """The look of the page's skin layers (overlay.yaml), as the scene sends it to the page."""
+    style = yaml.safe_load(_STYLE_FILE.read_text(encoding="utf-8"))
+    for colour in [style["pattern"]["ink"], *style["territory"]["colours"]]:
+        hex_to_rgb(colour)                       # a bad colour fails here, not in the shader
+    return style
 
 
-def ring(mask: np.ndarray, graph: csr_matrix) -> np.ndarray:
-    """Vertices of `mask` plus their neighbours on the skin's edge graph."""
-    idx = np.flatnonzero(mask)
-    out = mask.copy()
-    if idx.size:
-        out[graph[idx].indices] = True
-    return out
+def pattern_ink() -> tuple[int, int, int]:
+    return hex_to_rgb(overlay_style()["pattern"]["ink"])
+
+
+def pattern_zone(weights: np.ndarray) -> np.ndarray:
+    """Vertices inside a referral pattern's drawn zone (weight at least the threshold)."""
+    return np.asarray(weights, np.float32) >= overlay_style()["pattern"]["threshold"]
+
+
+def territory_colour(code: int) -> str:
+    colours = overlay_style()["territory"]["colours"]
+    return colours[code % len(colours)]
 
 
 @dataclass(frozen=True, eq=False)
-class Pattern:
-    """A referral pattern drawn on the skin: hatch where weight >= threshold, a border around it.
+class Territories:
+    """Skin territory codes per vertex (-1: none) and the shader slot of each vertex."""
 
-    ``alpha``: per vertex, how strongly the ink covers it (0 where it does not); ``idx``: the
-    vertices the pattern touches (sorted)."""
+    codes: np.ndarray
+    slots: np.ndarray        # uint8 per vertex: the slot of its territory patch (0 where none)
 
-    weights: np.ndarray
-    idx: np.ndarray
-    alpha: np.ndarray          # float32 per vertex in idx
-    border: np.ndarray         # bool per vertex in idx
+    @classmethod
+    def of(cls, codes: np.ndarray, graph: csr_matrix) -> Territories:
+        codes = np.asarray(codes, np.int64)
+        if codes.max(initial=0) >= NO_TERRITORY:
+            raise ValueError(f"at most {NO_TERRITORY} skin territories can be drawn")
+        return cls(codes, territory_slots(codes, graph))
 
-    def apply(self, idx: np.ndarray, rgb: np.ndarray) -> np.ndarray:
-        """Composite the pattern over `rgb` (uint8, one row per vertex of `idx`)."""
-        idx = np.asarray(idx, np.int64)
-        pos = np.searchsorted(self.idx, idx)
-        pos = np.minimum(pos, max(len(self.idx) - 1, 0))
-        hit = (self.idx[pos] == idx) if len(self.idx) else np.zeros(len(idx), bool)
-        if not hit.any():
-            return rgb
-        out = rgb.astype(np.float32)
-        a = self.alpha[pos[hit]][:, None]
-        out[hit] = out[hit] * (1 - a) + np.asarray(PATTERN_INK, np.float32) * a
-        return np.rint(out).clip(0, 255).astype(np.uint8)
+    def wire(self) -> tuple[bytes, bytes]:
+        """uint8 codes per vertex (NO_TERRITORY where there is none) and uint8 slots per vertex."""
+        c = np.where(self.codes >= 0, self.codes, NO_TERRITORY).astype(np.uint8)
+        return c.tobytes(), self.slots.astype(np.uint8).tobytes()
 
 
-def hatch_pattern(points: np.ndarray, weights: np.ndarray, graph: csr_matrix, threshold: float = 0.3,
-                  period_cm: float = HATCH_PERIOD_CM) -> Pattern:
-    """The hatched, outlined zone of per-vertex pattern weights (0..1)."""
-    w = np.asarray(weights, np.float32)
-    zone = w >= threshold
-    idx = np.flatnonzero(zone)
-    if idx.size == 0:
-        return Pattern(w, idx, np.zeros(0, np.float32), np.zeros(0, bool))
-    # border: zone vertices next to a vertex outside the zone, thickened by one ring inwards
-    border = ring(ring(~zone, graph) & zone, graph) & zone
-    s = (np.asarray(points, np.float64)[idx] @ _DIAG) * 100.0 / period_cm
-    stripe = (s - np.floor(s)) < HATCH_DUTY
-    alpha = np.where(stripe, 0.45 + 0.45 * np.clip(w[idx], 0, 1), 0.0).astype(np.float32)
-    b = border[idx]
-    alpha[b] = 0.92
-    return Pattern(w, idx, alpha, b)
+def territory_slots(codes: np.ndarray, graph: csr_matrix) -> np.ndarray:
+    """A slot (0..SLOTS-1) per vertex such that territory patches that meet differ.
+
+    A patch is a connected piece of one territory (a dermatome on the left and on the right are
+    two patches). Patches on a body surface form a planar map, so four slots always suffice; a
+    small backtracking search finds an assignment."""
+    codes = np.asarray(codes, np.int64)
+    coo = graph.tocoo()
+    same = (codes[coo.row] == codes[coo.col]) & (codes[coo.row] >= 0)
+    n = len(codes)
+    within = csr_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
+    _, patch = connected_components(within, directed=False)
+    patch = np.where(codes >= 0, patch, -1)
+    used = np.unique(patch[patch >= 0])
+    index = np.full(patch.max(initial=-1) + 1, -1)
+    index[used] = np.arange(len(used))
+    p = np.where(patch >= 0, index[np.maximum(patch, 0)], -1)
+    a, b = p[coo.row], p[coo.col]
+    meet = (a != b) & (a >= 0) & (b >= 0)
+    nbrs: list[set[int]] = [set() for _ in range(len(used))]
+    for x, y in zip(a[meet].tolist(), b[meet].tolist()):
+        nbrs[x].add(y)
+        nbrs[y].add(x)
+    order = sorted(range(len(used)), key=lambda c: -len(nbrs[c]))
+    slot = [-1] * len(used)
+
+    def place(i: int) -> bool:
+        if i == len(order):
+            return True
+        c = order[i]
+        taken = {slot[o] for o in nbrs[c]}
+        for s in range(SLOTS):
+            if s not in taken:
+                slot[c] = s
+                if place(i + 1):
+                    return True
+        slot[c] = -1
+        return False
+
+    if not place(0):
+        raise ValueError(f"skin territories cannot be told apart with {SLOTS} slots")
+    out = np.zeros(n, np.uint8)
+    out[p >= 0] = np.asarray(slot, np.uint8)[p[p >= 0]]
+    return out
 
 
 def textbook_colours(base: np.ndarray, weights: np.ndarray, threshold: float = 0.1) -> np.ndarray:
@@ -106,33 +128,12 @@ def textbook_colours(base: np.ndarray, weights: np.ndarray, threshold: float = 0
     return np.rint(out).clip(0, 255).astype(np.uint8)
 
 
-def territory_colours(base: np.ndarray, codes: np.ndarray, graph: csr_matrix) -> np.ndarray:
-    """Skin tinted by territory code (-1: none), with darker lines where territories meet."""
-    codes = np.asarray(codes, np.int64)
-    n = len(codes)
-    out = np.tile(np.asarray(base, np.float32), (n, 1))
-    has = codes >= 0
-    pal = np.stack([_rgb(c) for c in TERRITORY_COLOURS])
-    out[has] = out[has] * (1 - TERRITORY_ALPHA) + pal[codes[has] % len(pal)] * TERRITORY_ALPHA
-    # boundaries: a vertex with a neighbour of another code
-    coo = graph.tocoo()
-    diff = codes[coo.row] != codes[coo.col]
-    edge = np.zeros(n, bool)
-    edge[coo.row[diff]] = True
-    edge &= has
-    out[edge] *= 0.55
-    return np.rint(out).clip(0, 255).astype(np.uint8)
-
-
 class SkinLayers:
-    """The skin's display colours from the paint (a PaintSession) and the optional layers."""
+    """The skin's paint colours from the paint (a PaintSession), or two maps compared instead."""
 
-    def __init__(self, session, graph: csr_matrix):
+    def __init__(self, session):
         self.session = session
-        self.graph = graph
         self.base = np.rint(session.base_rgb).astype(np.uint8)
-        self.pattern: Pattern | None = None
-        self.territory: np.ndarray | None = None   # uint8 RGB per vertex, or None
         self.comparison: np.ndarray | None = None  # uint8 RGB per vertex of two maps compared: shown instead of the paint
 
     @property
@@ -149,27 +150,15 @@ class SkinLayers:
 
     def full(self) -> np.ndarray:
         """Display colours of every skin vertex."""
-        return self.compose(np.arange(self.n), self.paint_rgb())
-
-    def compose(self, idx: np.ndarray, paint_rgb: np.ndarray) -> np.ndarray:
-        """Layers over the paint display colours of some vertices."""
-        idx = np.asarray(idx, np.int64)
-        rgb = np.asarray(paint_rgb, np.uint8)
-        if self.comparison is not None:
-            return self.comparison[idx] if self.pattern is None else self.pattern.apply(idx, self.comparison[idx])
-        if self.territory is not None:
-            bare = np.all(rgb == self.base, axis=1)
-            if bare.any():
-                rgb = rgb.copy()
-                rgb[bare] = self.territory[idx[bare]]
-        if self.pattern is not None:
-            rgb = self.pattern.apply(idx, rgb)
-        return rgb
+        return self.comparison.copy() if self.comparison is not None else self.paint_rgb()
 
     def display(self, changed) -> tuple[np.ndarray, np.ndarray]:
-        """Like PaintSession.display (the vertices to recolour after a paint change), layered."""
+        """Like PaintSession.display (the vertices to recolour after a paint change)."""
         idx, rgb = self.session.display(changed)
-        return idx, self.compose(idx, rgb)
+        if self.comparison is not None:
+            return idx, self.comparison[np.asarray(idx, np.int64)]
+        return idx, rgb
 
 
-__all__ = ["PATTERN_INK", "Pattern", "SkinLayers", "hatch_pattern", "ring", "territory_colours", "textbook_colours"]
+__all__ = ["NO_TERRITORY", "SLOTS", "SkinLayers", "Territories", "overlay_style", "pattern_ink", "pattern_zone",
+           "territory_colour", "territory_slots", "textbook_colours"]

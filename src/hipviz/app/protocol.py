@@ -52,6 +52,7 @@ OUTBOUND: dict[str, frozenset[str]] = {
     "path": frozenset({"pts", "segs", "radius"}),
     "path_frame": frozenset({"lit", "newest"}),
     "labels": frozenset({"items"}),
+    "overlay": frozenset({"pattern", "territory", "slots"}),  # uint8 per vertex: weights, codes, slots
 }
 
 

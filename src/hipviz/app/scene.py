@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hipviz.app.overlay import overlay_style
 from hipviz.atlas.catalog import catalog
 from hipviz.normals import vertex_normals
 from hipviz.render.views import body_presets, views
@@ -122,6 +123,7 @@ def build_payload(atlas) -> ScenePayload:
         "views": {name: v.as_dict() for name, v in views().items()},
         "presets": body_presets(),
         "bounds": [lo_all.tolist(), hi_all.tolist()],
+        "overlay": overlay_style(),
     }
     return ScenePayload(meta, json.dumps(meta, separators=(",", ":")), zlib.compress(raw, 6), len(raw), skin_points)
 

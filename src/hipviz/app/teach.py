@@ -23,12 +23,7 @@ from hipviz.app.cards import (
 )
 from hipviz.app.explainer import Explainer
 from hipviz.app.html_pane import HTML
-from hipviz.app.overlay import (
-    TERRITORY_COLOURS,
-    hatch_pattern,
-    territory_colours,
-    textbook_colours,
-)
+from hipviz.app.overlay import Territories, territory_colour, textbook_colours
 from hipviz.app.scene import SKIN_ID
 from hipviz.app.styles import BACK_BUTTON_CSS, PANE_CSS, PLAY_BUTTON_CSS, PRESENTER_CSS, TEACH_BUTTON_CSS
 from hipviz.app.viewer import Viewer
@@ -58,7 +53,8 @@ class TeachPanel:
         self.explainer = Explainer(self.ctx.atlas, self.ctx.payload.meta["actors"])
         self.available = _supports_referral(self.ctx.atlas)
         self.textbook: Viewer | None = None
-        self._pattern = None             # hatch of the current selection
+        self._pattern = None             # pattern weights of the current selection (hatched on the skin)
+        self._territories = None         # the skin map shown (dermatomes, skin nerves)
         self._cb = None                  # periodic callback while playing
         self.playing = False
         self._camera_before: Camera | None = None   # where the person looked from before explaining
@@ -231,7 +227,7 @@ class TeachPanel:
         except (KeyError, ValueError) as e:
             log.warning("cannot explain %s: %s", condition, e)
             return False
-        self._pattern = hatch_pattern(self.ctx.skin[0], sel.weights, self.ctx.graph)
+        self._pattern = sel.weights
         self.mode = "explain"
         self.viewer.send_path(self.explainer.path_lines())
         if self.textbook is not None:
@@ -290,14 +286,12 @@ class TeachPanel:
 
     def refresh_skin(self) -> None:
         """Recompute the skin layers and send the vertices whose colour changed."""
-        layers = self.app.skin_layers
         ex = self.explainer
         f = ex.frame() if ex.active else None
-        layers.pattern = None
         shows = ex.selection is not None or (ex.structure_weights is not None and ex.structure_weights.max() > 0)
-        if f is not None and f.zone and self.textbook is None and shows:
-            layers.pattern = self._pattern
-        full = layers.full()
+        pattern = self._pattern if f is not None and f.zone and self.textbook is None and shows else None
+        self.viewer.set_overlay(pattern, self._territories)
+        full = self.app.skin_layers.full()
         self.viewer.set_skin_colours(np.arange(len(full)), full)
 
     # ---- the animation -----------------------------------------------------------------------
@@ -374,7 +368,7 @@ class TeachPanel:
         if self.textbook is not None:
             self.side_btn.value = False
         w = self.explainer.structure_weights
-        self._pattern = hatch_pattern(self.ctx.skin[0], w, self.ctx.graph) if w is not None and w.max() > 0 else None
+        self._pattern = w if w is not None and w.max() > 0 else None
         self.mode = "explore"
         self.viewer.send_path([])
         v = self.explainer.view()
@@ -467,17 +461,15 @@ class TeachPanel:
     # ---- skin maps and presenter mode ------------------------------------------------------------
     def show_skin_map(self, kind: str) -> None:
         self.skin_map = kind
-        layers = self.app.skin_layers
         if not kind or not self.available:
-            layers.territory = None
+            self._territories = None
             self.viewer.set_labels([])
             self.legend.visible = False
         else:
             t = referral.skin_territories(kind, self.ctx.atlas)
-            base = np.rint(self.app.session.base_rgb).astype(np.uint8)
-            layers.territory = territory_colours(base, t.codes, self.ctx.graph)
+            self._territories = Territories.of(t.codes, self.ctx.graph)
             items = [{"text": name if kind == "dermatome" else name.capitalize(), "xyz": xyz, "n": n,
-                      "colour": TERRITORY_COLOURS[t.names.index(name) % len(TERRITORY_COLOURS)]}
+                      "colour": territory_colour(t.names.index(name))}
                      for name, xyz, n in territory_anchors(t, self.ctx.skin[0], self.ctx.skin_normals,
                                                           self.app.session.labels.side)]
             self.viewer.set_labels(items)

@@ -35,6 +35,7 @@ from panel.models.vtk import AbstractVTKPlot
 
 from hipviz.app.camera import Camera
 from hipviz.app.esm_bundle import viewer_esm
+from hipviz.app.overlay import Territories
 from hipviz.app.protocol import (
     LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, check_outbound,
     parse_message,
@@ -114,6 +115,8 @@ class Viewer(JSComponent):
         self._path: tuple[bytes, list, float] = (b"", [], 0.004)
         self._path_frame: tuple[list, list] = ([], [])
         self._labels: list[dict] = []
+        self.pattern: np.ndarray | None = None           # referral pattern weights on the skin (0..1)
+        self.territories: Territories | None = None      # skin territories shown on the skin
         self._banner = ""
         self.bytes_sent = 0   # payload bytes of delta messages (binary arrays + small JSON), for the bench
         self._rate = RateLimiter()
@@ -246,6 +249,28 @@ class Viewer(JSComponent):
         self._labels = items
         self._send({"type": "labels", "items": items}, 60 * len(items))
 
+    def set_overlay(self, pattern: np.ndarray | None = None, territories: Territories | None = None) -> None:
+        """The layers the page draws over the paint: a referral pattern (per-vertex weights 0..1)
+        and skin territories; None removes one. Sends only when something changed."""
+        n = len(self.skin_rgb)
+        if pattern is not None:
+            pattern = np.clip(np.nan_to_num(np.asarray(pattern, np.float32)), 0.0, 1.0)
+            if pattern.shape != (n,):
+                raise ValueError(f"a pattern needs one weight per skin vertex ({n}), got shape {pattern.shape}")
+        if territories is not None and territories.codes.shape != (n,):
+            raise ValueError(f"skin territories need one code per skin vertex ({n}), got shape {territories.codes.shape}")
+        same_pattern = (pattern is None) == (self.pattern is None) and (pattern is None or np.array_equal(pattern, self.pattern))
+        if same_pattern and territories is self.territories:
+            return
+        self.pattern, self.territories = pattern, territories
+        self._send_overlay()
+
+    def _send_overlay(self) -> None:
+        w = None if self.pattern is None else np.rint(self.pattern * 255).astype(np.uint8).tobytes()
+        codes, slots = (None, None) if self.territories is None else self.territories.wire()
+        self._send({"type": "overlay", "pattern": w, "territory": codes, "slots": slots},
+                   len(w or b"") + 2 * len(codes or b""))
+
     def resync(self) -> None:
         """Send the whole dynamic state (after the browser (re)built its view)."""
         self._send({"type": "actors", "changes": {k: a.as_dict() for k, a in self.actors.items()}}, 40 * len(self.actors))
@@ -260,6 +285,8 @@ class Viewer(JSComponent):
             self._send({"type": "path_frame", "lit": lit, "newest": newest})
         if self._labels:
             self._send({"type": "labels", "items": self._labels})
+        if self.pattern is not None or self.territories is not None:
+            self._send_overlay()
         if self._banner:
             self._send({"type": "banner", "text": self._banner})
         if self._camera_set and self.camera:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from hipviz.app.overlay import _rgb
+from hipviz.colours import hex_to_rgb
 
 STYLE_FILE = Path(__file__).with_name("visits.yaml")
 CSS_FILE = Path(__file__).with_name("visits.css")
@@ -61,12 +61,12 @@ def comparison_rgb(points: np.ndarray, before, after, show: str = "both", style:
         a = np.zeros_like(a)
     elif show == "after":
         b = np.zeros_like(b)
-    skin = _rgb(st.colours["skin"])
+    skin = np.array(hex_to_rgb(st.colours["skin"]), np.float32)
     out = np.tile(skin, (len(b), 1))
     alpha_b = np.clip(st.min_alpha + st.per_point * b, 0, 1)[:, None]
     alpha_a = np.clip(st.min_alpha + st.per_point * a, 0, 1)[:, None]
-    col_b = skin * (1 - alpha_b) + _rgb(st.colours["earlier"]) * alpha_b
-    col_a = skin * (1 - alpha_a) + _rgb(st.colours["later"]) * alpha_a
+    col_b = skin * (1 - alpha_b) + np.array(hex_to_rgb(st.colours["earlier"]), np.float32) * alpha_b
+    col_a = skin * (1 - alpha_a) + np.array(hex_to_rgb(st.colours["later"]), np.float32) * alpha_a
     has_b, has_a = b > 0, a > 0
     s = (np.asarray(points, np.float64) @ _DIAG) * 100.0 / st.stripe_period_cm
     earlier_stripe = (s - np.floor(s)) < 0.5

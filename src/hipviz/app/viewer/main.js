@@ -2,7 +2,7 @@
 // Geometry arrives once (zlib-compressed binary); afterwards only deltas arrive as messages.
 //
 // The page is built from the modules of this folder (hipviz.app.viewer bundles them in this
-// order: common, overlays, camera, scene, pick, paint, main). Each module's install(V) gets the
+// order: common, overlays, skinshade, camera, scene, pick, paint, main). Each module's install(V) gets the
 // view V (the model, the state S, the page's elements and the other modules' functions) and
 // returns its own functions, which main adds to V. CSS comes from viewer.css.
 
@@ -12,6 +12,7 @@ import { installCamera } from "./camera.js";
 import { installScene } from "./scene.js";
 import { installPick } from "./pick.js";
 import { installPaint } from "./paint.js";
+import { installSkinShade } from "./skinshade.js";
 import { CSS } from "./viewer.css";
 
 const CLICK_SLOP_PX = 5;      // press and release within this distance is a click, not a drag
@@ -63,7 +64,7 @@ export function render({ model, el: host }) {
     vtk: null, grw: null, renderer: null, renderWindow: null, glwin: null, selector: null,
     actors: new Map(),          // id -> {actor, mapper, pd, entry, pts, tris}
     propToId: new Map(),        // vtkActor -> id
-    skin: null,                 // {scalars, rgb, base, server, pts, nrm}
+    skin: null,                 // {rgb, base, server, pts, nrm, attr, style, tris}
     drawn: new Map(),           // stroke number -> skin vertices the page drew itself, until stroke_done
     queue: [], built: false, disposed: false,
     src: null, srcDirty: true, capturing: null,
@@ -82,10 +83,10 @@ export function render({ model, el: host }) {
   const V = { model, S, root, gl, label, status, ring, tlabels, presets, isMain };
   V.requestRender = () => requestRender();
   V.handle = (msg) => handle(msg);
-  for (const install of [installOverlays, installCamera, installScene, installPick, installPaint]) Object.assign(V, install(V));
+  for (const install of [installOverlays, installSkinShade, installCamera, installScene, installPick, installPaint]) Object.assign(V, install(V));
   const { buildPath, pathFrame, setLabels, applyCamera, zoom, pan, onPageHide, init, snapshot, capture,
           displayXY, pickXY, showLabel, nameOf, isDrawn, undraw, startStroke, strokeTo, endStroke, cancelStroke,
-          placeRing, ringAt } = V;
+          placeRing, ringAt, paintChanged, setOverlay } = V;
 
   // full screen: the whole page, so the side panels come along (a user gesture, handled here)
   fsBtn.addEventListener("click", () => {
@@ -167,6 +168,7 @@ export function render({ model, el: host }) {
             prop.setColor(...c);
             if (a.id === S.skinId && S.skin) {
               S.skin.base = hexToBytes(ch.colour);
+              paintChanged();
             }
           }
         }
@@ -185,8 +187,7 @@ export function render({ model, el: host }) {
           if (isDrawn(idx[i])) continue;   // the stroke's own drawing stays until its stroke_done
           dst[v] = rgb[3 * i]; dst[v + 1] = rgb[3 * i + 1]; dst[v + 2] = rgb[3 * i + 2];
         }
-        S.skin.scalars.modified();
-        S.skin.pd.modified();
+        paintChanged();
         S.skinVersion = (S.skinVersion || 0) + 1;
         S.skinPending = true;
         S.timing.skinReceived = performance.now();
@@ -199,8 +200,7 @@ export function render({ model, el: host }) {
         const [r, g, b] = S.skin.base;
         const dst = S.skin.rgb, server = S.skin.server;
         for (let v = 0; v < dst.length; v += 3) { dst[v] = server[v] = r; dst[v + 1] = server[v + 1] = g; dst[v + 2] = server[v + 2] = b; }
-        S.skin.scalars.modified();
-        S.skin.pd.modified();
+        paintChanged();
         requestRender();
         break;
       }
@@ -229,6 +229,9 @@ export function render({ model, el: host }) {
         break;
       case "labels":
         setLabels(msg.items || []);
+        break;
+      case "overlay":
+        setOverlay(msg);
         break;
     }
   }

@@ -43,8 +43,7 @@ export function installPaint(V) {
       n++;
     }
     if (!n) return;
-    sk.scalars.modified();
-    sk.pd.modified();
+    V.paintChanged();
     S.drawnDabs = (S.drawnDabs || 0) + 1;
     S.timing.dabDrawn = performance.now();
     S.skinPending = true;
@@ -62,8 +61,7 @@ export function installPaint(V) {
       const k = 3 * v;
       rgb[k] = server[k]; rgb[k + 1] = server[k + 1]; rgb[k + 2] = server[k + 2];
     }
-    S.skin.scalars.modified();
-    S.skin.pd.modified();
+    V.paintChanged();
     requestRender();
   }
 

@@ -51,6 +51,14 @@ export function installPick(V) {
     return { structure: id, cell, point, world: w ? [w[0], w[1], w[2]] : null };
   }
 
+  // what lies under a page point (CSS pixels): structure, cell, nearest vertex and world position;
+  // for tests and the bench
+  S.pickAt = async (clientX, clientY, onlySkin = false) => {
+    await capture();
+    const [x, y] = displayXY({ clientX, clientY });
+    return pickXY(x, y, onlySkin);
+  };
+
   function showLabel(text, ev, ms) {
     label.textContent = text;
     const rect = root.getBoundingClientRect();

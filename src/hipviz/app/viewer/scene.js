@@ -114,12 +114,8 @@ export function installScene(V) {
       const base = hexToBytes(entry.colour);
       const rgb = new Uint8Array(n * 3);
       for (let i = 0; i < n * 3; i += 3) { rgb[i] = base[0]; rgb[i + 1] = base[1]; rgb[i + 2] = base[2]; }
-      const scalars = Core.vtkDataArray.newInstance({ name: "paint", numberOfComponents: 3, values: rgb });
-      pd.getPointData().setScalars(scalars);
-      mapper.setScalarVisibility(true);
-      mapper.setScalarModeToUsePointData();
-      mapper.setColorModeToDirectScalars();
-      S.skin = { scalars, rgb, base, pd, server: rgb.slice(), pts, nrm };
+      S.skin = { rgb, base, pd, server: rgb.slice(), pts, nrm };
+      V.shadeSkin(vtk, rec, S.meta.overlay);   // the paint and the overlays, drawn per pixel
       prop.setBackfaceCulling(true);   // a see-through skin shows its near side only
     }
     return rec;
