@@ -175,9 +175,11 @@ LAYOUTS = {
 
 
 @contextlib.contextmanager
-def layout_page(browser, url: str, layout: str):
-    """A fresh context with LAYOUTS[layout] and the app opened in it; yields (page, viewport, touch)."""
-    viewport, touch = LAYOUTS[layout]
+def layout_page(browser, url: str, layout: str, touch: bool | None = None):
+    """A fresh context with LAYOUTS[layout] and the app opened in it; yields (page, viewport, touch).
+    `touch` overrides the layout's own (a touch screen the size of a desktop or a projector)."""
+    viewport, own_touch = LAYOUTS[layout]
+    touch = own_touch if touch is None else touch
     ctx = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
     try:
         page = ctx.new_page()

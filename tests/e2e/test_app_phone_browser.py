@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import open_app
+from conftest import LAYOUTS, layout_page, open_app
 from test_app_browser import _shot_dir, enter_paint_mode, stored_document, target, token_and_map  # noqa: F401  (target is a fixture)
 from test_app_browser import tab as browser_tab
 
@@ -121,10 +121,14 @@ def two_finger_gesture(page, start, second_after_ms: int, steps: int = 10):
     cdp.detach()
 
 
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("second_after_ms", [0, 400], ids=["together", "after-a-stroke-began"])
-def test_two_fingers_never_paint(phone, server, target, second_after_ms):  # noqa: F811
-    page = phone.new_page()
-    open_app(page, server.url)
+def test_two_fingers_never_paint(browser, server, target, second_after_ms, layout):  # noqa: F811
+    with layout_page(browser, server.url, layout, touch=True) as (page, _viewport, _touch):
+        _two_fingers_never_paint(page, server, target, second_after_ms)
+
+
+def _two_fingers_never_paint(page, server, target, second_after_ms):  # noqa: F811
     enter_paint_mode(page, touch=True, settle_ms=300)
     x, y = page.evaluate("([x, y, z]) => window.__hipviz.project(x, y, z)", target)
     two_finger_gesture(page, (x, y - 20), second_after_ms)

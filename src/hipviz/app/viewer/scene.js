@@ -184,6 +184,7 @@ export function installScene(V) {
       placeLabels();
     });
     S.resizeObserver.observe(root);
+    S.resizeObserver.observe(gl);      // the picture shrinks beside the paint-mode strip
     if (isMain) try { addOrientationFigure(vtk, meta.views); } catch (e) { console.warn("orientation figure", e); }
     for (const name of meta.presets || []) {
       const v = meta.views[name];
