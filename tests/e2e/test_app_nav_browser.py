@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import LAYOUTS, layout_page, press
 from test_app_browser import enter_paint_mode
+from test_app_phone_browser import touch_drag
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +59,28 @@ def test_zoom_pan_and_whole_body_buttons(browser, server, layout, tmp_path):
         assert not (page.evaluate("() => window.__hipviz.skinVersion || 0") > 0)
         assert page.evaluate("() => !!window.__hipviz.orientation")
         page.screenshot(path=str(tmp_path / f"nav-{layout}.png"))
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_vertical_drag_keeps_the_body_upright(browser, server, layout):
+    """Dragging up or down turns the body over only so far: never a view from above the open
+    top of the torso, or from under the feet, and never a body on its side."""
+    with layout_page(browser, server.url, layout) as (page, viewport, touch):
+        box = page.locator(".hv-root").first.bounding_box()
+        x, y0, y1 = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.85, box["y"] + box["height"] * 0.1
+        for a, b in ((y0, y1), (y1, y0), (y0, y1)):
+            points = [(x + 2 * i, a + (b - a) * i / 20) for i in range(21)]
+            if touch:
+                touch_drag(page, points)
+            else:
+                page.mouse.move(*points[0])
+                page.mouse.down()
+                for p in points[1:]:
+                    page.mouse.move(*p, steps=2)
+                page.mouse.up()
+            page.wait_for_timeout(200)
+            pos, focal, dist = _cam(page)
+            elevation = np.degrees(np.arcsin((pos[2] - focal[2]) / dist))
+            up = np.array(page.evaluate("() => window.__hipviz.renderer.getActiveCamera().getViewUp()"))
+            assert abs(elevation) <= 55.5, (layout, elevation)
+            assert up[2] > 0.5, (layout, up)

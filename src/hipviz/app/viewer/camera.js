@@ -2,6 +2,8 @@
 // Python (which keeps it with the map) once the view has been still for a moment.
 
 const CAMERA_STILL_MS = 300;  // report the camera once the view has been still this long
+const MAX_ELEVATION_DEG = 55; // a drag never looks at the body from higher or lower than this (the
+                              // skin is open at the top of the torso), nor rolls it off upright
 
 export function installCamera(V) {
   const { S, model, isMain } = V;
@@ -57,7 +59,25 @@ export function installCamera(V) {
   const onPageHide = () => S.flushCamera();
   if (isMain) window.addEventListener("pagehide", onPageHide);
 
+  // while a hand turns the body: keep it upright and within MAX_ELEVATION_DEG of the horizon
+  function keepUpright() {
+    const cam = S.renderer.getActiveCamera();
+    const p = cam.getPosition(), f = cam.getFocalPoint();
+    const d = [p[0] - f[0], p[1] - f[1], p[2] - f[2]];
+    const r = Math.hypot(...d), hr = Math.hypot(d[0], d[1]);
+    if (!(r > 0) || !(hr > 1e-9 * r)) return;
+    const lim = (MAX_ELEVATION_DEG * Math.PI) / 180;
+    const el = Math.max(-lim, Math.min(lim, Math.atan2(d[2], hr)));
+    const n = [(Math.cos(el) * d[0]) / hr, (Math.cos(el) * d[1]) / hr, Math.sin(el)];
+    const up = [-Math.sin(el) * n[0] / Math.cos(el), -Math.sin(el) * n[1] / Math.cos(el), Math.cos(el)];
+    S.clamping = true;
+    cam.setPosition(f[0] + r * n[0], f[1] + r * n[1], f[2] + r * n[2]);
+    cam.setViewUp(...up);
+    S.clamping = false;
+  }
+
   function onCameraModified() {
+    if (S.down && !model.paint_mode && !S.clamping) keepUpright();
     S.srcDirty = true;
     if (isMain && S.reportCamera) {
       clearTimeout(S.cameraTimer);
