@@ -37,15 +37,20 @@ class AriaNames(JSComponent):
       for (const el of root.querySelectorAll('*')) if (el.shadowRoot) fix(el.shadowRoot, names);
     }
     export function render({ model }) {
-      let pending = false;
-      const run = () => { pending = false; fix(document, model.names); };
-      const later = () => { if (!pending) { pending = true; setTimeout(run, 300); } };
+      // after a click or a key, widgets may arrive over the next moments (a tab built on the
+      // server, a re-render): look again every 150 ms for two seconds
+      let until = 0, timer = 0;
+      const run = () => {
+        fix(document, model.names);
+        timer = performance.now() < until ? setTimeout(run, 150) : 0;
+      };
+      const later = () => { until = performance.now() + 2000; if (!timer) timer = setTimeout(run, 150); };
       later();
       // widgets appear later too (a tab's content, a re-render); a click or a key may add some
       document.addEventListener('click', later, true);
       document.addEventListener('keyup', later, true);
-      const timer = setInterval(later, 3000);
-      model.on('remove', () => { clearInterval(timer); document.removeEventListener('click', later, true); document.removeEventListener('keyup', later, true); });
+      const every = setInterval(() => fix(document, model.names), 3000);
+      model.on('remove', () => { clearInterval(every); clearTimeout(timer); document.removeEventListener('click', later, true); document.removeEventListener('keyup', later, true); });
       const d = document.createElement('div');
       d.style.display = 'none';
       return d;
