@@ -218,8 +218,14 @@ def test_the_main_screens_have_no_serious_accessibility_violation(browser, serve
         press(page.get_by_role("button", name="List", exact=True))
         page.locator(".hv-rl").wait_for(state="visible")
         found["List"] = axe_serious(page)
-        for name in ("Questions", "My maps", "Learn", "Body"):
+        # each tab is audited once it is on screen (a tab is built when opened), not half-built
+        shown = {"Questions": page.get_by_role("checkbox", name="Aching", exact=True),
+                 "My maps": page.get_by_label("Name of this map"),
+                 "Learn": page.get_by_placeholder("e.g. piriformis, sciatic, L5"),
+                 "Body": page.get_by_role("button", name="Right side")}
+        for name, marker in shown.items():
             press(page.locator(".bk-tab", has_text=name))
+            marker.first.wait_for(state="visible", timeout=30_000)
             page.wait_for_timeout(800)
             found[name] = axe_serious(page)
         assert not any(found.values()), {k: v for k, v in found.items() if v}

@@ -282,7 +282,7 @@ class HipvizApp:
 
     # ---- widgets -------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=460, link="main")
+        self.viewer = Viewer(self.ctx.payload, sizing_mode="stretch_both", min_height=220, link="main")
         self.body_views = BodyViews(self)    # the body chart and the region list, beside the 3D body
         self.view_area = pn.Row(self.viewer, sizing_mode="stretch_both", margin=0, stylesheets=[VIEW_AREA_CSS])
         self.view_box = pn.Column(self.body_views.switch, self.view_area, *self.body_views.panels(), sizing_mode="stretch_both",
@@ -907,6 +907,9 @@ class HipvizApp:
         # results column under the tab strip); elsewhere this tab is hidden
         results_tab = pn.Spacer(name="Results", height=0, margin=0)
         tabs = [self.paint_tab.__panel__(), self.body_tab.__panel__(), self.questions_tab.__panel__(), self.teach.learn_tab(), self.maps_tab.__panel__()]
+        # tabs to read and answer rather than to work on the body: on a portrait screen they get
+        # most of the height, the view above them shrinks (styles.READING_VIEW_SHARE)
+        self._reading_tabs = {id(t) for t in tabs[2:]}
         tabs.insert(RESULTS_TAB, results_tab)
         # dynamic: only the open tab is built (a page built every tab: 214 models, 0.64 s of server
         # time per page; with this, 98 models and 0.34 s); the others are built when opened
@@ -932,8 +935,12 @@ class HipvizApp:
         return getattr(self, "tools", None) is not None and self.tools.active == RESULTS_TAB
 
     def _on_tab(self, event=None) -> None:
-        on = self.results_open
-        self.main.css_classes = ["hv-main", "hv-show-results"] if on else ["hv-main"]
+        classes = ["hv-main"]
+        if self.results_open:
+            classes.append("hv-show-results")
+        elif id(self.tools.objects[self.tools.active]) in self._reading_tabs:
+            classes.append("hv-reading")
+        self.main.css_classes = classes
         self._tools_classes()
 
     def _tools_classes(self) -> None:

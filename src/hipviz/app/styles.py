@@ -6,8 +6,8 @@ page's own media query watcher) share one definition.
 
 Desktop (1000 px wide or more): tools | 3D view | results, side by side. Narrower:
 
-- portrait (a phone, a tablet held upright): the 3D view on top (``VIEW_SHARE`` of the height), the
-  tools below it; on a tablet (700 px or wider) the results sit beside the tools, on a phone they
+- portrait (a phone, a tablet held upright): the 3D view on top (``VIEW_SHARE`` of the height, less
+  while a tab to read or answer is open), the tools below it; on a tablet (700 px or wider) the results sit beside the tools, on a phone they
   are the tools' "Results" tab;
 - landscape (a phone on its side, a small window): the tools on the left, the view beside them,
   the results again in the "Results" tab.
@@ -29,10 +29,11 @@ RESULTS_IN_TAB = f"{PHONE}, {SIDEWAYS}"
 NARROW = "(max-width: 999px)"
 RESULTS_TAB = 1            # index of the tools' "Results" tab (shown only where RESULTS_IN_TAB holds)
 VIEW_SHARE = "64%"         # of the height under the header, for the 3D view on a portrait screen
+READING_VIEW_SHARE = "30%"  # the same while a tab to read or answer is open (Questions, Learn, My maps)
 
 _NAMES = {
     "STACKED": STACKED, "SPLIT": SPLIT, "PHONE": PHONE, "SIDEWAYS": SIDEWAYS, "RESULTS_IN_TAB": RESULTS_IN_TAB,
-    "NARROW": NARROW, "VIEW_SHARE": VIEW_SHARE, "RESULTS_TAB_CHILD": str(RESULTS_TAB + 1),
+    "NARROW": NARROW, "VIEW_SHARE": VIEW_SHARE, "READING_VIEW_SHARE": READING_VIEW_SHARE, "RESULTS_TAB_CHILD": str(RESULTS_TAB + 1),
 }
 
 
