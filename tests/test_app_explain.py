@@ -48,7 +48,7 @@ def paint_right_lateral_hip(app) -> None:
 
 def test_every_condition_selects_with_highlight_pattern_and_path(app, ctx):
     manifest = set(ctx.atlas.manifest)
-    geometry = len(ctx.payload.blob)
+    geometry = len(ctx.payload.blob) + len(ctx.payload.rest_blob)
     assert app.teach.available
     for cid in CONDITIONS:
         for side in ("right", None):

@@ -12,14 +12,16 @@ from hipviz.normals import vertex_normals
 def test_payload_round_trips_geometry():
     atlas = fake_atlas()
     p = build_payload(atlas)
-    raw = zlib.decompress(p.blob)
-    assert len(raw) == p.raw_bytes
-    assert len(p.blob) < 0.6 * p.raw_bytes
+    raw = {part: zlib.decompress(p.part(part)) for part in ("first", "rest")}
+    assert len(raw["first"]) + len(raw["rest"]) == p.raw_bytes
+    assert len(p.blob) + len(p.rest_blob) < 0.6 * p.raw_bytes
     ids = [a["id"] for a in p.meta["actors"]]
     assert ids == list(atlas.manifest)
+    # the skin travels with the page, everything else once it is shown
+    assert {a["id"]: a["part"] for a in p.meta["actors"]} == {i: "first" if i == "skin" else "rest" for i in ids}
     for entry in p.meta["actors"]:
         pd = atlas.polydata(entry["id"])
-        pts, tri, nrm = unpack_mesh(raw, entry)
+        pts, tri, nrm = unpack_mesh(raw[entry["part"]], entry)
         extent = np.ptp(pd.points, axis=0).max()
         assert np.abs(pts - pd.points).max() <= extent / 65535
         assert np.array_equal(tri, pd.faces.reshape(-1, 4)[:, 1:])
@@ -55,8 +57,31 @@ def test_index_coding_round_trips_and_is_small_for_coherent_meshes():
 
 
 def test_shipped_scene_fits_the_wire_budget():
-    """The default scene's geometry, quantised and compressed, is at most 2 MB on the wire."""
+    """The default scene's geometry, quantised and compressed, is at most 2 MB on the wire, and
+    what a first visit receives (the skin) a fifth of it or less."""
     from hipviz.atlas.meshes import load_atlas
     from hipviz.app.scene import payload_for
     p = payload_for(load_atlas())
-    assert len(p.blob) <= 2 * 2**20, f"{len(p.blob) / 2**20:.2f} MB"
+    total = len(p.blob) + len(p.rest_blob)
+    assert total <= 2 * 2**20, f"{total / 2**20:.2f} MB"
+    assert len(p.blob) <= 0.2 * total, f"first part {len(p.blob) / 2**20:.2f} MB of {total / 2**20:.2f} MB"
+
+
+def test_the_inner_structures_travel_once_something_under_the_skin_shows():
+    from hipviz.app.viewer import Viewer
+    p = build_payload(fake_atlas())
+    v = Viewer(p)
+    v._send_msg = lambda msg: None
+    inner = next(a["id"] for a in p.meta["actors"] if a["id"] != "skin")
+    v.set_actor(inner, colour="#ff0000")               # under a solid skin: nothing to see yet
+    v.set_actor("skin", colour="#eebb99")
+    assert v.geometry_rest is None
+    v.set_actor("skin", opacity=0.3)                   # see-through: the inside shows
+    assert v.geometry_rest == p.rest_blob
+    v.set_actor("skin", opacity=1.0)
+    v.set_actor("skin", opacity=0.3)
+    assert v.geometry_rest is p.rest_blob              # sent once, kept for a rebuilt page
+    alone = Viewer(p)
+    alone._send_msg = lambda msg: None
+    alone.set_actors({"skin": {"visible": False}, inner: {"visible": True}})   # one structure alone
+    assert alone.geometry_rest == p.rest_blob

@@ -30,11 +30,16 @@ SKIN_ID = "skin"
 
 @dataclass(frozen=True)
 class ScenePayload:
-    meta: dict          # JSON-able index: actors (ids, names, colours, offsets), views, bounds
+    meta: dict          # JSON-able index: actors (ids, names, colours, part and offsets), views, bounds
     meta_json: str
-    blob: bytes         # zlib-compressed geometry
-    raw_bytes: int      # geometry size before compression
+    blob: bytes         # zlib-compressed geometry of the first part: the skin, all a first view shows
+    raw_bytes: int      # geometry size before compression, both parts
     skin_points: int
+    rest_blob: bytes = b""   # zlib-compressed geometry of everything else, sent when first shown
+
+    def part(self, name: str) -> bytes:
+        """The compressed geometry of one part ("first" or "rest")."""
+        return self.blob if name == "first" else self.rest_blob
 
 
 def _pad(buf: bytearray, align: int = 4) -> None:
@@ -93,7 +98,9 @@ def pack_mesh(points: np.ndarray, triangles: np.ndarray, buf: bytearray) -> dict
 
 def build_payload(atlas) -> ScenePayload:
     cat = catalog()
-    buf = bytearray()
+    # two parts: the skin, which the first view shows alone, travels with the page; the inner
+    # structures (four fifths of the bytes) only once one of them is shown
+    bufs = {"first": bytearray(), "rest": bytearray()}
     actors = []
     lo_all, hi_all = np.full(3, np.inf), np.full(3, -np.inf)
     skin_points = 0
@@ -101,7 +108,9 @@ def build_payload(atlas) -> ScenePayload:
         pd = atlas.polydata(sid)
         pts = np.asarray(pd.points)
         tri = _triangles(pd)
-        entry = pack_mesh(pts, tri, buf)
+        part = "first" if sid == SKIN_ID else "rest"
+        entry = pack_mesh(pts, tri, bufs[part])
+        entry["part"] = part
         try:
             structure, _side = cat.split(sid)
             what = structure.what
@@ -116,7 +125,7 @@ def build_payload(atlas) -> ScenePayload:
         lo_all, hi_all = np.minimum(lo_all, pts.min(0)), np.maximum(hi_all, pts.max(0))
         if sid == SKIN_ID:
             skin_points = len(pts)
-    raw = bytes(buf)
+    first, rest = bytes(bufs["first"]), bytes(bufs["rest"])
     meta = {
         "actors": actors,
         "skin_id": SKIN_ID,
@@ -125,7 +134,8 @@ def build_payload(atlas) -> ScenePayload:
         "bounds": [lo_all.tolist(), hi_all.tolist()],
         "overlay": overlay_style(),
     }
-    return ScenePayload(meta, json.dumps(meta, separators=(",", ":")), zlib.compress(raw, 6), len(raw), skin_points)
+    return ScenePayload(meta, json.dumps(meta, separators=(",", ":")), zlib.compress(first, 6), len(first) + len(rest),
+                        skin_points, zlib.compress(rest, 6))
 
 
 _CACHE: dict[int, tuple[object, ScenePayload]] = {}

@@ -1,7 +1,9 @@
 """The 3D viewer: a Panel JSComponent that drives the vtk.js Panel already ships.
 
 Traffic, Python to browser:
-- once per page: the scene index (JSON string) and the zlib-compressed geometry (binary);
+- once per page: the scene index (JSON string) and the zlib-compressed geometry of the skin
+  (binary); the geometry of everything inside it (`geometry_rest`) once an inner structure is
+  first shown or the skin first turns see-through, so a first visit carries a fifth of the bytes;
 - afterwards only messages with what changed: per-actor visibility/opacity/colour, sparse skin
   colour changes (vertex indices as uint32 bytes, RGB as uint8 bytes), a camera (a preset or a
   kept one), a snapshot request, `stroke_done` once a stroke's end (or cancel) was handled.
@@ -70,7 +72,8 @@ class Viewer(JSComponent):
     """The interactive 3D body. Use its methods; the parameters are its wire format."""
 
     scene = param.String(default="{}", doc="JSON index of the scene (actors, views), sent once")
-    geometry = param.Bytes(default=None, doc="zlib-compressed packed geometry, sent once")
+    geometry = param.Bytes(default=None, doc="zlib-compressed packed geometry of the skin, sent once")
+    geometry_rest = param.Bytes(default=None, doc="the same for every other structure, sent once one of them is first shown")
     vtk_url = param.String(default="")
     paint_mode = param.Boolean(default=False, doc="When on, a one-finger/left-button drag paints on the skin instead of rotating")
     background = param.String(default="#20242e")
@@ -172,6 +175,16 @@ class Viewer(JSComponent):
                 out[sid] = new.as_dict()
         if out:
             self._send({"type": "actors", "changes": out}, 40 * len(out))
+            if self.geometry_rest is None and self._shows_inside():
+                self.geometry_rest = self.payload.rest_blob      # once: part of the scene, not a delta
+
+    def _shows_inside(self) -> bool:
+        """Something under the skin can be seen: an inner structure is shown, or the skin is
+        hidden or see-through."""
+        skin = self.actors.get(SKIN_ID)
+        if skin is not None and (not skin.visible or skin.opacity < 0.99):
+            return any(a.visible for sid, a in self.actors.items() if sid != SKIN_ID)
+        return False
 
     def set_skin_colours(self, idx: np.ndarray, rgb: np.ndarray) -> None:
         """Set the colour of some skin vertices (uint8 RGB); sends only those vertices."""

@@ -6,7 +6,7 @@
 // view V (the model, the state S, the page's elements and the other modules' functions) and
 // returns its own functions, which main adds to V. CSS comes from viewer.css.
 
-import { el, hexToBytes, hexToRgb } from "./common.js";
+import { el } from "./common.js";
 import { installOverlays } from "./overlays.js";
 import { installCamera } from "./camera.js";
 import { installScene } from "./scene.js";
@@ -66,6 +66,7 @@ export function render({ model, el: host }) {
     propToId: new Map(),        // vtkActor -> id
     skin: null,                 // {rgb, base, server, pts, nrm, attr, style, tris}
     drawn: new Map(),           // stroke number -> skin vertices the page drew itself, until stroke_done
+    pending: new Map(),         // id -> actor changes from Python for actors not built yet
     queue: [], built: false, disposed: false,
     src: null, srcDirty: true, capturing: null,
     renderPending: false, frames: 0,
@@ -86,7 +87,7 @@ export function render({ model, el: host }) {
   for (const install of [installOverlays, installSkinShade, installCamera, installScene, installPick, installPaint]) Object.assign(V, install(V));
   const { buildPath, pathFrame, setLabels, applyCamera, zoom, pan, onPageHide, init, snapshot, capture,
           displayXY, pickXY, showLabel, nameOf, isDrawn, undraw, startStroke, strokeTo, endStroke, cancelStroke,
-          placeRing, ringAt, paintChanged, setOverlay } = V;
+          placeRing, ringAt, paintChanged, setOverlay, setActor } = V;
 
   // full screen: the whole page, so the side panels come along (a user gesture, handled here)
   fsBtn.addEventListener("click", () => {
@@ -115,6 +116,7 @@ export function render({ model, el: host }) {
 
   // Only visible actors can be picked; in paint mode only the skin; a see-through skin lets
   // clicks through to what lies beneath it.
+  V.updatePickable = () => updatePickable();
   function updatePickable() {
     let inside = false;
     for (const [id, a] of S.actors) if (id !== S.skinId && a.actor.getVisibility()) inside = true;
@@ -157,21 +159,7 @@ export function render({ model, el: host }) {
   function handle(msg) {
     switch (msg.type) {
       case "actors": {
-        for (const [id, ch] of Object.entries(msg.changes)) {
-          const a = S.actors.get(id);
-          if (!a) continue;
-          const prop = a.actor.getProperty();
-          if (ch.visible !== undefined) a.actor.setVisibility(!!ch.visible);
-          if (ch.opacity !== undefined) prop.setOpacity(ch.opacity);
-          if (ch.colour !== undefined) {
-            const c = hexToRgb(ch.colour);
-            prop.setColor(...c);
-            if (a.id === S.skinId && S.skin) {
-              S.skin.base = hexToBytes(ch.colour);
-              paintChanged();
-            }
-          }
-        }
+        for (const [id, ch] of Object.entries(msg.changes)) setActor(id, ch);
         updatePickable();
         requestRender();
         break;

@@ -1,5 +1,8 @@
 // Building the scene from the compressed geometry: one actor per structure (quantised points,
 // high-water coded triangles, normals computed here), the skin first, the orientation cube.
+// The geometry comes in two parts: the skin with the page, everything inside it
+// (model.geometry_rest) once Python first shows something under the skin; changes to actors
+// not built yet wait in S.pending.
 
 import { loadVtk, inflate, toArrayBuffer, hexToBytes, hexToRgb, el } from "./common.js";
 
@@ -127,7 +130,7 @@ export function installScene(V) {
     if (S.disposed) return;
     S.timing.vtkLoaded = performance.now();
     const meta = JSON.parse(model.scene);
-    const buf = await inflate(toArrayBuffer(model.geometry));
+    S.parts = { first: await inflate(toArrayBuffer(model.geometry)) };
     if (S.disposed) return;
     S.timing.inflated = performance.now();
     S.vtk = vtk;
@@ -149,13 +152,9 @@ export function installScene(V) {
     // built first and drawn at once; the rest is built after that frame, a few actors at a time,
     // before the page says it is ready (messages wait in S.queue).
     const shownFirst = (e) => !!e.visible && !(covered && e.id !== meta.skin_id);
-    const add = (entry) => {
-      const rec = buildActor(vtk, buf, entry, meta.skin_id, shownFirst(entry));
-      S.actors.set(entry.id, rec);
-      S.propToId.set(rec.actor, entry.id);
-      S.renderer.addActor(rec.actor);
-    };
-    for (const entry of meta.actors) if (shownFirst(entry)) add(entry);
+    const add = (entry) => addActor(entry, shownFirst(entry));
+    const here = (e) => !!S.parts[e.part || "first"];
+    for (const entry of meta.actors) if (here(entry) && shownFirst(entry)) add(entry);
     S.renderer.getActiveCamera().onModified(onCameraModified);
     grw.resize();
     applyCamera(meta.views.reset);   // requests the first frame
@@ -164,7 +163,7 @@ export function installScene(V) {
     if (S.disposed) return;
     let built = 0;
     for (const entry of meta.actors) {
-      if (shownFirst(entry)) continue;
+      if (!here(entry) || shownFirst(entry)) continue;
       add(entry);
       if (++built % 12 === 0) {
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -196,10 +195,65 @@ export function installScene(V) {
     }
     S.built = true;
     S.timing.built = performance.now();
+    model.on("geometry_rest", buildRest);
+    buildRest();
     linkCameras();
     root.dataset.state = "ready";
     for (const m of S.queue.splice(0)) handle(m);
     model.send_msg({ type: "ready" });
+    requestRender();
+  }
+
+  function addActor(entry, visible) {
+    const rec = buildActor(S.vtk, S.parts[entry.part || "first"], entry, S.meta.skin_id, visible);
+    S.actors.set(entry.id, rec);
+    S.propToId.set(rec.actor, entry.id);
+    S.renderer.addActor(rec.actor);
+    return rec;
+  }
+
+  // an actor's visibility, opacity or colour from Python; kept for later if it is not built yet
+  function setActor(id, ch) {
+    const a = S.actors.get(id);
+    if (!a) {
+      S.pending.set(id, Object.assign(S.pending.get(id) || {}, ch));
+      return;
+    }
+    const prop = a.actor.getProperty();
+    if (ch.visible !== undefined) a.actor.setVisibility(!!ch.visible);
+    if (ch.opacity !== undefined) prop.setOpacity(ch.opacity);
+    if (ch.colour !== undefined) {
+      prop.setColor(...hexToRgb(ch.colour));
+      if (a.id === S.skinId && S.skin) {
+        S.skin.base = hexToBytes(ch.colour);
+        V.paintChanged();
+      }
+    }
+  }
+
+  // everything inside the skin, once Python sends it: built hidden, a few actors at a time, then
+  // given the state Python asked for meanwhile
+  async function buildRest() {
+    if (!S.built || S.parts.rest || S.restLoading || !model.geometry_rest) return;
+    S.restLoading = true;
+    const buf = await inflate(toArrayBuffer(model.geometry_rest));
+    if (S.disposed) return;
+    S.parts.rest = buf;
+    let built = 0;
+    for (const entry of S.meta.actors) {
+      if (S.actors.has(entry.id) || (entry.part || "first") !== "rest") continue;
+      addActor(entry, false);
+      if (++built % 12 === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (S.disposed) return;
+      }
+    }
+    for (const [id, ch] of S.pending) setActor(id, ch);
+    S.pending.clear();
+    S.restLoading = false;
+    S.timing.restBuilt = performance.now();
+    root.dataset.rest = "built";
+    V.updatePickable();
     requestRender();
   }
 
@@ -211,5 +265,5 @@ export function installScene(V) {
     return [rect.left + (dx * rect.width) / w, rect.top + ((h - dy) * rect.height) / h];
   };
 
-  return { addOrientationFigure, snapshot, buildActor, init };
+  return { addOrientationFigure, snapshot, buildActor, init, setActor };
 }
