@@ -193,3 +193,13 @@ def press(locator, touch: bool) -> None:
     """Bring a control into view and tap it (touch) or click it."""
     locator.scroll_into_view_if_needed()
     locator.tap() if touch else locator.click()
+
+
+def until(page, check, what="", timeout_ms: int = 15_000) -> None:
+    """Wait for check() to be true, polling every 100 ms; fail naming `what` (a string, or a
+    function giving one) when it is not reached in time."""
+    for _ in range(timeout_ms // 100):
+        if check():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"not reached in {timeout_ms} ms: {what() if callable(what) else what}")

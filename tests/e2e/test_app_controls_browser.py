@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import LAYOUTS, layout_page, press
+from conftest import LAYOUTS, layout_page, press, until
 from test_app_browser import enter_paint_mode, tab, target  # noqa: F401  (target is a fixture)
 from test_app_phone_browser import touch_drag
 
@@ -36,14 +36,6 @@ def _candidates(page, touch: bool):
     return page.locator(".hv-cand")
 
 
-def _until(page, check, what: str, timeout_ms: int = 15_000) -> None:
-    for _ in range(timeout_ms // 100):
-        if check():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"not reached in {timeout_ms} ms: {what}")
-
-
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_duplicate_controls_agree_and_clear_all_clears_the_ranking(browser, server, target, layout, tmp_path):  # noqa: F811
     with layout_page(browser, server.url, layout) as (page, viewport, touch):
@@ -55,20 +47,20 @@ def test_duplicate_controls_agree_and_clear_all_clears_the_ranking(browser, serv
         # the brush's quality is ticked under Questions, without a reload
         tab(page, "Questions", touch)
         burning = page.get_by_role("checkbox", name="Burning", exact=True)
-        _until(page, burning.is_checked, "Burning ticked under Questions")
+        until(page, burning.is_checked, "Burning ticked under Questions")
         # Clear all: no paint, so no ranking; the quality only the paint had goes with it
         tab(page, "Paint", touch)
         press(page.get_by_role("button", name="Clear all"), touch)
         cands = _candidates(page, touch)
-        _until(page, lambda: cands.count() == 0, "no candidate left after Clear all")
+        until(page, lambda: cands.count() == 0, "no candidate left after Clear all")
         tab(page, "Questions", touch)
-        _until(page, lambda: not burning.is_checked(), "Burning unticked once its paint is gone")
+        until(page, lambda: not burning.is_checked(), "Burning unticked once its paint is gone")
         # a stated age ticks the warning-sign box that it implies
         age = page.get_by_label("Age (years)")
         age.fill("62")
         age.press("Enter")
         over_50 = page.get_by_role("checkbox", name="Aged over 50", exact=True)
-        _until(page, over_50.is_checked, "Aged over 50 ticked for an age of 62")
+        until(page, over_50.is_checked, "Aged over 50 ticked for an age of 62")
         page.screenshot(path=str(tmp_path / f"questions-{layout}.png"))
 
 
@@ -87,7 +79,7 @@ def test_back_to_painting_gives_back_the_persons_camera(browser, server, layout,
         page.wait_for_timeout(600)
         assert not np.allclose(page.evaluate(CAMERA), mine, atol=1e-3), "explaining did not turn the camera"
         press(page.get_by_role("button", name="← Back to painting").locator("visible=true").first, touch)
-        _until(page, lambda: np.allclose(page.evaluate(CAMERA), mine, atol=1e-3), "the camera from before explaining")
+        until(page, lambda: np.allclose(page.evaluate(CAMERA), mine, atol=1e-3), "the camera from before explaining")
         page.wait_for_timeout(1500)                 # nothing turns it afterwards (no preset arrives late)
         assert np.allclose(page.evaluate(CAMERA), mine, atol=1e-3)
         page.screenshot(path=str(tmp_path / f"back-{layout}.png"))

@@ -4,7 +4,7 @@ deletion can be undone while the page is open, on every layout."""
 from __future__ import annotations
 
 import pytest
-from conftest import LAYOUTS, layout_page, press
+from conftest import LAYOUTS, layout_page, press, until
 from test_app_browser import tab
 
 pytestmark = pytest.mark.browser
@@ -16,12 +16,8 @@ def _map_titles(page) -> str:
     return page.locator("select").first.evaluate("s => Array.from(s.options).map(o => o.text).join('|')")
 
 
-def _until(page, check, timeout_ms: int = 15_000) -> None:
-    for _ in range(timeout_ms // 100):
-        if check():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"not reached in {timeout_ms} ms; map titles: {_map_titles(page)!r}")
+def _until(page, check) -> None:
+    until(page, check, lambda: f"map titles: {_map_titles(page)!r}")
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))

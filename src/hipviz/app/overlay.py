@@ -23,8 +23,6 @@ from scipy.sparse.csgraph import connected_components
 from hipviz.colours import hex_to_rgb
 
 _STYLE_FILE = Path(__file__).with_name("overlay.yaml")
-#: Textbook view: a weight-graded fill (no paint there to keep visible).
-TEXTBOOK_FILL = (40, 70, 190)
 #: Slots the shader tells territories apart by (one vec4 attribute).
 SLOTS = 4
 #: Territory code of a vertex outside every territory, as sent to the page.
@@ -35,7 +33,7 @@ NO_TERRITORY = 255
 def overlay_style() -> dict:
     """The look of the page's skin layers (overlay.yaml), as the scene sends it to the page."""
     style = yaml.safe_load(_STYLE_FILE.read_text(encoding="utf-8"))
-    for colour in [style["pattern"]["ink"], *style["territory"]["colours"]]:
+    for colour in [style["pattern"]["ink"], style["textbook"]["fill"], *style["territory"]["colours"]]:
         hex_to_rgb(colour)                       # a bad colour fails here, not in the shader
     return style
 
@@ -124,7 +122,8 @@ def textbook_colours(base: np.ndarray, weights: np.ndarray, threshold: float = 0
     """A textbook pattern: skin filled with a blue whose strength follows the weight (all vertices)."""
     w = np.asarray(weights, np.float32)
     a = np.where(w >= threshold, 0.25 + 0.65 * np.clip(w, 0, 1), 0.0)[:, None]
-    out = np.asarray(base, np.float32)[None, :] * (1 - a) + np.asarray(TEXTBOOK_FILL, np.float32) * a
+    fill = np.asarray(hex_to_rgb(overlay_style()["textbook"]["fill"]), np.float32)
+    out = np.asarray(base, np.float32)[None, :] * (1 - a) + fill * a
     return np.rint(out).clip(0, 255).astype(np.uint8)
 
 

@@ -61,12 +61,12 @@ def comparison_rgb(points: np.ndarray, before, after, show: str = "both", style:
         a = np.zeros_like(a)
     elif show == "after":
         b = np.zeros_like(b)
-    skin = np.array(hex_to_rgb(st.colours["skin"]), np.float32)
+    skin, earlier, later = (np.array(hex_to_rgb(st.colours[k]), np.float32) for k in ("skin", "earlier", "later"))
     out = np.tile(skin, (len(b), 1))
     alpha_b = np.clip(st.min_alpha + st.per_point * b, 0, 1)[:, None]
     alpha_a = np.clip(st.min_alpha + st.per_point * a, 0, 1)[:, None]
-    col_b = skin * (1 - alpha_b) + np.array(hex_to_rgb(st.colours["earlier"]), np.float32) * alpha_b
-    col_a = skin * (1 - alpha_a) + np.array(hex_to_rgb(st.colours["later"]), np.float32) * alpha_a
+    col_b = skin * (1 - alpha_b) + earlier * alpha_b
+    col_a = skin * (1 - alpha_a) + later * alpha_a
     has_b, has_a = b > 0, a > 0
     s = (np.asarray(points, np.float64) @ _DIAG) * 100.0 / st.stripe_period_cm
     earlier_stripe = (s - np.floor(s)) < 0.5
