@@ -10,13 +10,15 @@ first parent of HEAD) and run with the same Python environment.
 
 Prints per version the medians, in ms after navigation, of: the HTML response, the view's code
 starting (`window.__hipviz.timing.init`), vtk.js ready, the first frame and every actor built;
-the bytes on the wire (HTTP as encoded, and WebSocket frames); and the ratio baseline / this
-checkout. Asserts nothing. Needs Debian chromium at /usr/bin/chromium and PyPI playwright.
+the bytes received (HTTP as encoded, WebSocket messages as delivered, that is decompressed),
+and the bytes that really travel from the server (counted by a TCP relay in front of it: HTTP
+and WebSocket as compressed, headers included); and the ratio baseline / this checkout. Asserts nothing. Needs Debian chromium at /usr/bin/chromium and PyPI playwright.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -45,16 +48,67 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class WireCounter:
+    """A TCP relay in front of a server that counts the bytes the server sends as they travel
+    (HTTP and WebSocket, compressed where they are compressed, headers included)."""
+
+    def __init__(self):
+        self.port, self.target, self.down = _free_port(), 0, 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        async def pipe(r, w, count: bool) -> None:
+            try:
+                while data := await r.read(65536):
+                    if count:
+                        self.down += len(data)
+                    w.write(data)
+                    await w.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                w.close()
+
+        async def relay(cr, cw) -> None:
+            try:
+                sr, sw = await asyncio.open_connection("127.0.0.1", self.target)
+            except OSError:
+                cw.close()
+                return
+            await asyncio.gather(pipe(cr, sw, False), pipe(sr, cw, True))
+
+        async def main() -> None:
+            server = await asyncio.start_server(relay, "127.0.0.1", self.port)
+            ready.set()
+            async with server:
+                await server.serve_forever()
+
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(main())
+        except RuntimeError:
+            pass                                    # stopped
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
 class Served:
-    """`hipviz serve` of the source tree `src` on a free port."""
+    """`hipviz serve` of the source tree `src` on a free port, reached through a WireCounter."""
 
     def __init__(self, src: Path, log: Path):
         self.port = _free_port()
+        self.wire = WireCounter()
+        self.wire.target = self.port
         db = Path(tempfile.mkdtemp()) / "bench.sqlite3"
         env = {**os.environ, "PYTHONPATH": str(src)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "hipviz.cli", "serve", "--port", str(self.port), "--db", str(db)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "hipviz.cli", "serve", "--port", str(self.port), "--db", str(db),
+                                      "--allow-host", f"127.0.0.1:{self.wire.port}"],
                                      stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
-        self.url = f"http://127.0.0.1:{self.port}/hipviz"
+        self.url = f"http://127.0.0.1:{self.wire.port}/hipviz"
         t_end = time.time() + 240
         while time.time() < t_end:
             try:
@@ -66,6 +120,7 @@ class Served:
         raise RuntimeError(f"the server of {src} did not start (see {log})")
 
     def close(self) -> None:
+        self.wire.close()
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -73,7 +128,9 @@ class Served:
             self.proc.kill()
 
 
-def load_once(browser, url: str) -> dict:
+def load_once(browser, server: Served) -> dict:
+    url = server.url
+    before = server.wire.down
     ctx = browser.new_context(viewport={"width": 1400, "height": 860})
     page = ctx.new_page()
     cdp = ctx.new_cdp_session(page)
@@ -86,7 +143,7 @@ def load_once(browser, url: str) -> dict:
     page.wait_for_timeout(500)
     marks = page.evaluate(TIMING_JS)
     ctx.close()
-    return {**marks, **got}
+    return {**marks, **got, "wire": server.wire.down - before}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,25 +166,26 @@ def main(argv: list[str] | None = None) -> int:
                 for name, src in versions.items():
                     server = Served(src, Path(tempfile.gettempdir()) / f"bench-first-load-{r}-{name.replace(' ', '-')}.log")
                     try:
-                        load_once(browser, server.url)           # warms the server (atlas, model, caches)
-                        rows[name] += [load_once(browser, server.url) for _ in range(args.loads)]
+                        load_once(browser, server)               # warms the server (atlas, model, caches)
+                        rows[name] += [load_once(browser, server) for _ in range(args.loads)]
                     finally:
                         server.close()
             browser.close()
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(wt)], check=False)
 
-    med = {v: {k: statistics.median(row[k] for row in rs) for k in (*MARKS, "http", "ws")} for v, rs in rows.items()}
+    med = {v: {k: statistics.median(row[k] for row in rs) for k in (*MARKS, "http", "ws", "wire")} for v, rs in rows.items()}
     if args.json:
         print(json.dumps({"baseline": args.baseline, "medians": med, "loads": rows}, indent=2))
         return 0
     print(f"first load, medians of {args.rounds} x {args.loads} loads per version (baseline {args.baseline}), ms after navigation")
     print(f"{'':<28}{'baseline':>12}{'this checkout':>16}{'ratio':>8}")
     labels = {"html": "HTML response", "init": "view code starts", "vtk": "vtk.js ready", "first": "first frame",
-              "built": "every actor built", "http": "HTTP bytes", "ws": "WebSocket bytes"}
+              "built": "every actor built", "http": "HTTP bytes", "ws": "WebSocket message bytes",
+              "wire": "bytes on the wire (TCP)"}
     for k, label in labels.items():
         b, o = med["baseline"][k], med["this checkout"][k]
-        fmt = "{:>12,.0f}" if k in ("http", "ws") else "{:>12.0f}"
+        fmt = "{:>12,.0f}" if k in ("http", "ws", "wire") else "{:>12.0f}"
         print(f"{label:<28}{fmt.format(b)}{fmt.format(o):>16}{(b / o if o else float('nan')):>8.2f}")
     return 0
 

@@ -121,8 +121,9 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
         # Bokeh's origin list cannot hold an IPv6 literal; the host check covers it
         websocket_origin=sorted(h for h in allowed if not h.startswith("[")),
         websocket_max_message_size=MAX_WS_MESSAGE_BYTES, liveness=True, start=False,
-        # gzip every compressible response (Bokeh's and Panel's scripts were sent uncompressed)
-        compress_response=True,
+        # gzip every compressible response (Bokeh's and Panel's scripts were sent uncompressed),
+        # and deflate websocket messages (the page's document is mostly text: styles, scripts)
+        compress_response=True, websocket_compression_level=6,
         # clinician sign-in over HTTP (HttpOnly cookie), kept out of the session token that the
         # page's JavaScript can read (see app/clinic_web.py)
         extra_patterns=clinic_web.routes(lambda: context().clinic),
