@@ -67,7 +67,7 @@ class WireCounter:
                         self.down += len(data)
                     w.write(data)
                     await w.drain()
-            except (ConnectionError, OSError):
+            except (ConnectionError, OSError, asyncio.CancelledError):
                 pass
             finally:
                 w.close()
@@ -90,7 +90,13 @@ class WireCounter:
         try:
             self.loop.run_until_complete(main())
         except RuntimeError:
-            pass                                    # stopped
+            pass                                    # stopped by close()
+        finally:                                    # let the open relays end before the loop closes
+            tasks = asyncio.all_tasks(self.loop)
+            for t in tasks:
+                t.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self.loop.close()
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)

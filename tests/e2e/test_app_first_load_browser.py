@@ -1,5 +1,6 @@
-"""End-to-end: a first visit receives the skin alone; the structures inside it arrive, once,
-when something under the skin is first shown, and then show as Python asked."""
+"""End-to-end: a first visit receives the skin alone, over a websocket whose messages travel
+deflated; the structures inside it arrive, once, when something under the skin is first shown,
+and then show as Python asked."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ def test_the_inside_of_the_body_arrives_when_it_is_first_shown(context, server):
     page = context.new_page()
     frames: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(len(f) if isinstance(f, (bytes, str)) else 0)))
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    handshakes: list[dict] = []
+    cdp.on("Network.webSocketHandshakeResponseReceived", lambda e: handshakes.append(e["response"].get("headers", {})))
     open_app(page, server.url)
+    # the websocket's messages travel deflated
+    assert handshakes and all("permessage-deflate" in {k.lower(): v for k, v in h.items()}.get("sec-websocket-extensions", "")
+                              for h in handshakes), handshakes
     n_actors = page.evaluate("() => window.__hipviz.meta.actors.length")
     assert n_actors > 1
     page.wait_for_timeout(1000)
