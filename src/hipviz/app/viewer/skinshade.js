@@ -20,8 +20,9 @@ function glslVec3(hex) {
 
 const f = (x) => Number(x).toFixed(5);
 
-// The shader code the mapper's templates receive (vtk.js ShaderReplacements: our lines are put
-// in front of vtk's tags, which vtk.js then fills in as usual).
+// The shader code the mapper's templates receive (vtk.js ShaderReplacements, applied before
+// vtk.js's own: each keeps its tag and adds our lines after it, so vtk.js still fills the tag in
+// and our lines run after its code).
 function replacements(style) {
   const pat = style.pattern, ter = style.territory;
   const palette = ter.colours.map((c, i) => `  if (c == ${i}) return ${glslVec3(c)};`).join("\n");
