@@ -84,11 +84,10 @@ def territory_slots(codes: np.ndarray, graph: csr_matrix) -> np.ndarray:
     n = len(codes)
     within = csr_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
     _, patch = connected_components(within, directed=False)
-    patch = np.where(codes >= 0, patch, -1)
-    used = np.unique(patch[patch >= 0])
-    index = np.full(patch.max(initial=-1) + 1, -1)
-    index[used] = np.arange(len(used))
-    p = np.where(patch >= 0, index[np.maximum(patch, 0)], -1)
+    has = codes >= 0
+    used, numbered = np.unique(patch[has], return_inverse=True)
+    p = np.full(n, -1)
+    p[has] = numbered
     a, b = p[coo.row], p[coo.col]
     meet = (a != b) & (a >= 0) & (b >= 0)
     nbrs: list[set[int]] = [set() for _ in range(len(used))]

@@ -110,8 +110,7 @@ export function installSkinShade(V) {
   // the mean of the corners it shares a triangle with).
   function smooth(field, comps, tris, n, iters) {
     if (!iters) return field;
-    const deg = new Float32Array(n);
-    for (let k = 0; k < tris.length; k++) deg[tris[k]] += 2;
+    const deg = S.skin.deg;
     let cur = field;
     for (let it = 0; it < iters; it++) {
       const acc = new Float32Array(cur.length);
@@ -146,6 +145,8 @@ export function installSkinShade(V) {
     const sk = S.skin;
     sk.style = style;
     sk.tris = rec.tris;
+    sk.deg = new Float32Array(n);                     // corners shared per vertex, counted once
+    for (let k = 0; k < rec.tris.length; k++) sk.deg[rec.tris[k]] += 2;
     sk.attr = {
       paint: attribute(vtk, rec.pd, "hvpaint", 4, n),
       slot: attribute(vtk, rec.pd, "hvslot", 4, n),
