@@ -16,9 +16,35 @@ export function installScene(V) {
   const placeLabels = (...a) => V.placeLabels(...a);
 
   // a small cube in the corner that turns with the body and names its sides
+  // the orientation cube's look; its face order is vtk.js's cube-map order
+  const CUBE_STYLE = { resolution: 128, face: "#dfe6f0", ink: "#1f2a38", edge: 0.06, textShare: 0.3 };
+  const CUBE_FACES = ["XPlus", "XMinus", "YPlus", "YMinus", "ZPlus", "ZMinus"];
+
+  /** One face of the orientation cube as vtkImageData. Drawn on a canvas read back on the CPU:
+   * vtk.js's own annotated cube reads each face back from the GPU, about 70 ms a face in software
+   * WebGL (0.4 s of the first frame). */
+  function cubeFace(vtk, text) {
+    const st = CUBE_STYLE, n = st.resolution, canvas = document.createElement("canvas");
+    canvas.width = canvas.height = n;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.fillStyle = st.face;
+    ctx.fillRect(0, 0, n, n);
+    ctx.strokeStyle = st.ink;
+    ctx.lineWidth = st.edge * n;
+    ctx.strokeRect(0, 0, n, n);
+    ctx.translate(0, n);
+    ctx.scale(1, -1);                        // image rows run bottom-up in vtkImageData
+    ctx.fillStyle = st.ink;
+    ctx.font = `bold ${Math.round(st.textShare * n)}px sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(text, n / 2, n / 2);
+    return vtk.Common.Core.vtkImageHelper.canvasToImageData(canvas);
+  }
+
   function addOrientationFigure(vtk, views) {
-    const Cube = vtk.Rendering.Core.vtkAnnotatedCubeActor, Widget = vtk.Interaction.Widgets.vtkOrientationMarkerWidget;
-    if (!Cube || !Widget || !views.anterior || !views.left) return;
+    const Widget = vtk.Interaction.Widgets.vtkOrientationMarkerWidget;
+    if (!Widget || !views.anterior || !views.left) return;
     const dir = (v) => [0, 1, 2].map((i) => v.position[i] - v.focal_point[i]);
     const names = {};
     const put = (vec, text, opposite) => {
@@ -30,10 +56,14 @@ export function installScene(V) {
     put(dir(views.anterior), "Front", "Back");
     put(dir(views.left), "Left", "Right");
     put(views.anterior.view_up, "Head", "Feet");
-    const cube = Cube.newInstance();
-    cube.setDefaultStyle({ text: "", fontStyle: "bold", fontFamily: "sans-serif", fontColor: "#1f2a38",
-      fontSizeScale: (res) => res / 3.4, faceColor: "#dfe6f0", edgeThickness: 0.06, edgeColor: "#1f2a38", resolution: 256 });
-    for (const [face, text] of Object.entries(names)) cube[`set${face[0]}${face.slice(1)}FaceProperty`]({ text });
+    const source = vtk.Filters.Sources.vtkCubeSource.newInstance({ generate3DTextureCoordinates: true });
+    const mapper = vtk.Rendering.Core.vtkMapper.newInstance();
+    mapper.setInputConnection(source.getOutputPort());
+    const texture = vtk.Rendering.Core.vtkTexture.newInstance({ interpolate: true });
+    CUBE_FACES.forEach((face, i) => texture.setInputData(cubeFace(vtk, names[face] || ""), i));
+    const cube = vtk.Rendering.Core.vtkActor.newInstance();
+    cube.setMapper(mapper);
+    cube.addTexture(texture);
     const w = Widget.newInstance({ actor: cube, interactor: S.interactor, parentRenderer: S.renderer });
     w.setEnabled(true);
     w.setViewportCorner(Widget.Corners.BOTTOM_LEFT);
