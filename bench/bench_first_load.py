@@ -78,7 +78,10 @@ class WireCounter:
             except OSError:
                 cw.close()
                 return
-            await asyncio.gather(pipe(cr, sw, False), pipe(sr, cw, True))
+            try:
+                await asyncio.gather(pipe(cr, sw, False), pipe(sr, cw, True))
+            except asyncio.CancelledError:
+                pass                                # the relay is closing
 
         async def main() -> None:
             server = await asyncio.start_server(relay, "127.0.0.1", self.port)

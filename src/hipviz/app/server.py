@@ -104,13 +104,14 @@ def websockets_without_delay() -> None:
 def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLike | None = None,
                  allow_hosts: Iterable[str] = (), **kwargs):
     """A started (not yet looping) Panel server for the app on host:port; the shared context is
-    built first, so the first page does not wait for the atlas. Requests for a host name other
+    built first, so the first page does not wait for the atlas; static files are compressed once
+    and the compressed copy kept (`gzip_cache`). Requests for a host name other
     than the ones served are refused (`host_check`), no websocket message may exceed
     `MAX_WS_MESSAGE_BYTES`, and websockets send without delay (`websockets_without_delay`).
     `/liveness` answers without building a page (for health checks)."""
     import panel as pn
 
-    from hipviz.app import clinic_web, host_check
+    from hipviz.app import clinic_web, gzip_cache, host_check
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     websockets_without_delay()
@@ -130,6 +131,7 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
         exclude_cookies=[clinic_web.CLINICIAN_COOKIE], exclude_headers=["Cookie"], **kwargs,
     )
     host_check.install(server, allowed)
+    gzip_cache.install(server._tornado)      # each static file compressed once, not per page load
     server.start()
     return server
 
