@@ -668,6 +668,7 @@ def _skin_normals(atlas_key: int) -> np.ndarray:
     return np.asarray(_ATLASES[atlas_key].trimesh("skin").vertex_normals, np.float64)
 
 
+@cache
 def _view_directions() -> dict[str, np.ndarray]:
     from importlib import resources
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -35,7 +36,9 @@ SWITCH_CSS = (_HERE / "view_switch.css").read_text("utf-8")
 MODES = ("3d", "chart", "list")
 
 
+@cache
 def _settings() -> dict:
+    """bodychart.yaml, read once per process (parsing it took 20-30 ms of every page)."""
     from importlib import resources
     return yaml.safe_load(resources.files("hipviz").joinpath("bodychart.yaml").read_text("utf-8"))
 

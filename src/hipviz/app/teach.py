@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+from functools import lru_cache
 
 import numpy as np
 import panel as pn
@@ -521,8 +522,10 @@ def territory_anchors(t, points: np.ndarray, normals: np.ndarray, side: np.ndarr
     return out
 
 
+@lru_cache(maxsize=4)
 def _supports_referral(atlas) -> bool:
-    """Whether the atlas has what referral paths need (the full atlas does; test stand-ins may not)."""
+    """Whether the atlas has what referral paths need (the full atlas does; test stand-ins may not).
+    Asked once per atlas, not on every page."""
     try:
         referral.select("gtps_gluteal_tendinopathy", "right", atlas)
         return True
