@@ -6,7 +6,7 @@
 const DAB_INTERVAL_MS = 35;   // at most one message per interval while painting
 const STEP_CELLS = 0.75;      // sample the stroke path this often (chart cells)
 
-import { el, hexToBytes, inflate, toArrayBuffer } from "./viewer/common.js";
+import { el, hexToBytes, inflate, sendThrottled, toArrayBuffer } from "./viewer/common.js";
 
 export function render({ model, el: host }) {
   const T = model.texts || {};
@@ -106,18 +106,11 @@ export function render({ model, el: host }) {
   }
 
   function send(stroke, force) {
-    const now = performance.now();
-    if (!force && now - stroke.lastSent < DAB_INTERVAL_MS) {
-      if (!stroke.timer) stroke.timer = setTimeout(() => { stroke.timer = null; send(stroke, true); }, DAB_INTERVAL_MS);
-      return;
-    }
-    if (!stroke.points.length) return;
-    stroke.lastSent = now;
-    const pts = stroke.points.splice(0);
-    const most = model.max_points || 256;
-    stroke.sent = true;
-    for (let i = 0; i < pts.length; i += most)
-      model.send_msg({ type: "chart_dab", stroke: stroke.n, view: stroke.view.name, points: pts.slice(i, i + most) });
+    sendThrottled(stroke, force, {
+      interval: DAB_INTERVAL_MS, most: model.max_points || 256, again: () => send(stroke, true),
+      take: () => stroke.points.splice(0),
+      post: (points) => model.send_msg({ type: "chart_dab", stroke: stroke.n, view: stroke.view.name, points }),
+    });
   }
 
   function addPoint(stroke, x, y) {

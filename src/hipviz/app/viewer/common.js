@@ -53,3 +53,20 @@ export function el(tag, cls, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/** Sends a stroke's new points at most once per `o.interval` ms while it goes on. `o.take()`
+ * empties and returns the points collected since the last message; `o.post(chunk)` sends one
+ * message of at most `o.most` points (the server drops a longer one whole). Called too soon, it
+ * calls `o.again()` once the interval is over instead. */
+export function sendThrottled(stroke, force, o) {
+  const now = performance.now();
+  if (!force && now - stroke.lastSent < o.interval) {
+    if (!stroke.timer) stroke.timer = setTimeout(() => { stroke.timer = null; o.again(); }, o.interval);
+    return;
+  }
+  const points = o.take();
+  if (!points.length) return;
+  stroke.lastSent = now;
+  stroke.sent = true;
+  for (let i = 0; i < points.length; i += o.most) o.post(points.slice(i, i + o.most));
+}

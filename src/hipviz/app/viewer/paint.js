@@ -2,6 +2,8 @@
 // back what Python did not confirm once the stroke is done; a finger waits a moment (a second
 // finger means a pinch, not paint); the brush ring shows where paint will go.
 
+import { sendThrottled } from "./common.js";
+
 const DAB_INTERVAL_MS = 100;  // at most one dab message per interval while painting (the page draws
                               // each dab at once; the message only carries it to the server)
 const DAB_STEP_PX = 4;        // sample the stroke path every few (CSS) pixels
@@ -68,19 +70,11 @@ export function installPaint(V) {
   // ---- pointer handling (capture phase: runs before vtk.js's interactor) -------------------
   function sendDabs(stroke, force) {
     if (!stroke.committed || stroke.cancelled) return;   // a finger's stroke waits a moment: a second finger means pinch, not paint
-    const now = performance.now();
-    if (!force && now - stroke.lastSent < DAB_INTERVAL_MS) {
-      if (!stroke.timer) stroke.timer = setTimeout(() => { stroke.timer = null; sendDabs(stroke, true); }, DAB_INTERVAL_MS);
-      return;
-    }
-    if (!stroke.points.size) return;
-    stroke.lastSent = now;
-    const points = Array.from(stroke.points);
-    stroke.points.clear();
-    const most = model.max_dab_points || 256;   // the server drops a longer message whole
-    stroke.sent = true;
-    for (let i = 0; i < points.length; i += most)
-      model.send_msg({ type: "dab", stroke: stroke.n, points: points.slice(i, i + most) });
+    sendThrottled(stroke, force, {
+      interval: DAB_INTERVAL_MS, most: model.max_dab_points || 256, again: () => sendDabs(stroke, true),
+      take: () => { const p = Array.from(stroke.points); stroke.points.clear(); return p; },
+      post: (points) => model.send_msg({ type: "dab", stroke: stroke.n, points }),
+    });
   }
 
   function strokeAt(stroke, x, y) {
