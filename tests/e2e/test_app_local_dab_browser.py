@@ -68,6 +68,20 @@ def test_a_dab_is_on_screen_before_the_server_answers(browser, server, target, t
                                timeout=60_000)
         done = _skin_state(page)
         assert done["differ"] == 0 and done["painted"] > 0, done
+        # each dab and answer recomputed the drawn paint only near the vertices it changed, and
+        # the result is what recomputing the whole skin gives
+        shade = page.evaluate("""() => {
+          const S = window.__hipviz, sk = S.skin, n = sk.rgb.length / 3, updated = sk.paintUpdated;
+          const step = Float32Array.from(sk.attr.paint.getData());
+          S.paintChanged();
+          const whole = sk.attr.paint.getData();
+          let worst = 0, covered = 0;
+          for (let i = 0; i < whole.length; i++) worst = Math.max(worst, Math.abs(step[i] - whole[i]));
+          for (let v = 0; v < n; v++) if (whole[4 * v + 3] > 0) covered++;
+          return { n, updated, worst, covered };
+        }""")
+        assert shade["covered"] > 0 and shade["worst"] < 1e-4, shade
+        assert 0 < shade["updated"] < shade["n"] / 10, shade
         page.screenshot(path=str(_shot_dir(tmp_path_factory) / "local-dab-confirmed.png"))
         page.evaluate("() => { window.__wsDelayMs = 0; }")
     finally:

@@ -175,7 +175,7 @@ export function render({ model, el: host }) {
           if (isDrawn(idx[i])) continue;   // the stroke's own drawing stays until its stroke_done
           dst[v] = rgb[3 * i]; dst[v + 1] = rgb[3 * i + 1]; dst[v + 2] = rgb[3 * i + 2];
         }
-        paintChanged();
+        paintChanged(idx);
         S.skinVersion = (S.skinVersion || 0) + 1;
         S.skinPending = true;
         S.timing.skinReceived = performance.now();

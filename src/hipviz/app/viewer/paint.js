@@ -35,17 +35,17 @@ export function installPaint(V) {
     const { pts, nrm, rgb } = sk;
     const r2 = b.radius * b.radius, [R, G, B] = b.rgb;
     const c = 3 * v, cx = pts[c], cy = pts[c + 1], cz = pts[c + 2], nx = nrm[c], ny = nrm[c + 1], nz = nrm[c + 2];
-    let n = 0;
+    const changed = [];
     for (let k = 0, i = 0; k < pts.length; k += 3, i++) {
       const dx = pts[k] - cx, dy = pts[k + 1] - cy, dz = pts[k + 2] - cz;
       if (dx * dx + dy * dy + dz * dz > r2 || nrm[k] * nx + nrm[k + 1] * ny + nrm[k + 2] * nz < 0) continue;
       drawn.add(i);
       if (rgb[k] === R && rgb[k + 1] === G && rgb[k + 2] === B) continue;
       rgb[k] = R; rgb[k + 1] = G; rgb[k + 2] = B;
-      n++;
+      changed.push(i);
     }
-    if (!n) return;
-    V.paintChanged();
+    if (!changed.length) return;
+    V.paintChanged(changed);
     S.drawnDabs = (S.drawnDabs || 0) + 1;
     S.timing.dabDrawn = performance.now();
     S.skinPending = true;
@@ -58,12 +58,14 @@ export function installPaint(V) {
     if (!drawn || !S.skin) return;
     S.drawn.delete(n);
     const { rgb, server } = S.skin;
+    const changed = [];
     for (const v of drawn) {
       if (isDrawn(v)) continue;
       const k = 3 * v;
       rgb[k] = server[k]; rgb[k + 1] = server[k + 1]; rgb[k + 2] = server[k + 2];
+      changed.push(v);
     }
-    V.paintChanged();
+    V.paintChanged(changed);
     requestRender();
   }
 

@@ -105,30 +105,41 @@ float hvCover(float d, float fw) { return clamp(0.5 + d / max(fw, 1e-6), 0.0, 1.
 
 export function installSkinShade(V) {
   const { S, root } = V;
+  S.paintChanged = (changed) => paintChanged(changed);   // handle for tests
 
-  // A field averaged with its neighbours on the mesh `iters` times (half its own value, half
-  // the mean of the corners it shares a triangle with).
-  function smooth(field, comps, tris, n, iters) {
-    if (!iters) return field;
-    const deg = S.skin.deg;
+  // For each vertex, the corners it shares a triangle with (the other two corners of every
+  // triangle it is in), as offsets `start` into `nb`; built once per skin.
+  function corners(tris, n) {
+    const start = new Uint32Array(n + 1);
+    for (let k = 0; k < tris.length; k++) start[tris[k] + 1] += 2;
+    for (let v = 0; v < n; v++) start[v + 1] += start[v];
+    const nb = new Uint32Array(start[n]), at = start.slice(0, n);
+    for (let t = 0; t < tris.length; t += 3) {
+      const a = tris[t], b = tris[t + 1], c = tris[t + 2];
+      nb[at[a]++] = b; nb[at[a]++] = c; nb[at[b]++] = a; nb[at[b]++] = c; nb[at[c]++] = a; nb[at[c]++] = b;
+    }
+    return { start, nb };
+  }
+
+  // One vertex of one averaging pass: half its own value, half the mean of its corners.
+  function smoothAt(src, dst, comps, v) {
+    const { start, nb } = S.skin.ring, a = start[v], b = start[v + 1];
+    for (let j = 0; j < comps; j++) {
+      const own = src[v * comps + j];
+      if (b === a) { dst[v * comps + j] = own; continue; }
+      let sum = 0;
+      for (let i = a; i < b; i++) sum += src[nb[i] * comps + j];
+      dst[v * comps + j] = 0.5 * own + 0.5 * sum / (b - a);
+    }
+  }
+
+  // A field averaged with its neighbours on the mesh `iters` times.
+  function smooth(field, comps, n, iters) {
     let cur = field;
     for (let it = 0; it < iters; it++) {
-      const acc = new Float32Array(cur.length);
-      for (let t = 0; t < tris.length; t += 3) {
-        const a = tris[t] * comps, b = tris[t + 1] * comps, c = tris[t + 2] * comps;
-        for (let j = 0; j < comps; j++) {
-          const va = cur[a + j], vb = cur[b + j], vc = cur[c + j];
-          acc[a + j] += vb + vc; acc[b + j] += va + vc; acc[c + j] += va + vb;
-        }
-      }
-      for (let v = 0; v < n; v++) {
-        const d = deg[v];
-        for (let j = 0; j < comps; j++) {
-          const i = v * comps + j;
-          acc[i] = d ? 0.5 * cur[i] + 0.5 * acc[i] / d : cur[i];
-        }
-      }
-      cur = acc;
+      const next = new Float32Array(cur.length);
+      for (let v = 0; v < n; v++) smoothAt(cur, next, comps, v);
+      cur = next;
     }
     return cur;
   }
@@ -145,8 +156,7 @@ export function installSkinShade(V) {
     const sk = S.skin;
     sk.style = style;
     sk.tris = rec.tris;
-    sk.deg = new Float32Array(n);                     // corners shared per vertex, counted once
-    for (let k = 0; k < rec.tris.length; k++) sk.deg[rec.tris[k]] += 2;
+    sk.ring = corners(rec.tris, n);
     sk.attr = {
       paint: attribute(vtk, rec.pd, "hvpaint", 4, n),
       slot: attribute(vtk, rec.pd, "hvslot", 4, n),
@@ -160,18 +170,35 @@ export function installSkinShade(V) {
     paintChanged();
   }
 
-  // The paint colours (S.skin.rgb) changed: premultiplied colour and coverage, smoothed.
-  function paintChanged() {
+  // The paint colours (S.skin.rgb) changed, at the vertices `changed` (all of them when not
+  // given): premultiplied colour and coverage, smoothed. With at most one smoothing pass, a
+  // change moves only the changed vertices and their corners, so a dab recomputes those alone.
+  function paintChanged(changed) {
     const sk = S.skin;
     if (!sk || !sk.attr) return;
-    const { rgb, base, tris } = sk;
-    const n = rgb.length / 3;
-    const out = new Float32Array(n * 4);
-    for (let v = 0, k = 0; v < n; v++, k += 3) {
-      if (rgb[k] === base[0] && rgb[k + 1] === base[1] && rgb[k + 2] === base[2]) continue;
-      out[4 * v] = rgb[k] / 255; out[4 * v + 1] = rgb[k + 1] / 255; out[4 * v + 2] = rgb[k + 2] / 255; out[4 * v + 3] = 1;
+    const { rgb, base } = sk, n = rgb.length / 3, passes = sk.style.smoothing.paint;
+    const rawAt = (raw, v) => {
+      const k = 3 * v, painted = rgb[k] !== base[0] || rgb[k + 1] !== base[1] || rgb[k + 2] !== base[2];
+      raw[4 * v] = painted ? rgb[k] / 255 : 0; raw[4 * v + 1] = painted ? rgb[k + 1] / 255 : 0;
+      raw[4 * v + 2] = painted ? rgb[k + 2] / 255 : 0; raw[4 * v + 3] = painted ? 1 : 0;
+    };
+    if (!changed || !sk.paintRaw || passes > 1 || changed.length > n / 4) {
+      sk.paintRaw = new Float32Array(n * 4);
+      for (let v = 0; v < n; v++) rawAt(sk.paintRaw, v);
+      sk.attr.paint.setData(smooth(sk.paintRaw, 4, n, passes), 4);
+      sk.paintUpdated = n;
+    } else {
+      const raw = sk.paintRaw, out = sk.attr.paint.getData(), { start, nb } = sk.ring;
+      const near = new Set();
+      for (const v of changed) {
+        rawAt(raw, v);
+        near.add(v);
+        for (let i = start[v]; i < start[v + 1]; i++) near.add(nb[i]);
+      }
+      if (passes === 1) for (const v of near) smoothAt(raw, out, 4, v);
+      sk.attr.paint.modified();
+      sk.paintUpdated = near.size;     // vertices recomputed (for tests)
     }
-    sk.attr.paint.setData(smooth(out, 4, tris, n, sk.style.smoothing.paint), 4);
     sk.pd.modified();
   }
 
@@ -191,14 +218,14 @@ export function installSkinShade(V) {
         code[SLOTS * v + k] = c % ncol;
       }
     }
-    sk.attr.slot.setData(smooth(slot, SLOTS, sk.tris, n, st.smoothing.territory), SLOTS);
-    sk.attr.code.setData(smooth(code, SLOTS, sk.tris, n, st.smoothing.territory), SLOTS);
+    sk.attr.slot.setData(smooth(slot, SLOTS, n, st.smoothing.territory), SLOTS);
+    sk.attr.code.setData(smooth(code, SLOTS, n, st.smoothing.territory), SLOTS);
     const pat = new Float32Array(n);
     if (msg.pattern) {
       const w = new Uint8Array(toArrayBuffer(msg.pattern));
       for (let v = 0; v < n; v++) pat[v] = w[v] / 255;
     }
-    sk.attr.pat.setData(smooth(pat, 1, sk.tris, n, st.smoothing.pattern), 1);
+    sk.attr.pat.setData(smooth(pat, 1, n, st.smoothing.pattern), 1);
     root.dataset.overlay = `${msg.territory ? "territory" : ""}${msg.pattern ? " pattern" : ""}`.trim() || "none";
     sk.pd.modified();
     V.requestRender();
