@@ -17,12 +17,12 @@ def empty_cache(monkeypatch):
     monkeypatch.setattr(CachedGzip, "_kept_bytes", 0)
 
 
-def send(body: bytes, chunk: int = 64 * 1024, **extra) -> tuple[HTTPHeaders, bytes]:
+def send(body: bytes, chunk: int = 64 * 1024, method: str = "GET", **extra) -> tuple[HTTPHeaders, bytes]:
     """What CachedGzip sends for `body` written in chunks the way a static file is."""
-    request = HTTPServerRequest(start_line=RequestStartLine("GET", "/static/x.js", "HTTP/1.1"), headers=HTTPHeaders({"Accept-Encoding": "gzip", "Host": "127.0.0.1"}))
+    request = HTTPServerRequest(start_line=RequestStartLine(method, "/static/x.js", "HTTP/1.1"), headers=HTTPHeaders({"Accept-Encoding": "gzip", "Host": "127.0.0.1"}))
     t = CachedGzip(request)
     headers = HTTPHeaders({"Content-Type": "application/javascript", "Etag": '"abc"', "Content-Length": str(len(body)), **extra})
-    parts = [body[i:i + chunk] for i in range(0, len(body), chunk)]
+    parts = [body[i:i + chunk] for i in range(0, len(body), chunk)] or [b""]
     _, headers, out = t.transform_first_chunk(200, headers, parts[0], len(parts) == 1)
     sent = [out] + [t.transform_chunk(p, i == len(parts) - 2) for i, p in enumerate(parts[1:])]
     return headers, b"".join(sent)
@@ -51,6 +51,13 @@ def test_pages_that_may_not_be_stored_or_have_no_etag_are_not_kept(extra):
     assert not CachedGzip._kept
     _, again = send(body, **extra)
     assert gzip.decompress(again) == body
+
+
+def test_a_head_request_is_never_answered_with_the_kept_body():
+    body = script()
+    send(body)
+    headers, sent = send(b"", method="HEAD", **{"Content-Length": str(len(body))})
+    assert sent == b"" and "Content-Encoding" not in headers
 
 
 def test_small_files_are_not_kept_and_the_copies_stay_under_the_limit(monkeypatch):

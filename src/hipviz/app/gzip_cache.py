@@ -22,18 +22,22 @@ MAX_BYTES = 32 * 1024 * 1024
 
 
 class CachedGzip(GZipContentEncoding):
-    """GZipContentEncoding that keeps the compressed body of each large 200 response that has an
-    Etag and may be stored (no `Cache-Control: no-store`), and sends that copy next time."""
+    """GZipContentEncoding that keeps the compressed body of each large 200 response to a GET that
+    has an Etag and may be stored (no `Cache-Control: no-store`), and sends that copy next time."""
 
     _kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
     _kept_bytes = 0
+
+    def __init__(self, request) -> None:
+        super().__init__(request)
+        self._get = request.method == "GET"      # a HEAD request has no body to replay
 
     def transform_first_chunk(self, status_code: int, headers: HTTPHeaders, chunk: bytes,
                               finishing: bool) -> tuple[int, HTTPHeaders, bytes]:
         self._key, self._parts, self._replay = None, [], False
         etag = headers.get("Etag")
         storable = "no-store" not in headers.get("Cache-Control", "")
-        if status_code == 200 and etag and storable and self._gzipping:
+        if status_code == 200 and self._get and etag and storable and self._gzipping:
             key = (etag, headers.get("Content-Type", ""))
             body = self._kept.get(key)
             if body is not None and "Content-Encoding" not in headers:
