@@ -21,7 +21,9 @@ pytestmark = [
 ]
 
 CONDITION = "gtps_gluteal_tendinopathy"
-SAMPLES = 30_000       # points sampled over the view, on a regular grid
+COARSE = 4_000         # points sampled over the whole view, to find the pattern's zone on screen
+SAMPLES = 30_000       # points sampled over that zone, on a regular grid (a small phone view shows
+                       # only a little of the zone: a grid over the whole view left too few in it)
 EDGE_MARGIN = 0.1      # leave out points this close (share of a period) to a stripe's edge
 
 # For each sample point: where the point of skin under it lies in the stripe period (0..1), or
@@ -50,6 +52,14 @@ async ([pts, period, threshold]) => {
 """
 
 
+def _grid(zone: tuple[float, float, float, float], n: int) -> list[list[float]]:
+    """About n points on a regular grid over the screen rectangle (x0, y0, x1, y1), at most one
+    per 1.5 px."""
+    x0, y0, x1, y1 = zone
+    step = max(1.5, float(np.sqrt((x1 - x0) * (y1 - y0) / n)))
+    return [[float(x), float(y)] for y in np.arange(y0, y1, step) for x in np.arange(x0, x1, step)]
+
+
 def _view(page) -> tuple[np.ndarray, dict]:
     root = page.locator(".hv-root").first
     box = root.bounding_box()
@@ -70,10 +80,13 @@ def test_the_hatch_follows_the_body_not_the_mesh(browser, server, layout, tmp_pa
             press(page.get_by_role("button", name="Zoom in").first, touch)
         page.wait_for_timeout(800)
         box = page.locator(".hv-root").first.bounding_box()
-        step = max(1.5, float(np.sqrt(box["width"] * box["height"] / SAMPLES)))
-        xs = np.arange(box["x"] + 4, box["x"] + box["width"] - 4, step)
-        ys = np.arange(box["y"] + 4, box["y"] + box["height"] - 4, step)
-        pts = [[float(x), float(y)] for y in ys for x in xs]
+        zone = (box["x"] + 4, box["y"] + 4, box["x"] + box["width"] - 4, box["y"] + box["height"] - 4)
+        coarse = _grid(zone, COARSE)
+        found = [p for p, ph in zip(coarse, page.evaluate(PHASES_JS, [coarse, st["period_cm"], st["threshold"]])) if ph is not None]
+        assert found, f"the pattern is not in view on {layout}"
+        (x0, y0), (x1, y1) = np.min(found, axis=0), np.max(found, axis=0)
+        pad = float(np.sqrt((zone[2] - zone[0]) * (zone[3] - zone[1]) / COARSE))   # one coarse step
+        pts = _grid((max(zone[0], x0 - pad), max(zone[1], y0 - pad), min(zone[2], x1 + pad), min(zone[3], y1 + pad)), SAMPLES)
         phases = page.evaluate(PHASES_JS, [pts, st["period_cm"], st["threshold"]])
         img, box = _view(page)
         page.screenshot(path=str(tmp_path / f"hatch-{layout}.png"))
