@@ -35,8 +35,14 @@ class ChartSettings:
 
 
 @cache
+def chart_file() -> dict:
+    """bodychart.yaml as read, once per process: the chart's geometry and the app's words for it."""
+    return yaml.safe_load(resources.files("hipviz").joinpath("bodychart.yaml").read_text("utf-8"))
+
+
+@cache
 def chart_settings() -> ChartSettings:
-    raw = yaml.safe_load(resources.files("hipviz").joinpath("bodychart.yaml").read_text("utf-8"))
+    raw = chart_file()
     return ChartSettings(cell_m=raw["cell_cm"] / 100, depth_tolerance_m=raw["depth_tolerance_cm"] / 100,
                          reach_m=raw["reach_cm"] / 100, margin_m=raw["margin_cm"] / 100, views=raw["views"])
 
@@ -167,4 +173,4 @@ class BodyChart:
         return zlib.compress(b"".join(parts), 6)
 
 
-__all__ = ["BodyChart", "ChartSettings", "ChartView", "chart_settings", "project_view"]
+__all__ = ["BodyChart", "ChartSettings", "ChartView", "chart_file", "chart_settings", "project_view"]

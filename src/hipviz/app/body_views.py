@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import panel as pn
 import param
-import yaml
 from panel.custom import JSComponent
 
 from hipviz.app.chart_protocol import ChartDab, Mark, parse_chart_message
 from hipviz.app.esm_bundle import bodychart_esm
 from hipviz.app.protocol import LIMITS, Dab, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd
-from hipviz.bodychart import BodyChart
+from hipviz.bodychart import BodyChart, chart_file
 from hipviz.painmap import REGION_IDS, SIDE_CODES
 from hipviz.vocabulary import vocabulary
 
@@ -34,13 +32,6 @@ _HERE = Path(__file__).parent
 _CSS = (_HERE / "bodychart.css").read_text("utf-8")
 SWITCH_CSS = (_HERE / "view_switch.css").read_text("utf-8")
 MODES = ("3d", "chart", "list")
-
-
-@cache
-def _settings() -> dict:
-    """bodychart.yaml, read once per process (parsing it took 20-30 ms of every page)."""
-    from importlib import resources
-    return yaml.safe_load(resources.files("hipviz").joinpath("bodychart.yaml").read_text("utf-8"))
 
 
 _LOCK = threading.Lock()
@@ -123,7 +114,7 @@ class BodyViews:
 
     def __init__(self, app):
         self.app = app
-        raw = _settings()
+        raw = chart_file()           # read once per process, shared with the chart's geometry
         self.texts = raw["texts"]
         voc = vocabulary()
         self.switch = pn.widgets.RadioButtonGroup(

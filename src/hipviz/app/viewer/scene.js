@@ -15,14 +15,13 @@ export function installScene(V) {
   const onCameraModified = (...a) => V.onCameraModified(...a);
   const placeLabels = (...a) => V.placeLabels(...a);
 
-  // a small cube in the corner that turns with the body and names its sides
   // the orientation cube's look; its face order is vtk.js's cube-map order
   const CUBE_STYLE = { resolution: 128, face: "#dfe6f0", ink: "#1f2a38", edge: 0.06, textShare: 0.3 };
   const CUBE_FACES = ["XPlus", "XMinus", "YPlus", "YMinus", "ZPlus", "ZMinus"];
 
-  /** One face of the orientation cube as vtkImageData. Drawn on a canvas read back on the CPU:
-   * vtk.js's own annotated cube reads each face back from the GPU, about 70 ms a face in software
-   * WebGL (0.4 s of the first frame). */
+  /** One face of the orientation cube as vtkImageData, drawn once on a canvas read back on the
+   * CPU. vtk.js's own annotated cube draws its faces 18 times and reads each back from the GPU,
+   * about 70 ms a face in software WebGL. */
   function cubeFace(vtk, text) {
     const st = CUBE_STYLE, n = st.resolution, canvas = document.createElement("canvas");
     canvas.width = canvas.height = n;
@@ -42,6 +41,7 @@ export function installScene(V) {
     return vtk.Common.Core.vtkImageHelper.canvasToImageData(canvas);
   }
 
+  // a small cube in the corner that turns with the body and names its sides
   function addOrientationFigure(vtk, views) {
     const Widget = vtk.Interaction.Widgets.vtkOrientationMarkerWidget;
     if (!Widget || !views.anterior || !views.left) return;
