@@ -13,12 +13,12 @@ from pathlib import Path
 
 import param
 import yaml
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 
 _NAMES = yaml.safe_load((Path(__file__).parent / "a11y.yaml").read_text("utf-8"))
 
 
-class AriaNames(JSComponent):
+class AriaNames(PlainJSComponent):
     """Names unnamed slider handles after their visible titles, and the number boxes' arrows."""
 
     names = param.Dict(default=_NAMES)

@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 import panel as pn
 import param
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 
 from hipviz.app.chart_protocol import ChartDab, Mark, parse_chart_message
 from hipviz.app.esm_bundle import bodychart_esm
@@ -48,7 +48,7 @@ def chart_for(ctx) -> tuple[BodyChart, bytes]:
         return got
 
 
-class _Bounded(JSComponent):
+class _Bounded(PlainJSComponent):
     """Browser messages through the chart protocol and a rate limit, like the 3D view's."""
 
     _stylesheets: ClassVar[list[str]] = [_CSS]

@@ -17,12 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import param
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 
 from hipviz.app.texts import texts
 
 
-class ConnectionWatch(JSComponent):
+class ConnectionWatch(PlainJSComponent):
     lost_text = param.String()
     liveness_url = param.String(default="liveness")
     poll_ms = param.Integer(default=2000, bounds=(200, None))

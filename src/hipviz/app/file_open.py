@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 import param
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
-class FileOpen(JSComponent):
+class FileOpen(PlainJSComponent):
     """A labelled file chooser. `on_file(cb)`: cb(name, text) for a file within the limit;
     `on_error(cb)`: cb(message) for an empty, oversized or unreadable file."""
 

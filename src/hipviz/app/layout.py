@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 import panel as pn
 import param
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 
 from hipviz.app.a11y import AriaNames
 from hipviz.app.autosave import Autosave
@@ -73,7 +73,7 @@ def page_template(vtk_url: str) -> str:
     return PAGE_TEMPLATE.replace("{% endblock %}", script + "{% endblock %}")
 
 
-class LayoutWatch(JSComponent):
+class LayoutWatch(PlainJSComponent):
     """Tells Python whether the results are a tab of the tools on this screen (phones, narrow
     landscape windows), following rotation and resizing."""
 
@@ -94,7 +94,7 @@ class LayoutWatch(JSComponent):
     """
 
 
-class SessionKeeper(JSComponent):
+class SessionKeeper(PlainJSComponent):
     """Keeps the session token in the page URL (?s=...&m=...) and in a cookie."""
 
     token = param.String(default="")

@@ -30,7 +30,7 @@ from functools import partial
 
 import numpy as np
 import param
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 from panel.io.resources import bundled_files
 from panel.io.state import set_curdoc, state
 from panel.models.vtk import AbstractVTKPlot
@@ -68,7 +68,7 @@ class ActorState:
         return {"visible": self.visible, "opacity": self.opacity, "colour": self.colour}
 
 
-class Viewer(JSComponent):
+class Viewer(PlainJSComponent):
     """The interactive 3D body. Use its methods; the parameters are its wire format."""
 
     scene = param.String(default="{}", doc="JSON index of the scene (actors, views), sent once")

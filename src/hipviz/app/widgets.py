@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import param
-from panel.custom import JSComponent
+from hipviz.app.plain_js import PlainJSComponent
 
 CLICKLIST_CSS = """
 .hv-list { list-style: none; margin: 0; padding: 0; font-family: system-ui, sans-serif; }
@@ -32,7 +32,7 @@ CLICKLIST_CSS = """
 """
 
 
-class ClickList(JSComponent):
+class ClickList(PlainJSComponent):
     """A list of items the user can click (or tap, or press Enter on); Python gets the item id.
 
     ``items``: dicts with ``id``, ``title`` and optionally ``sub`` (a second line), ``pct``
