@@ -306,3 +306,44 @@ def test_the_page_is_told_how_to_draw_a_dab_and_when_a_stroke_is_done(ctx):
     app.skin_layers.comparison = app.skin_layers.full()    # two maps compared: their colours, not the brush's
     app.sync_brush_preview()
     assert app.viewer.brush == {}
+
+
+
+def _page_document(ctx):
+    """A page built into a Bokeh document, as the server builds one for a browser."""
+    import panel as pn
+    from bokeh.document import Document
+
+    from hipviz.app.layout import create_app
+
+    doc = Document()
+    pn.state.curdoc = doc
+    try:
+        doc.add_root(create_app(ctx).get_root(doc))
+    finally:
+        pn.state.curdoc = None
+    return doc
+
+
+def test_the_page_document_passes_bokehs_checks(ctx, caplog):
+    """The server skips Bokeh's document checks on every page (build_server), so they run here."""
+    import logging
+
+    doc = _page_document(ctx)
+    with caplog.at_level(logging.WARNING, logger="bokeh"):
+        doc.validate()
+    assert len(doc.models) > 50
+    assert not [r for r in caplog.records if r.name.startswith("bokeh")], caplog.text
+
+
+def test_the_page_components_are_imported_without_a_transform(ctx):
+    """Every component of the page says its module is plain JavaScript (a non-null bundle key),
+    so the browser imports it as written; two different modules never share a key."""
+    from panel.models.esm import ReactiveESM as EsmModel
+
+    esm = [m for m in _page_document(ctx).models if isinstance(m, EsmModel)]
+    assert len(esm) >= 8
+    keys = {}
+    for m in esm:
+        assert m.bundle and m.bundle.startswith("plain-"), (m.class_name, m.bundle)
+        assert keys.setdefault(m.bundle, m.esm) == m.esm, m.class_name

@@ -114,6 +114,9 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
     from hipviz.app import clinic_web, gzip_cache, host_check
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
+    # Bokeh checks every new page's document for authoring mistakes (about 16 ms of the server's
+    # single thread per page); the tests check a page's document once (test_app_layout)
+    os.environ.setdefault("BOKEH_VALIDATE_DOC", "false")
     websockets_without_delay()
     context(db)
     allowed = host_check.allowed_hosts(host, port, allow_hosts)
