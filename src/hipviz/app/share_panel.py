@@ -32,10 +32,10 @@ class SharePanel(pn.viewable.Viewer):
         self.clinic = clinic
         self.who = who
         t = self.t = texts()["share"]
-        self.make_btn = pn.widgets.Button(name=t["make"], button_type="primary", sizing_mode="stretch_width",
+        self.make_btn = pn.widgets.Button(label=t["make"], color="primary", sizing_mode="stretch_width",
                                           stylesheets=list(stylesheets))
-        self.stop_select = pn.widgets.Select(name="", options={}, visible=False, sizing_mode="stretch_width")
-        self.stop_btn = pn.widgets.Button(name="", button_type="light", visible=False, sizing_mode="stretch_width",
+        self.stop_select = pn.widgets.Select(label="", options={}, visible=False, sizing_mode="stretch_width")
+        self.stop_btn = pn.widgets.Button(label="", color="light", visible=False, sizing_mode="stretch_width",
                                           stylesheets=list(stylesheets))
         self.status = HTML("", sizing_mode="stretch_width")
         self.listing = HTML("", sizing_mode="stretch_width")
@@ -89,7 +89,7 @@ class SharePanel(pn.viewable.Viewer):
 
     def _label_stop(self, event=None) -> None:
         code = self.stop_select.value
-        self.stop_btn.name = self.t["stop"].format(code=format_code(code)) if code else ""
+        self.stop_btn.label = self.t["stop"].format(code=format_code(code)) if code else ""
 
     def _make(self, event=None) -> None:
         token, map_id = self.who()
