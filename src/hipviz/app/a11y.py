@@ -13,6 +13,7 @@ from pathlib import Path
 
 import param
 import yaml
+
 from hipviz.app.plain_js import PlainJSComponent
 
 _NAMES = yaml.safe_load((Path(__file__).parent / "a11y.yaml").read_text("utf-8"))

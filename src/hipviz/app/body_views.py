@@ -17,10 +17,10 @@ from typing import ClassVar
 import numpy as np
 import panel as pn
 import param
-from hipviz.app.plain_js import PlainJSComponent
 
 from hipviz.app.chart_protocol import ChartDab, Mark, parse_chart_message
 from hipviz.app.esm_bundle import bodychart_esm
+from hipviz.app.plain_js import PlainJSComponent
 from hipviz.app.protocol import LIMITS, Dab, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd
 from hipviz.bodychart import BodyChart, chart_file
 from hipviz.painmap import REGION_IDS, SIDE_CODES

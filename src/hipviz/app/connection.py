@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import param
-from hipviz.app.plain_js import PlainJSComponent
 
+from hipviz.app.plain_js import PlainJSComponent
 from hipviz.app.texts import texts
 
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 import param
+
 from hipviz.app.plain_js import PlainJSComponent
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from functools import cached_property
 import numpy as np
 import panel as pn
 import param
-from hipviz.app.plain_js import PlainJSComponent
 
 from hipviz.app.a11y import AriaNames
 from hipviz.app.autosave import Autosave
@@ -27,6 +26,7 @@ from hipviz.app.clinic import Clinic
 from hipviz.app.clinic_page import SharedDocument, shared_document
 from hipviz.app.connection import ConnectionWatch
 from hipviz.app.html_pane import HTML
+from hipviz.app.plain_js import PlainJSComponent
 from hipviz.app.results_panel import ResultsPanel
 from hipviz.app.maps_tab import MapsTab
 from hipviz.app.share_panel import SharePanel

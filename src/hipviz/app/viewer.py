@@ -30,7 +30,6 @@ from functools import partial
 
 import numpy as np
 import param
-from hipviz.app.plain_js import PlainJSComponent
 from panel.io.resources import bundled_files
 from panel.io.state import set_curdoc, state
 from panel.models.vtk import AbstractVTKPlot
@@ -38,6 +37,7 @@ from panel.models.vtk import AbstractVTKPlot
 from hipviz.app.camera import Camera
 from hipviz.app.esm_bundle import viewer_esm
 from hipviz.app.overlay import Territories
+from hipviz.app.plain_js import PlainJSComponent
 from hipviz.app.protocol import (
     LIMITS, CameraMsg, Dab, Key, Message, Pick, ProtocolError, RateLimiter, Ready, StrokeCancel, StrokeEnd, check_outbound,
     parse_message,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import param
+
 from hipviz.app.plain_js import PlainJSComponent
 
 CLICKLIST_CSS = """
