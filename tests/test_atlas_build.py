@@ -8,23 +8,19 @@ checksum."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import trimesh
 
+from hipviz.atlas.build.pipeline import _sha   # the checksum the build writes into the manifest
 from hipviz.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT.parent / "shared" / "anatomy-meshes" / "bodyparts3d"
 #: the largest vertex movement (metres) accepted as floating-point rounding
 ROUNDING_M = 1e-6
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _same_mesh_within_rounding(a: Path, b: Path) -> bool:
