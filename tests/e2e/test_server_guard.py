@@ -1,13 +1,17 @@
 """The server answers only for the host names it serves (DNS rebinding), and a restarted server
-gets its port back at once."""
+gets its port back at once; static scripts (the app's vtk.js bundle among them) travel compressed."""
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import sqlite3
 from urllib.parse import urlparse
 
+import pytest
 from conftest import start_server, stop_server
+
+from hipviz.app.viewer import vtk_js_url
 
 
 def _get(url: str, host: str | None, path: str = "/hipviz", headers: dict | None = None) -> tuple[int, bytes]:
@@ -64,15 +68,21 @@ def test_a_restarted_server_gets_its_port_back_at_once(tmp_path):
         stop_server(second)
 
 
-def test_static_scripts_travel_compressed(server):
+@pytest.mark.parametrize("path", ["/static/js/bokeh.min.js", "/" + vtk_js_url()])
+def test_static_scripts_travel_compressed(server, path):
     u = urlparse(server.url)
     c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     try:
-        c.request("GET", "/static/js/bokeh.min.js", headers={"Accept-Encoding": "gzip"})
+        c.request("GET", path, headers={"Accept-Encoding": "gzip"})
         r = c.getresponse()
         body = r.read()
         assert r.status == 200 and r.getheader("Content-Encoding") == "gzip"
-        import gzip
         assert len(gzip.decompress(body)) > 3 * len(body)     # the script is several times smaller on the wire
     finally:
         c.close()
+
+
+def test_the_page_loads_the_apps_own_vtk_bundle_not_panels(server):
+    status, html = _get(server.url, None)
+    assert status == 200
+    assert vtk_js_url().encode() in html and b"abstractvtkplot" not in html

@@ -1,4 +1,4 @@
-"""The 3D viewer: a Panel JSComponent that drives the vtk.js Panel already ships.
+"""The 3D viewer: a Panel JSComponent that drives vtk.js (the part of it the view uses).
 
 Traffic, Python to browser:
 - once per page: the scene index (JSON string) and the zlib-compressed geometry of the skin
@@ -18,7 +18,8 @@ points under the brush), `stroke_end`, `stroke_cancel` (a second finger came dow
 focal point, view up; sent once the view has been still for a moment, and only after `synced`,
 so the default camera a new view starts with never overwrites a kept one).
 
-vtk.js is loaded from the local Panel server (Panel's bundled copy), never from a CDN.
+vtk.js is loaded from the local server (`static/vtk-hipviz.js`, built by js/vtk from the vtk.js
+release Panel bundles, with only the classes the view uses), never from a CDN.
 """
 
 from __future__ import annotations
@@ -30,9 +31,7 @@ from functools import partial
 
 import numpy as np
 import param
-from panel.io.resources import bundled_files
 from panel.io.state import set_curdoc, state
-from panel.models.vtk import AbstractVTKPlot
 
 from hipviz.app.camera import Camera
 from hipviz.app.esm_bundle import viewer_esm
@@ -43,17 +42,16 @@ from hipviz.app.protocol import (
     parse_message,
 )
 from hipviz.app.scene import SKIN_ID, ScenePayload
+from hipviz.app.static_files import STATIC_ROUTE, VTK_BUNDLE, static_version
 from hipviz.colours import hex_to_rgb
 
 log = logging.getLogger(__name__)
 
 
 def vtk_js_url() -> str:
-    """URL of Panel's bundled vtk.js, relative to the page (served by the Panel server)."""
-    files = [f for f in bundled_files(AbstractVTKPlot) if f.endswith("vtk.js")]
-    url = files[0]
-    if url.startswith("http"):
-        raise RuntimeError(f"Panel resolves vtk.js to a remote URL ({url}); hipviz needs Panel's bundled copy")
+    """URL of the app's vtk.js bundle, relative to the page; its checksum in the query, so a
+    browser never keeps an older bundle."""
+    url = f"{STATIC_ROUTE}/{VTK_BUNDLE.name}?v={static_version(VTK_BUNDLE)}"
     rel = state.rel_path
     return f"{rel}/{url}" if rel else url
 

@@ -1,4 +1,4 @@
-// hipviz 3D viewer: drives the vtk.js that Panel ships (loaded from the local Panel server).
+// hipviz 3D viewer: drives vtk.js (the app's own bundle of the classes it uses, from the local server).
 // Geometry arrives once (zlib-compressed binary); afterwards only deltas arrive as messages.
 //
 // The page is built from the modules of this folder (hipviz.app.viewer bundles them in this
