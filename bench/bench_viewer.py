@@ -142,6 +142,7 @@ def serve(port: int, fake: bool) -> None:
         sys.path.insert(0, str(TESTS))
         os.environ["HIPVIZ_ATLAS_FACTORY"] = "test_app_fakes:fake_atlas"
     from hipviz.app import server as app_server
+    from hipviz.app.static_files import static_dirs
 
     ctx = app_server.context()
     atlas = ctx.atlas
@@ -160,7 +161,8 @@ def serve(port: int, fake: bool) -> None:
     os.environ["BOKEH_RESOURCES"] = "server"
     pn.extension("vtk")
     pn.serve({"hipviz": app_server.page, "vtkpane": vtk_page}, port=port, address="127.0.0.1", show=False,
-             websocket_origin=[f"127.0.0.1:{port}"], start=True, websocket_max_message_size=1 << 30)
+             websocket_origin=[f"127.0.0.1:{port}"], start=True, websocket_max_message_size=1 << 30,
+             static_dirs=static_dirs())
 
 
 def _free_port() -> int:

@@ -112,7 +112,7 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
     import panel as pn
 
     from hipviz.app import clinic_web, gzip_cache, host_check
-    from hipviz.app.static_files import STATIC_DIR, STATIC_ROUTE
+    from hipviz.app.static_files import static_dirs
 
     os.environ.setdefault("BOKEH_RESOURCES", "server")
     # Bokeh checks every new page's document for authoring mistakes (about 16 ms of the server's
@@ -132,7 +132,7 @@ def build_server(port: int = 5006, host: str = "127.0.0.1", db: str | os.PathLik
         # clinician sign-in over HTTP (HttpOnly cookie), kept out of the session token that the
         # page's JavaScript can read (see app/clinic_web.py)
         extra_patterns=clinic_web.routes(lambda: context().clinic),
-        static_dirs={STATIC_ROUTE: str(STATIC_DIR)},      # the app's own files (vtk.js)
+        static_dirs=static_dirs(),      # the app's own files (vtk.js)
         exclude_cookies=[clinic_web.CLINICIAN_COOKIE], exclude_headers=["Cookie"], **kwargs,
     )
     host_check.install(server, allowed)

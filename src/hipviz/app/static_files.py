@@ -16,3 +16,8 @@ VTK_BUNDLE = STATIC_DIR / "vtk-hipviz.js"
 def static_version(path: Path) -> str:
     """A short checksum of a static file, for its URL's query (a new file, a new URL)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_dirs() -> dict[str, str]:
+    """`static_dirs` for `pn.serve`: any server that shows the 3D view must serve these."""
+    return {STATIC_ROUTE: str(STATIC_DIR)}
