@@ -294,6 +294,23 @@ def test_age_and_sex(syn):
             > by_id(m)["gtps_gluteal_tendinopathy"].probability)
 
 
+def test_age_counts_smoothly_with_no_step_at_a_bands_edge(syn):
+    """A band's likelihood holds in full at its centre; between centres it changes gradually and
+    in one direction, so 49 and 50 differ by as little as 48 and 49."""
+    def p(age):
+        return by_id(ddx.rank(pm([("groin", "left", 5)], age=age), syn))["hip_osteoarthritis"].probability
+    ages = list(range(18, 95))
+    ps = [p(a) for a in ages]
+    assert all(b >= a - 1e-12 for a, b in zip(ps, ps[1:]))          # hip OA: more likely with every year
+    steps = np.diff(ps)
+    assert abs(p(50) - p(49)) <= 1.5 * abs(p(49) - p(48)) + 1e-12
+    assert steps.max() < 0.5 * (ps[-1] - ps[0])                       # no single year carries the change
+    assert p(18) == pytest.approx(p(24)) and p(80) == pytest.approx(p(94))     # the end bands: flat
+    table = syn.vs_rest.age
+    assert ddx._age_log_lr(table, 40) == pytest.approx(table[:, 1])
+    assert ddx._age_log_lr(table, 50) == pytest.approx(0.5 * (table[:, 1] + table[:, 2]))
+
+
 def test_age_over_50_is_not_counted_twice_when_the_age_is_given(syn):
     a = ddx.rank(pm(age=60), syn)
     b = ddx.rank(pm(age=60, red_flags=["age_over_50"]), syn)

@@ -45,7 +45,8 @@ The model (every number in knowledge/ranking.yaml, section ``model``):
   the affected side left and right (the mirror region has `CONTRALATERAL` × w) and the two are
   averaged; ``both_sides`` and ``midline`` patterns are symmetric. Mirroring a map mirrors the
   result exactly (the right-side hypothesis is the left one on the mirrored map).
-* **Demographics**: P(age band | c) and the share of women, capped together.
+* **Demographics**: P(age band | c), read as a smooth function of age between the bands' centres,
+  and the share of women, capped together.
 
 Alerts come from clinical rules (`hipviz.triage`, knowledge/triage.yaml), not from these numbers:
 warning signs and their combinations set the level (emergency, urgent, soon); emergency rules
@@ -132,8 +133,16 @@ _N_SLOTS = 3 * len(REGION_IDS)
 _MIRROR = np.array([3 * (k // 3) + (0, 2, 1)[k % 3] for k in range(_N_SLOTS)])
 
 
-def _age_band(age: float) -> int:
-    return 0 if age < 30 else 1 if age < 50 else 2 if age < 70 else 3
+#: Ages at which each band's likelihood applies in full: the middle of each band (under 30 read as
+#: 18 to 30, 70 and over as 70 to 90). Between two of them the log likelihood ratio runs in a
+#: straight line, so 49 and 50 (or 29 and 30) are not told apart by a step at the band's edge.
+AGE_BAND_CENTRES = (24.0, 40.0, 60.0, 80.0)
+
+
+def _age_log_lr(age_table: np.ndarray, age: float) -> np.ndarray:
+    """(C,) log likelihood ratios of an age, interpolated between the bands' centres (the end
+    bands' values below the first centre and above the last)."""
+    return np.array([np.interp(age, AGE_BAND_CENTRES, row) for row in age_table])
 
 
 def _lc(label: str) -> str:
@@ -390,7 +399,7 @@ class _Tables:
     loc_neg: np.ndarray  # (R, S) log(P(not painted | c, form, left) / (1 - B))
     yes: np.ndarray  # (C, I) log(P(item | c) / B)
     no: np.ndarray  # (C, I) log((1 - P(item | c)) / (1 - B))
-    age: np.ndarray  # (C, 4)
+    age: np.ndarray  # (C, 4) per age band, read at the band's centre (AGE_BAND_CENTRES)
     female: np.ndarray  # (C,)
     male: np.ndarray  # (C,)
 
@@ -802,7 +811,7 @@ class Model:
         demo_eff: list[tuple[str, str, np.ndarray]] = []
         parts = []
         if pm.age is not None:
-            parts.append(("age", str(pm.age), t.age[:, _age_band(pm.age)]))
+            parts.append(("age", str(pm.age), _age_log_lr(t.age, pm.age)))
         if pm.sex in ("female", "male"):
             parts.append(("sex", pm.sex, t.female if pm.sex == "female" else t.male))
         demo_piece = None
