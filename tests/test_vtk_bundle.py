@@ -18,22 +18,13 @@ APP_JS = sorted((ROOT / "src" / "hipviz" / "app").rglob("*.js"))
 
 
 def exported_names(entry: str) -> set[str]:
-    """The dotted names entry.js puts on window.vtk ("Rendering.Core.vtkActor", ...)."""
+    """The dotted names entry.js puts on window.vtk ("Rendering.Core.vtkActor", ...): an object of
+    two levels of groups around lists of classes."""
     body = entry[entry.index("window.vtk = {"):]
-    names, path = set(), []
-    for token in re.finditer(r"(\w+)\s*:\s*\{|(\w+)\s*[,}]|\}", body[len("window.vtk = {"):]):
-        if token.group(1):
-            path.append(token.group(1))
-        elif token.group(2):
-            names.add(".".join([*path, token.group(2)]))
-            if token.group(0).endswith("}"):
-                if not path:
-                    break
-                path.pop()
-        elif path:
-            path.pop()
-        else:
-            break
+    names = set()
+    for top, inner in re.findall(r"(\w+): \{((?:[^{}]|\{[^{}]*\})*)\}", body):
+        for group, classes in re.findall(r"(\w+): \{([^{}]*)\}", inner):
+            names |= {f"{top}.{group}.{cls}" for cls in re.findall(r"\w+", classes)}
     return names
 
 
