@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from hipviz.atlas.build.pipeline import _sha   # the checksum the build writes into the manifest
+from hipviz.atlas.meshes import file_sha256   # the checksum the build writes into the manifest
 from hipviz.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def test_rebuild_matches_committed_meshes(tmp_path):
         if name == "manifest.json" or (out / name).read_bytes() == (committed_dir / name).read_bytes():
             continue
         if name.endswith(".ply") and _same_mesh_within_rounding(out / name, committed_dir / name):
-            rounded[_sha(out / name)] = _sha(committed_dir / name)
+            rounded[file_sha256(out / name)] = file_sha256(committed_dir / name)
         else:
             differ.append(name)
     assert not differ, f"rebuilt files differ from meshes/: {differ}"

@@ -49,7 +49,8 @@ class StructureInfo:
     licence: str
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in 1 MiB chunks (the atlas build writes it, the loader checks it)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -86,7 +87,7 @@ def check_files(root: Path) -> list[str]:
         p = root / name
         if not p.is_file():
             problems.append(f"{name}: missing")
-        elif _sha256(p) != sha:
+        elif file_sha256(p) != sha:
             problems.append(f"{name}: checksum mismatch (file is corrupt or was changed)")
     return problems
 
@@ -122,7 +123,7 @@ class Atlas:
         p = self.root / name
         if not p.is_file():
             raise AtlasError(f"atlas file missing: {p}")
-        if _sha256(p) != sha:
+        if file_sha256(p) != sha:
             raise AtlasError(f"atlas file corrupt (checksum mismatch): {p}")
         return p
 

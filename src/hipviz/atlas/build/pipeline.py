@@ -8,7 +8,6 @@ CC BY-SA 2.1 JP licence text of the BodyParts3D-derived files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from hipviz.atlas.build.labels import DERMATOMES, NERVE_TERRITORIES, label_skin
 from hipviz.atlas.build.muscles import build_soft
 from hipviz.atlas.build.skin import build_skin
 from hipviz.atlas.catalog import catalog
+from hipviz.atlas.meshes import file_sha256
 from hipviz.vocabulary import vocabulary
 
 ATLAS_FORMAT = "hipviz-atlas"
@@ -56,10 +56,6 @@ def write_ply(path: Path, v: np.ndarray, f: np.ndarray) -> None:
     faces["n"] = 3
     faces["i"] = f
     path.write_bytes(header + v.tobytes() + faces.tobytes())
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _round(v: np.ndarray) -> np.ndarray:
@@ -142,7 +138,7 @@ def finish(out: Path, pack: Pack, sk, soft, skin) -> dict:
                 "attachments": {"origin": s.origin, "insertion": s.insertion} if s.origin else None,
                 "action": s.action, "source": SOURCES[src] + (f" (FMA{', FMA'.join(map(str, fmas))})" if fmas else ""),
                 "licence": LICENCE,
-                "vertices": int(len(v)), "triangles": int(len(f)), "sha256": _sha(stage / name),
+                "vertices": int(len(v)), "triangles": int(len(f)), "sha256": file_sha256(stage / name),
             })
         lab = np.zeros(len(skin[0]), LABEL_DTYPE)
         for key in LABEL_DTYPE.names:
@@ -156,7 +152,7 @@ def finish(out: Path, pack: Pack, sk, soft, skin) -> dict:
             "frame": FRAME,
             "structures": entries,
             "skin_labels": {
-                "file": "skin_labels.npy", "sha256": _sha(stage / "skin_labels.npy"),
+                "file": "skin_labels.npy", "sha256": file_sha256(stage / "skin_labels.npy"),
                 "skin_sha256": skin_sha,
                 "regions": list(vocabulary().regions), "sides": ["midline", "left", "right"],
                 "outside_region": -1,
@@ -256,7 +252,7 @@ def _migrations(stage: Path, skin, landmarks: dict) -> list[dict]:
         name = f"skin_migration_{meta['skin_sha256'][:12]}.npy"
         np.save(stage / name, vmap)
         out.append({"from_skin_sha256": meta["skin_sha256"], "from_vertex_count": int(len(ov)), "file": name,
-                    "sha256": _sha(stage / name),
+                    "sha256": file_sha256(stage / name),
                     "method": "nearest vertex after a landmark affine fit and closest-point refinement between the two skins"})
     return out
 
