@@ -9,7 +9,7 @@ import pytest
 from test_app_fakes import fake_atlas
 from test_app_session import right_lateral_hip_vertex
 
-from hipviz.app import layout
+from hipviz.app import layout, map_keeper
 from hipviz.app.autosave import Autosave
 from hipviz.app.layout import AppContext, HipvizApp
 from hipviz.app.store import Store, StoreFull, StoreReadOnly
@@ -75,7 +75,7 @@ def test_a_stroke_held_still_is_saved_by_the_timer(app_and_timers):
     v = right_lateral_hip_vertex(app.session)
     app.viewer._handle_msg({"type": "dab", "stroke": 1, "points": [v, v + 1]})
     assert _regions(app) == []       # the first dab of a stroke waits for the stroke's age
-    assert app.autosave.armed
+    assert app.maps.autosave.armed
     timers.run_all()                 # no more dabs (the pointer is held still), the timer fires
     assert _regions(app), "the stroke in progress was not saved"
     assert "Saved" in app.header.object
@@ -96,9 +96,9 @@ def test_a_failed_save_keeps_the_paint_says_so_everywhere_and_saves_when_it_can(
     assert app.map_id is None and app.session.painted_indices().size   # kept in memory
     assert "Not saved" in app.header.object and "role='alert'" in app.header.object
     assert fault.user_message in app.header.object                     # the reason, on every tab
-    assert [d for d, _ in timers.pending.values()] == [layout.SAVE_RETRY_S]
+    assert [d for d, _ in timers.pending.values()] == [map_keeper.SAVE_RETRY_S]
     timers.run_all()                 # still failing: tried, and armed again
-    assert app.map_id is None and [d for d, _ in timers.pending.values()] == [layout.SAVE_RETRY_S]
+    assert app.map_id is None and [d for d, _ in timers.pending.values()] == [map_keeper.SAVE_RETRY_S]
     monkeypatch.setattr(app.store, "create_map", real_create)           # room again
     timers.run_all()
     assert _regions(app) and "Saved" in app.header.object and "Not saved" not in app.header.object

@@ -206,7 +206,7 @@ def test_moving_the_view_is_saved_debounced_and_restored_on_reload(ctx, timers):
     assert ctx.store.load_camera(app.token, app.map_id) is None       # not written on every frame
     app.viewer._handle_msg({"type": "camera", **SIDE})
     timers.fire_all()
-    assert app.camera_saver.writes == 1
+    assert app.maps.camera_saver.writes == 1
     assert json.loads(ctx.store.load_camera(app.token, app.map_id)) == SIDE
 
     again = HipvizApp(ctx, token=app.token)               # reload: the same person and map

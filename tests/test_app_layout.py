@@ -83,7 +83,7 @@ def test_several_maps_and_import_export(ctx):
     app = HipvizApp(ctx)
     paint_stroke(app, [right_lateral_hip_vertex(app.session)])
     first = app.map_id
-    exported = app._export_json().getvalue()
+    exported = app.maps.export_json().getvalue()
     app.new_map_btn.clicks += 1
     assert app.map_id is None and not app.session.intensity.any()     # blank until something is painted
     paint_stroke(app, [right_lateral_hip_vertex(app.session) + 3], stroke=2)
@@ -91,12 +91,12 @@ def test_several_maps_and_import_export(ctx):
     app.maps_select.value = first
     assert app.session.intensity.any()
     painted_first = app.session.intensity > 0
-    err = app.import_document(exported, "mine.json")
+    err = app.maps.import_document(exported, "mine.json")
     assert err is None and len(ctx.store.list_maps(app.token)) == 3
     assert app.map_id not in (first,) and np.array_equal(app.session.intensity > 0, painted_first)
     bad = json.loads(exported)
     bad["regions"][0]["side"] = "up"
-    err = app.import_document(json.dumps(bad), "bad.json")
+    err = app.maps.import_document(json.dumps(bad), "bad.json")
     assert err and "regions[0].side" in err
     assert len(ctx.store.list_maps(app.token)) == 3            # nothing half-loaded
     app.import_input._handle_msg({"type": "file", "name": "bad.json", "text": json.dumps({"format": "hipviz-painmap", "version": 99})})

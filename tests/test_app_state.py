@@ -78,7 +78,7 @@ def test_comparing_visits_leaves_paint_mode_in_the_state(ctx):
     app = HipvizApp(ctx)
     app.mode.value = True
     paint_stroke(app, [right_lateral_hip_vertex(app.session)])
-    app._on_new_map()
+    app.maps.new_map()
     paint_stroke(app, [right_lateral_hip_vertex(app.session) + 1])
     assert app.state.view.paint_mode is True
     assert app.visits.start()

@@ -91,7 +91,7 @@ def test_a_reopened_tab_starts_from_the_newest_version(ctx):
     tab_a = HipvizApp(ctx)
     paint_stroke(tab_a, [right_lateral_hip_vertex(tab_a.session)])
     tab_b = HipvizApp(ctx, token=tab_a.token)
-    assert tab_b._map_version == ctx.store.map_version(tab_a.token, tab_a.map_id) == 1   # created with the stroke
+    assert tab_b.maps.version == ctx.store.map_version(tab_a.token, tab_a.map_id) == 1   # created with the stroke
     paint_stroke(tab_b, [left_lateral_hip_vertex(tab_b.session)])
     assert "another tab" not in tab_b.saved_msg.object and "Saved" in tab_b.saved_msg.object
 

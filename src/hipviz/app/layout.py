@@ -7,7 +7,6 @@ the skin graph, the store); one `HipvizApp` per browser session holds that perso
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import io
 import logging
@@ -20,7 +19,6 @@ import panel as pn
 import param
 
 from hipviz.app.a11y import AriaNames
-from hipviz.app.autosave import Autosave
 from hipviz.app.body_views import BodyViews
 from hipviz.app.clinic import Clinic
 from hipviz.app.clinic_page import SharedDocument, shared_document
@@ -28,18 +26,18 @@ from hipviz.app.connection import ConnectionWatch
 from hipviz.app.html_pane import HTML
 from hipviz.app.plain_js import PlainJSComponent
 from hipviz.app.results_panel import ResultsPanel
+from hipviz.app.map_keeper import MapKeeper
 from hipviz.app.maps_tab import MapsTab
 from hipviz.app.share_panel import SharePanel
 from hipviz.app.state import SessionState
 from hipviz.app.texts import texts
-from hipviz.app.camera import Camera, CameraSaver, parse_camera
 from hipviz.app.overlay import SkinLayers
 from hipviz.app.body_tab import BodyTab
 from hipviz.app.paint_tab import PaintTab
 from hipviz.app.questions_tab import QuestionsTab
 from hipviz.app.scene import SKIN_ID, ScenePayload, payload_for
 from hipviz.app.session import Answers, PaintSession, edge_graph, region_label
-from hipviz.app.store import ConflictError, Store, StoreError, new_token, valid_token
+from hipviz.app.store import Store, new_token, valid_token
 from hipviz.app.styles import (
     BASE_CSS, BIG_BUTTONS, GLOBAL_CSS, MAIN_CSS, PAGE_CSS, PANE_CSS, RESULTS_CSS, RESULTS_IN_TAB, RESULTS_TAB,
     TABS_CSS, VIEW_AREA_CSS,
@@ -50,13 +48,11 @@ from hipviz.app.protocol import Dab, Pick
 from hipviz.app.viewer import Viewer
 from hipviz.app.visits_panel import VisitsPanel
 from hipviz.normals import vertex_normals
-from hipviz.painmap import PainMap, PainMapError, migrate_vertex_paint
+from hipviz.painmap import PainMapError
 
 log = logging.getLogger(__name__)
 
 COOKIE = "hipviz_session"
-AUTOSAVE_S = 0.8          # paint is saved once it is this old, during a stroke or with the pointer held still
-SAVE_RETRY_S = 5.0        # a failed save is tried again this often, with or without new paint
 LIVE_SUMMARY_S = 1.0      # during a long stroke, the painted area is refreshed once it is this stale
 
 
@@ -198,13 +194,6 @@ def _arg(name: str) -> str | None:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
-def _fmt_time(t: float) -> str:
-    return _dt.datetime.fromtimestamp(t).strftime("%d %b %Y, %H:%M")
-
-
-_BLANK = '{"format": "hipviz-painmap", "version": 1}'
-
-
 class HipvizApp:
     """One browser session."""
 
@@ -218,31 +207,27 @@ class HipvizApp:
         self.state = SessionState(self.session, skin_opacity=float(skin_entry["opacity"]))
         self.skin_layers = SkinLayers(self.session)
         self._stroke_key = None
-        self._unsaved_since: float | None = None     # when paint not yet saved was first made
         self._unshown_since: float | None = None     # when paint not yet in the painted area was made
         self._unconfirmed: list[np.ndarray] = []     # painted vertices whose colours the page drew itself
-        self._saved_revision = -1
-        self._status_stale = False         # a quiet save (during a stroke) left the status line behind
-        self._map_version = 1              # the stored version this page's map is based on
-        self._opening = False              # a map is being opened (not a change the person made)
         self._presenter = False
         self._save_note = ""               # the header's save status (html)
         self.token, self.map_id = (new_token(), None) if shared else self._resolve_session(token, map_id)
-        self.camera_saver = CameraSaver(self._write_camera, **_doc_timers())
-        self.autosave = Autosave(lambda: self._save(status=False), AUTOSAVE_S, SAVE_RETRY_S, **_doc_timers())
-        doc = pn.state.curdoc
-        if doc is not None and getattr(doc, "session_context", None) is not None:
-            doc.on_session_destroyed(lambda session_context: self._on_page_gone())
         self._build_widgets()
+        self.maps = MapKeeper(store=self.store, token=self.token, session=self.session, state=self.state, viewer=self.viewer,
+                              tab=self.maps_tab, atlas=ctx.atlas, read_only=shared is not None, loaded=self._on_loaded,
+                              set_save_note=self._set_save_note, timers=_doc_timers())
         self.teach = TeachPanel(self)
         self.visits = VisitsPanel(self, pane_css=PANE_CSS, button_css=BIG_BUTTONS)
         self._build_columns()
         self._wire()
+        doc = pn.state.curdoc
+        if doc is not None and getattr(doc, "session_context", None) is not None:
+            doc.on_session_destroyed(lambda session_context: self.maps.page_gone())
         self.viewer.set_actors(self._visibility())
         if shared is None:
-            self._open_map(self.map_id, initial=True)
+            self.maps.open_map(self.map_id, initial=True)
         else:
-            self._show_document(shared.text, None, 1, initial=True, map_label=shared.map_id)
+            self.maps.show_document(shared.text, None, 1, initial=True, map_label=shared.map_id)
             self._set_save_note(f"<span class='hv-save' role='status'>"
                                 f"{html.escape(texts()['share']['read_only'].format(title=shared.title))}</span>")
 
@@ -251,7 +236,7 @@ class HipvizApp:
         """Who this is and which map opens. The cookie decides who this is; a link's token counts
         only in a browser without one, so following a link never swaps a person's maps for
         someone else's. Nothing is stored yet: a person and a map are written only once
-        something is painted or answered (`_save`), so visits and probes leave no rows."""
+        something is painted or answered (`MapKeeper.save`), so visits and probes leave no rows."""
         if token is None:
             cookie = (pn.state.cookies or {}).get(COOKIE)
             token = cookie if valid_token(cookie) else _arg("s")
@@ -297,7 +282,7 @@ class HipvizApp:
         self.paint_tab = PaintTab(self.state)
         self.body_tab = BodyTab(self.state, self.ctx.payload.meta, lambda name: self.viewer.set_view(name))
         self.questions_tab = QuestionsTab(self.state)
-        self.maps_tab = MapsTab(self._export_json, self.fhir_file,
+        self.maps_tab = MapsTab(lambda: self.maps.export_json(), self.fhir_file,
                                 SharePanel(self.ctx.clinic, lambda: (self.token, self.map_id), stylesheets=[BIG_BUTTONS],
                                            visible=self.shared is None))
         # the tabs' controls by their names, as the wiring below and the tests know them
@@ -305,7 +290,6 @@ class HipvizApp:
             for name, w in vars(tab).items():
                 if not name.startswith("_") and (isinstance(w, pn.viewable.Viewable | pn.viewable.Viewer) or name == "view_buttons"):
                     setattr(self, name, w)
-        self._deleted: tuple[str, str, str | None] | None = None   # title, document, camera of the last deleted map
 
         self.state.map.param.watch(lambda e: setattr(self.keeper, "map_id", e.new), "map_id")
 
@@ -315,7 +299,7 @@ class HipvizApp:
         v.on_stroke_end(self._on_stroke_end)
         v.on_stroke_cancel(self._on_stroke_cancel)
         v.on_pick(self._on_pick)
-        v.on_camera(lambda cam: self.camera_saver.changed(self.map_id, cam))
+        v.on_camera(lambda cam: self.maps.camera_changed(cam))
         v.on_key(self._on_key)
         st = self.state
         st.view.param.watch(self._on_mode, "paint_mode")
@@ -327,15 +311,6 @@ class HipvizApp:
         st.view.param.watch(self._on_skin_opacity, "skin_opacity")
         st.view.param.watch(self._on_isolate, "isolated")
         st.answers.param.watch(self._on_answers, list(st.answers.FIELDS))
-        self.maps_select.param.watch(self._on_map_select, "value")
-        self.new_map_btn.on_click(self._on_new_map)
-        self.title_input.param.watch(self._on_rename, "value")
-        self.delete_btn.on_click(self._ask_delete)
-        self.delete_yes.on_click(self._on_delete)
-        self.delete_no.on_click(lambda e: self._set_delete_prompt(False))
-        self.undo_delete_btn.on_click(self._undo_delete)
-        self.import_input.on_file(self._on_import)
-        self.import_input.on_error(self._show_import_error)
         self.png_btn.on_click(lambda e: self.viewer.snapshot(f"hipviz-{time.strftime('%Y%m%d-%H%M%S')}.png"))
         self._on_brush()
 
@@ -378,11 +353,7 @@ class HipvizApp:
         elif now - self._unshown_since >= LIVE_SUMMARY_S:
             self._confirm_colours()
             self._refresh_painted()
-        if self._unsaved_since is None:
-            self._unsaved_since = now
-            self.autosave.changed()       # saved in AUTOSAVE_S even if the pointer stops here
-        elif now - self._unsaved_since >= AUTOSAVE_S:
-            self._save(status=False)
+        self.maps.note_paint(now)
 
     def _on_key(self, action: str) -> None:
         """Ctrl+Z / Ctrl+Y undo and redo a stroke; in presenter mode the arrow keys and the
@@ -423,7 +394,7 @@ class HipvizApp:
             self.undo_btn.disabled = not self.session.can_undo()
             self.redo_btn.disabled = not self.session.can_redo()
             self._answers_to_widgets()
-            self._save()
+            self.maps.save()
             self._map_changed()
 
     def _on_pick(self, pick: Pick) -> None:
@@ -518,7 +489,7 @@ class HipvizApp:
     def pdf_file(self) -> io.BytesIO | None:
         """The one-page summary of the current map, made here (no network)."""
         self.session.end_stroke()
-        self._save()
+        self.maps.save()
         try:
             previous, previous_date = self.visits.previous_map(self.map_id)   # "since last time"
             return pdf_file(self.session.painmap(), self.ctx.atlas, previous=previous, previous_date=previous_date)
@@ -533,7 +504,7 @@ class HipvizApp:
         from hipviz.fhir import bundle_json_bytes
 
         self.session.end_stroke()
-        self._save()
+        self.maps.save()
         try:
             return io.BytesIO(bundle_json_bytes(self.session.painmap(), atlas=self.ctx.atlas))
         except Exception as e:  # the page stays usable; say why there is no file
@@ -594,288 +565,22 @@ class HipvizApp:
             self.saved_msg.object = f"<p class='hv-error'>{html.escape(str(e))}</p>"
             return
         self._answers_to_widgets()
-        self._save()
+        self.maps.save()
         self._map_changed()
 
-    def _answers_to_widgets(self) -> None:
-        """The questionnaire shows the answers as they stand, painted qualities included."""
-        self.state.answers.show(self.session.answers, self.session.shown_qualities())
-
-    # ---- maps and storage ---------------------------------------------------------------
-    def _save(self, status: bool = True) -> None:
-        """Store the map if it changed. A blank map is stored only once something is painted or
-        answered; a save based on an older version (another tab saved meanwhile) merges first.
-        A failed save keeps everything in memory and says so; the next change tries again.
-        With status=False (the autosave during a stroke) the status line is left for the stroke's
-        end, unless there is something to tell (an error, a merge, a new map)."""
-        if self.shared is not None:         # a clinician's view of a shared map is never saved
-            return
-        if self.session.revision == self._saved_revision:
-            if status and self._status_stale:
-                self._show_saved(False)
-            return
-        if self.map_id is None and self.session.is_blank():
-            return
-        merged = False
-        tell = status or self.map_id is None or "hv-error" in (self.saved_msg.object or "")
-        try:
-            if self.map_id is None:
-                self._create_stored_map()
-            else:
-                merged = self._save_versioned()
-        except Exception as e:  # never lose the in-memory state because a save failed
-            log.warning("saving map %s failed: %s", self.map_id, e, exc_info=not isinstance(e, StoreError))
-            msg = e.user_message if isinstance(e, StoreError) else f"Could not save: {e}"
-            self.saved_msg.object = f"<p class='hv-error' role='alert'>{html.escape(msg)}</p>"
-            self._set_save_note(f"<span class='hv-save hv-save-err' role='alert' title='{html.escape(msg, quote=True)}'>"
-                                "Not saved<span class='hv-long'>: kept in this page, trying again</span></span>")
-            self._unsaved_since = time.monotonic()
-            self.autosave.failed()       # tried again in SAVE_RETRY_S, even if nothing changes
-            return
-        self._saved_revision = self.session.revision
-        self._unsaved_since = None
-        self.autosave.saved()
-        if tell or merged:
-            self._show_saved(merged)
-        else:
-            self._status_stale = True
-
-    def _show_saved(self, merged: bool) -> None:
-        self._status_stale = False
-        note = " It was also changed in another tab; both are kept." if merged else ""
-        where = " on this computer" if self.store.dialect == "sqlite" else ""
-        # to the minute: saves within one minute change nothing on the page (no patch to send)
-        at = time.strftime('%H:%M')
-        self.saved_msg.object = f"<p class='hv-muted'>Saved{where} at {at}.{note}</p>"
-        self._set_save_note(f"<span class='hv-save' role='status'>✓ Saved<span class='hv-long'>{where}</span> {at}</span>")
-
-    def _create_stored_map(self) -> None:
-        """The first thing painted or answered: the map (and the person) is stored now, with the
-        view it was painted from."""
-        self.map_id = self.store.create_map(self.token, self._document())
-        self._map_version = 1
-        cam = parse_camera(self.viewer.camera) if self.viewer._camera_set else None
-        if cam is not None:
-            self.camera_saver.changed(self.map_id, cam)
-        self._refresh_maps()
-
-    def _save_versioned(self) -> bool:
-        """Save on the version this page is based on; True if another tab's changes were merged."""
-        merged = False
-        for _ in range(3):
-            try:
-                self._map_version = self.store.save_map(self.token, self.map_id, self._document(), base_version=self._map_version)
-                return merged
-            except ConflictError:      # another tab saved this map: keep both, then save
-                merged = self._merge_stored() or merged
-            except KeyError:           # another tab deleted it: keep this page's as a new map
-                self._create_stored_map()
-                return False
-        raise StoreError("This map keeps changing in another tab; it was not saved here.")
-
-    def _merge_stored(self) -> bool:
-        """Fold the stored version of this map (saved by another tab) into this page's; True if
-        it changed what this page shows."""
-        stored = self.store.get_map(self.token, self.map_id)
-        self._map_version = stored.version
-        try:
-            pm = PainMap.from_json(stored.document, self.session.labels)
-        except PainMapError:
-            return False                    # unreadable here: this page's map replaces it
-        changed = self.session.merge(pm)
+    def _on_loaded(self, changed: np.ndarray) -> None:
+        """The map was opened or merged from the store: recolour what changed, show its answers
+        and its undo history, and tell everything that shows the map."""
         if changed.size:
             self.viewer.set_skin_colours(*self.skin_layers.display(changed))
         self._answers_to_widgets()
         self.undo_btn.disabled = not self.session.can_undo()
         self.redo_btn.disabled = not self.session.can_redo()
         self._map_changed()
-        return True
 
-    def _refresh_maps(self) -> None:
-        maps = self.store.list_maps(self.token)
-        opts = {f"{m.title} — {_fmt_time(m.updated)}": m.id for m in maps}
-        self._opening = True
-        try:
-            self.maps_select.options = opts
-            self.maps_select.value = self.map_id
-            current = next((m for m in maps if m.id == self.map_id), None)
-            self.title_input.value = current.title if current else ""
-        finally:
-            self._opening = False
-        if self.shared is None:
-            self.share.refresh()
-
-    def _on_page_gone(self) -> None:
-        """The page closed or lost its server: keep its last camera and any paint not yet saved
-        (a stroke cut off mid-way)."""
-        self.autosave.saved()
-        self.camera_saver.flush()
-        try:
-            self._save(status=False)
-        except Exception:  # noqa: BLE001 - nothing is left to tell; the log keeps it
-            log.exception("saving map %s as its page went failed", self.map_id)
-
-    def _write_camera(self, map_id: int | None, camera: Camera) -> None:
-        if map_id is not None:          # a map not stored yet keeps no camera
-            self.store.save_camera(self.token, map_id, camera.to_json())
-
-    def _restore_camera(self, map_id: int, initial: bool) -> None:
-        """Look at the map from its kept camera; a map without one (or with one that does not
-        read as a camera) opens at the default view."""
-        try:
-            raw = self.store.load_camera(self.token, map_id) if map_id is not None else None
-        except KeyError:
-            raw = None
-        cam = parse_camera(raw)
-        if raw is not None and cam is None:
-            log.warning("stored camera of map %s ignored: %.80r", map_id, raw)
-        if cam is not None:
-            self.viewer.set_camera(cam)
-        elif initial:
-            self.viewer.camera = self.viewer._preset("reset")   # the view starts there by itself
-        else:
-            self.viewer.set_view("reset")
-
-    def _open_map(self, map_id: int | None, initial: bool = False) -> None:
-        """Open a stored map, or (None) a blank one that is stored once something is painted."""
-        self.camera_saver.flush()          # the camera of the map being left is kept first
-        stored = self.store.get_map(self.token, map_id) if map_id is not None else None
-        self._show_document(stored.document if stored is not None else _BLANK, map_id,
-                            stored.version if stored is not None else 1, initial)
-
-    def _painmap_from_text(self, text: str, map_label) -> tuple[PainMap, str]:
-        """The document as a pain map on this skin, and a note if it had to be carried over."""
-        try:
-            return PainMap.from_json(text, self.session.labels), ""
-        except PainMapError as e:
-            # painted on another version of the body model: carry the paint over where the atlas
-            # ships a vertex map from that skin, else keep the painted areas (regions), which the
-            # document carries beside the per-vertex paint
-            try:
-                pm = PainMap.from_json(text)
-                migration = (self.ctx.atlas.skin_migration(pm.vertex_paint.skin_sha256)
-                             if pm.vertex_paint is not None and hasattr(self.ctx.atlas, "skin_migration") else None)
-                if migration is not None:
-                    pm = migrate_vertex_paint(pm, *migration, self.session.labels)
-                    note = "This map was drawn on an earlier version of the 3D body; its paint was carried over to this one."
-                else:
-                    pm = pm.model_copy(update={"vertex_paint": None})
-                    note = "This map was drawn on an earlier version of the 3D body; its painted areas were carried over."
-            except PainMapError:
-                pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1})
-                note = "This stored map could not be read; it was left unchanged in the database."
-            log.warning("stored map %s: %s (%s)", map_label, note, e)
-            return pm, note
-
-    def _show_document(self, text: str, map_id: int | None, version: int, initial: bool, map_label=None) -> None:
-        pm, note = self._painmap_from_text(text, map_label if map_label is not None else map_id)
-        old = self.session.painted_indices()
-        self.session.load(pm)
-        self.map_id = map_id
-        self._map_version = version
-        self._saved_revision = self.session.revision
-        changed = np.union1d(old, self.session.painted_indices())
-        if changed.size:
-            self.viewer.set_skin_colours(*self.skin_layers.display(changed))
-        self._restore_camera(map_id, initial)
-        self._answers_to_widgets()
-        self._refresh_maps()
-        self.undo_btn.disabled = True
-        self.redo_btn.disabled = True
-        self._map_changed()
-        if note:
-            self.saved_msg.object = f"<p class='hv-error'>{html.escape(note)}</p>"
-
-    def _on_map_select(self, event) -> None:
-        if self._opening or event.new is None or event.new == self.map_id:
-            return
-        self.session.end_stroke()
-        self._save()
-        self._open_map(int(event.new))
-
-    def _on_new_map(self, event=None) -> None:
-        self.session.end_stroke()
-        self._save()
-        self._open_map(None)
-
-    def _on_rename(self, event) -> None:
-        if self._opening or not event.new.strip():
-            return
-        if self.map_id is None:           # naming a blank map keeps it
-            self.map_id = self.store.create_map(self.token, self._document(), title=event.new)
-            self._saved_revision = self.session.revision
-        else:
-            self.store.rename_map(self.token, self.map_id, event.new)
-        self._refresh_maps()
-
-    def _set_delete_prompt(self, on: bool) -> None:
-        title = next((m.title for m in self.store.list_maps(self.token) if m.id == self.map_id), "this map")
-        self.delete_prompt.object = (f"<p class='hv-confirm' role='alert'>Delete <b>{html.escape(title)}</b> and everything "
-                                     "painted and answered in it?</p>") if on else ""
-        self.delete_prompt.visible = self.delete_confirm.visible = on
-        self.delete_btn.visible = not on
-
-    def _ask_delete(self, event=None) -> None:
-        if self.map_id is None:
-            self.saved_msg.object = "<p class='hv-muted'>This map is not saved yet: there is nothing to delete.</p>"
-            return
-        self._set_delete_prompt(True)
-
-    def _on_delete(self, event=None) -> None:
-        self._set_delete_prompt(False)
-        self.session.end_stroke()
-        self._save()
-        self.camera_saver.flush()
-        title = next((m.title for m in self.store.list_maps(self.token) if m.id == self.map_id), "Pain map")
-        self._deleted = (title, self.store.load_map(self.token, self.map_id), self.store.load_camera(self.token, self.map_id))
-        self.camera_saver.discard()
-        self.store.delete_map(self.token, self.map_id)
-        self._open_map(self.store.latest_map(self.token))
-        self.undo_delete_btn.visible = True
-        self.saved_msg.object = f"<p class='hv-muted'>Deleted <b>{html.escape(title)}</b>.</p>"
-
-    def _undo_delete(self, event=None) -> None:
-        if self._deleted is None:
-            return
-        title, document, camera = self._deleted
-        self._deleted = None
-        self.undo_delete_btn.visible = False
-        self.session.end_stroke()
-        self._save()
-        restored = self.store.create_map(self.token, document, title=title)
-        if camera:
-            self.store.save_camera(self.token, restored, camera)
-        self._open_map(restored)
-        self.saved_msg.object = f"<p class='hv-muted'>Brought back <b>{html.escape(title)}</b>.</p>"
-
-    def _export_json(self) -> io.StringIO:
-        self.session.end_stroke()
-        return io.StringIO(self.session.painmap().to_json())
-
-    def import_document(self, raw: bytes | str, filename: str = "") -> str | None:
-        """Import a pain map file as a new map; returns the rejection message, or None."""
-        try:
-            pm = PainMap.from_json(raw, self.session.labels)
-        except PainMapError as e:
-            return str(e)
-        self.session.end_stroke()
-        self._save()
-        title = (filename.rsplit("/", 1)[-1].removesuffix(".json") or "Imported map")[:60]
-        new_id = self.store.create_map(self.token, pm.to_json(indent=None), title=f"{title} (imported)")
-        self._open_map(new_id)
-        return None
-
-    def _show_import_error(self, err: str) -> None:
-        self.import_msg.object = f"<div class='hv-import-error' role='alert'><b>This file was not opened.</b> {html.escape(err)}</div>"
-        self.import_msg.visible = True
-
-    def _on_import(self, name: str, text: str) -> None:
-        err = self.import_document(text, name)
-        if err:
-            self._show_import_error(err)
-        else:
-            self.import_msg.visible = False
-            self.saved_msg.object = "<p class='hv-muted'>The file was opened as a new map.</p>"
+    def _answers_to_widgets(self) -> None:
+        """The questionnaire shows the answers as they stand, painted qualities included."""
+        self.state.answers.show(self.session.answers, self.session.shown_qualities())
 
     # ---- results ------------------------------------------------------------------------
     def _refresh_painted(self) -> None:

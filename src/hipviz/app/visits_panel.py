@@ -263,7 +263,7 @@ class VisitsPanel:
         """Show the two picked maps on the body, the change and the chart."""
         app = self.app
         app.session.end_stroke()
-        app._save()
+        app.maps.save()
         self._maps = in_visit_order(app.store.list_maps(app.token))
         if not self.active:
             if app.teach.mode != "results":
@@ -349,7 +349,7 @@ class VisitsPanel:
             self.leave()
 
     def _on_open_other(self, event) -> None:
-        if self.active and not self.app._opening:
+        if self.active and not self.app.maps.opening:
             self.leave(restore_camera=False)
 
     # ---- words -------------------------------------------------------------------------------
