@@ -41,7 +41,7 @@ def condition(cid, prior, urgency="routine", findings=(), age_bands=(0.25, 0.25,
         "summary": {"patient": TEXT, "clinician": TEXT},
         "pathophysiology": {"patient": TEXT, "clinician": TEXT},
         "treatments": [{"intervention": "exercise", "findings": TEXT, "grade": "moderate"}],
-        "refer_when": ["never in tests"],
+        "refer_when": [{"when": "never in tests", "level": "routine"}],
         "references": [{"key": "SYN01", "citation": "Synthetic reference for the engine tests", "unverified": "synthetic"}],
     })
 

@@ -284,3 +284,48 @@ def test_older_person_who_cannot_bear_weight_is_checked_for_insufficiency_fractu
     assert [a.level for a in young] == ["urgent"]
     assert "sacral_insufficiency_fracture" not in young[0].rule_out
     assert "femoral_neck_stress_fracture" in young[0].rule_out
+
+
+def _level_for(signs: list[str], painted: list[str]) -> str | None:
+    alerts = triage.evaluate(signs, signs, painted=painted)
+    return min((a.level for a in alerts), key=triage.level_rank) if alerts else None
+
+
+def test_a_cards_when_to_see_a_clinician_never_says_sooner_or_later_than_the_alert():
+    """Each "when to see a clinician" entry that names its warning signs has the level the
+    triage rules give those signs (all of `signs` with each one of `any_of`), and its words never
+    say how fast: the card prints the alert's own title for its level."""
+    checked = 0
+    for cid, entry in knowledge().items():
+        for x in entry.condition.refer_when:
+            for extra in x.any_of or [None]:
+                signs = [*x.signs, *([extra] if extra else [])]
+                if not signs:
+                    continue
+                got = _level_for(signs, x.painted)
+                assert got == (x.level if x.level in triage.LEVELS else None), (cid, x.when, signs, got)
+                checked += 1
+        levels = [triage.LEVELS.index(x["level"]) if x["level"] in triage.LEVELS else 3 for x in card(cid).refer_when]
+        assert levels == sorted(levels), cid          # most urgent first
+    assert checked >= 80
+
+
+def test_refer_when_wording_and_signs_are_checked_when_the_file_loads():
+    from pydantic import ValidationError
+
+    from hipviz.knowledge.schema import ReferWhen
+
+    with pytest.raises(ValidationError, match="says how fast"):
+        ReferWhen(when="A painful hip with fever: go to the emergency department", level="emergency")
+    with pytest.raises(ValidationError, match="unknown warning sign"):
+        ReferWhen(when="Something that is not in the vocabulary", level="soon", signs=["no_such_sign"])
+    ok = ReferWhen(when="A painful hip with fever", level="emergency", signs=["fever_or_infection_signs"], painted=["groin"])
+    assert ok.level == "emergency"
+
+
+def test_new_sexual_dysfunction_is_a_cauda_equina_warning_sign_but_a_long_standing_erection_problem_is_not():
+    assert _level_for(["new_sexual_dysfunction"], []) == "emergency"
+    assert "erectile_dysfunction" in RISK and _level_for(["erectile_dysfunction"], []) is None
+    ces = card("cauda_equina_syndrome")
+    assert "new_sexual_dysfunction" in {f["id"] for f in ces.red_flags}
+    assert "erectile_dysfunction" not in {f["id"] for f in ces.red_flags} | {f["id"] for f in ces.risk_factors}

@@ -16,7 +16,7 @@ def test_contract_sizes():
     assert len(v.regions) == 30
     assert len(v.conditions) == 34 and len(set(v.conditions)) == 34
     assert len(v.qualities) == 11
-    assert len(v.red_flags) == 34  # 27 plus the risk factors for infection, stress fracture and arterial disease
+    assert len(v.red_flags) == 35  # 27, the risk factors for infection, stress fracture and arterial disease, new sexual dysfunction
     assert {"low_back_central", "coccyx", "perineum"} == set(v.regions) - v.sided_regions
 
 

@@ -54,11 +54,13 @@ CAVEAT_LABELS = {
     "other_target_condition": "the published figures are for a related problem, not this one",
     "small_sample": "small study",
 }
-URGENCY_LABELS = {
-    "routine": "Routine: see a clinician if it does not settle",
-    "soon": "See a doctor soon",
-    "emergency": "Emergency: seek medical care now",
-}
+_LEVEL_ORDER = (*triage.LEVELS, "routine")
+ROUTINE_LABEL = "Routine: see a clinician if it does not settle"
+
+
+def level_label(level: str) -> str:
+    """How fast, in the alerts' own words (triage.yaml levels); "routine" is below every alert."""
+    return triage.rules().levels[level]["title"] if level in triage.LEVELS else ROUTINE_LABEL
 SELF_CARE_LABELS = {
     "what_to_do_now": "What to do now",
     "paracetamol": "Paracetamol (acetaminophen)",
@@ -183,7 +185,7 @@ class Card:
     tests: tuple[Test, ...]
     treatments: tuple[TreatmentInfo, ...]
     avoid: tuple[str, ...]
-    refer_when: tuple[str, ...]
+    refer_when: tuple[dict[str, str], ...]  # [{when, level, label}], most urgent first
     red_flags: tuple[dict[str, str], ...]  # warning signs only: [{id, label, level, action}], most
     # urgent first, then commonest (the level is that of the triage rule the sign sets off alone)
     references: tuple[ReferenceInfo, ...]
@@ -205,8 +207,8 @@ class Card:
         d["everyday_words"] = [dict(x) for x in self.everyday_words]
         d["tests"] = [{**asdict(t), "accuracy": t.accuracy} for t in self.tests]
         d["references"] = [{**asdict(r), "links": list(r.links)} for r in self.references]
-        for k in ("avoid", "refer_when"):
-            d[k] = list(d[k])
+        d["avoid"] = list(self.avoid)
+        d["refer_when"] = [dict(x) for x in self.refer_when]
         d["red_flags"] = [dict(x) for x in self.red_flags]
         d["risk_factors"] = [dict(x) for x in self.risk_factors]
         d["warning_combinations"] = [{**x, "signs": list(x["signs"])} for x in self.warning_combinations]
@@ -268,7 +270,7 @@ def card(condition_id: str) -> Card:
     ]
     return Card(
         condition=c.id, name=c.names.patient, clinician_name=c.names.clinician, category=c.category,
-        urgency=c.urgency, urgency_label=URGENCY_LABELS[c.urgency],
+        urgency=c.urgency, urgency_label=level_label(c.urgency),
         summary={"patient": c.summary.patient.strip(), "clinician": c.summary.clinician.strip()},
         pathophysiology={"patient": c.pathophysiology.patient.strip(), "clinician": c.pathophysiology.clinician.strip()},
         referral={"mechanism": rp.mechanism, "kind": rp.path_kind, "kind_label": PATH_KINDS[rp.path_kind]["label"],
@@ -279,7 +281,9 @@ def card(condition_id: str) -> Card:
         pattern={"basis": p.basis, "basis_label": PATTERN_BASIS_LABELS[p.basis], "side_rule": p.side_rule,
                  "note": p.note.strip(), "regions": regions, "references": list(p.references)},
         tests=tests, treatments=treatments, avoid=tuple(x.strip() for x in c.avoid),
-        refer_when=tuple(x.strip() for x in c.refer_when), red_flags=flags, references=refs,
+        refer_when=tuple({"when": " ".join(x.when.split()), "level": x.level, "label": level_label(x.level)}
+                         for x in sorted(c.refer_when, key=lambda x: _LEVEL_ORDER.index(x.level))),
+        red_flags=flags, references=refs,
         everyday_words=tuple({"word": w.word, "explanation": w.explanation.strip()} for w in c.everyday_words),
         self_care=care, medicine_safety=safety, physiotherapy=physio,
         risk_factors=risk_factors, warning_combinations=combos,
@@ -408,7 +412,7 @@ def markdown(c: Card, register: str = "both") -> str:
                 + refs, ""]
     if c.avoid:
         out += ["## What to avoid", ""] + [f"- {x}" for x in c.avoid] + [""]
-    out += ["## When to see a clinician", ""] + [f"- {x}" for x in c.refer_when] + [""]
+    out += ["## When to see a clinician", ""] + [f"- {x['when']} — **{x['label']}**" for x in c.refer_when] + [""]
     if c.red_flags or c.warning_combinations:
         out += ["## Warning signs: when to get help, and how fast", ""]
         out += [f"- {f['label']}: **{f['action']}**" for f in c.red_flags]

@@ -34,7 +34,7 @@ def card_html(c: Card, register: str = "patient") -> str:
     """The explanation card. ``register``: "patient" (plain words) or "clinician"."""
     reg = "clinician" if register == "clinician" else "patient"
     out = [f"<div class='hv-card' data-condition='{e(c.condition)}' data-register='{reg}'>"]
-    urg = {"emergency": "hv-urg-emergency", "soon": "hv-urg-soon"}.get(c.urgency, "hv-urg-routine")
+    urg = f"hv-urg-{c.urgency}"
     out.append(f"<div class='hv-urgency {urg}'>{e(c.urgency_label)}</div>")
     if c.everyday_words:
         out.append("<p class='hv-also'>Also called: " + ", ".join(
@@ -83,7 +83,8 @@ def card_html(c: Card, register: str = "patient") -> str:
     if c.avoid:
         out.append("<h4>What to avoid</h4><ul>" + "".join(f"<li>{e(x)}</li>" for x in c.avoid) + "</ul>")
     if c.refer_when:
-        out.append("<h4>When to see a clinician</h4><ul>" + "".join(f"<li>{e(x)}</li>" for x in c.refer_when) + "</ul>")
+        out.append("<h4>When to see a clinician</h4><ul class='hv-refer'>" + "".join(
+            f"<li data-level='{x['level']}'>{e(x['when'])} — <b>{e(x['label'])}</b></li>" for x in c.refer_when) + "</ul>")
     if c.red_flags or c.warning_combinations:
         items = [(f["label"], f["action"]) for f in c.red_flags]
         items += [(" + ".join(x["signs"]), x["action"]) for x in c.warning_combinations]
@@ -174,6 +175,7 @@ CARD_CSS = """
 .hv-urgency { padding: 6px 10px; border-radius: 6px; font-weight: 600; font-size: 15px; }
 .hv-urg-routine { background: #e8f3ea; color: #1d4d26; }
 .hv-urg-soon { background: #ffe3b3; color: #4a2b00; }
+.hv-urg-urgent { background: #ffc9a8; color: #5a1a00; }
 .hv-urg-emergency { background: #b00020; color: #fff; }
 .hv-tests { border-collapse: collapse; width: 100%; font-size: 14px; }
 .hv-tests th { text-align: left; background: #eef1f6; padding: 4px 6px; }

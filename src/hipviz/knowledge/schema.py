@@ -7,6 +7,7 @@ ratio. Every figure says whether it is cited (with reference keys) or an estimat
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -227,6 +228,43 @@ class EverydayWord(Strict):
     explanation: str = Field(min_length=20)
 
 
+class ReferWhen(Strict):
+    """When to see a clinician, and how fast. The level is data, never words in ``when``, so the
+    card says it in the alerts' own words; ``signs`` (all of them) with one of ``any_of`` (and a
+    ``painted`` region) name the warning signs it describes, and the triage rules must give that
+    level for them (tests/test_triage.py): a card never says sooner or later than the alert."""
+
+    when: str = Field(min_length=10)
+    level: Literal["emergency", "urgent", "soon", "routine"]
+    signs: list[str] = []
+    any_of: list[str] = []
+    painted: list[str] = []
+
+    @field_validator("when")
+    @classmethod
+    def _no_level_words(cls, v):
+        words = re.findall(REFER_LEVEL_WORDS, v, flags=re.IGNORECASE)
+        if words:
+            raise ValueError(f"{v!r}: says how fast ({', '.join(words)}); give it as level instead")
+        return v
+
+    @field_validator("signs", "any_of")
+    @classmethod
+    def _signs(cls, v):
+        voc = vocabulary()
+        return _check_ids(v, set(voc.red_flags) | set(voc.findings), "warning sign")
+
+    @field_validator("painted")
+    @classmethod
+    def _regions(cls, v):
+        return _check_ids(v, vocabulary().regions, "region")
+
+
+#: Words that say how fast; in a refer_when entry the level says it.
+REFER_LEVEL_WORDS = (r"\b(emergency|ambulance|same[- ]day|today|urgent(?:ly)?|soon|promptly|immediately|"
+                     r"right away|straight away|now)\b")
+
+
 class Treatment(Strict):
     intervention: str
     findings: str = Field(min_length=20)  # what the trials found: names, effect sizes, time points
@@ -241,7 +279,7 @@ class Condition(Strict):
         "tendon", "bursa", "muscle", "myofascial", "nerve_root", "nerve_entrapment", "joint", "bone",
         "neural_emergency", "vascular_emergency", "vascular", "systemic",
     ]
-    urgency: Literal["routine", "soon", "emergency"]
+    urgency: Literal["routine", "soon", "urgent", "emergency"]
     source_structures: list[str] = Field(min_length=1)
     referral_path: ReferralPath
     qualities: dict[str, Probability] = {}
@@ -255,7 +293,7 @@ class Condition(Strict):
     pathophysiology: TwoRegisters
     treatments: list[Treatment] = Field(min_length=1)
     avoid: list[str] = []
-    refer_when: list[str] = Field(min_length=1)
+    refer_when: list[ReferWhen] = Field(min_length=1)
     references: list[Reference] = Field(min_length=1)
     # Optional (added later; older files without them stay valid):
     everyday_words: list[EverydayWord] = []  # what people call it; searched and explained
