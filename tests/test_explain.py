@@ -32,7 +32,7 @@ def test_card_for_every_condition(cid):
         assert t.grade_label == GRADE_LABELS[t.grade] and t.findings
     assert c.refer_when
     assert [f["label"] for f in c.red_flags] == [vocabulary().red_flags[f["id"]] for f in c.red_flags]
-    assert {f["id"] for f in c.red_flags} | {f["id"] for f in c.risk_factors} == set(k.red_flags)
+    assert {f["id"] for f in c.red_flags} | {f["id"] for f in c.risk_factors} <= set(k.red_flags)   # risk factors: where they raise it
     # the condition's own references, plus those of the shared self-care advice it uses
     keys = [r.key for r in c.references]
     assert len(keys) == len(set(keys)) and {r.key for r in k.references} <= set(keys)

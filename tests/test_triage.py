@@ -259,7 +259,13 @@ def test_condition_cards_list_true_warning_signs_and_risk_factors_apart():
         c = card(cid)
         assert not {f["id"] for f in c.red_flags} & RISK, cid
         assert {f["id"] for f in c.risk_factors} <= RISK
-        assert {f["id"] for f in c.red_flags} | {f["id"] for f in c.risk_factors} == set(knowledge()[cid].condition.red_flags)
+        listed = set(knowledge()[cid].condition.red_flags)
+        assert {f["id"] for f in c.red_flags} == listed - RISK
+        # a risk factor is "worth telling" where it makes the condition more likely, not where the
+        # file lists it as uncommon (age over 50 in FAI)
+        assert {f["id"] for f in c.risk_factors} == {f for f in listed & RISK if cid in ddx.raised_by(f)}
+        assert not {f["id"] for f in c.general_flags} & listed
+        assert [f["id"] for f in c.general_flags] == [f for f in RULES.general_warning_signs if f not in listed]
         for f in c.red_flags:
             assert f["action"] == RULES.levels[f["level"]]["title"]
     for cid in ("gtps_gluteal_tendinopathy", "hip_osteoarthritis", "fai_labral_tear", "proximal_hamstring_tendinopathy",
@@ -269,7 +275,9 @@ def test_condition_cards_list_true_warning_signs_and_risk_factors_apart():
     assert "smoker" in {f["id"] for f in avn.risk_factors} and "smoker" not in {f["id"] for f in avn.red_flags}
     md = avn.markdown("patient")
     warn = md[md.index("## Warning signs"):md.index("## Worth telling your clinician")]
-    assert "Smoker" not in warn and "seek medical care now" not in warn.lower()
+    assert "Smoker" not in warn
+    own = warn[:warn.index("Whatever the cause")]     # the nerve emergencies follow, on every card
+    assert "seek medical care now" not in own.lower()
     assert "Smoker" in md[md.index("## Worth telling your clinician"):]
 
 
@@ -329,3 +337,17 @@ def test_new_sexual_dysfunction_is_a_cauda_equina_warning_sign_but_a_long_standi
     ces = card("cauda_equina_syndrome")
     assert "new_sexual_dysfunction" in {f["id"] for f in ces.red_flags}
     assert "erectile_dysfunction" not in {f["id"] for f in ces.red_flags} | {f["id"] for f in ces.risk_factors}
+
+
+def test_every_card_lists_the_nerve_emergencies_and_no_card_calls_a_risk_factor_against_it_a_reason():
+    """The radiculopathy cards once left out saddle numbness and bladder or bowel trouble because
+    they list warning signs of their own; and "aged over 50" was "worth telling" on the FAI card,
+    whose own text says FAI is mostly under 50."""
+    for cid in knowledge():
+        c = card(cid)
+        shown = {f["id"] for f in c.red_flags} | {f["id"] for f in c.general_flags}
+        assert {"saddle_anaesthesia", "bladder_or_bowel_dysfunction"} <= shown, cid
+        md = c.markdown("patient")
+        assert "Numbness between the legs" in md[md.index("## Warning signs"):], cid
+    assert "age_over_50" not in {f["id"] for f in card("fai_labral_tear").risk_factors}
+    assert "age_over_50" in {f["id"] for f in card("hip_osteoarthritis").risk_factors}

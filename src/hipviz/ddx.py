@@ -1045,11 +1045,17 @@ def _worth_telling(m: Model, pm: PainMap) -> tuple[RiskNote, ...]:
     for f in risk:
         if f not in present:
             continue
-        j = m.item_index[("red_flags", f)]
-        lr = m.vs_rest.yes[:, j]
-        raises = [m.ids[i] for i in np.argsort(-lr, kind="stable") if lr[i] >= math.log(1.5) and m.listed[i, j]][:4]
-        out.append(RiskNote(f, v.red_flags[f], tuple(raises)))
+        out.append(RiskNote(f, v.red_flags[f], raised_by(f, m)[:4]))
     return tuple(out)
+
+
+def raised_by(flag: str, m: Model | None = None) -> tuple[str, ...]:
+    """The conditions an answer makes at least 1.5 times as likely (their files list it), most
+    raised first: where a risk factor is worth telling a clinician about."""
+    m = m or model()
+    j = m.item_index[("red_flags", flag)]
+    lr = m.vs_rest.yes[:, j]
+    return tuple(m.ids[i] for i in np.argsort(-lr, kind="stable") if lr[i] >= math.log(1.5) and m.listed[i, j])
 
 
 def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndarray) -> list[str | None]:

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hipviz import triage
+from hipviz import ddx
 from hipviz.ddx import DISCLAIMER
 from hipviz.referral import PATH_KINDS
 from hipviz.vocabulary import vocabulary
@@ -186,6 +187,7 @@ class Card:
     treatments: tuple[TreatmentInfo, ...]
     avoid: tuple[str, ...]
     refer_when: tuple[dict[str, str], ...]  # [{when, level, label}], most urgent first
+    general_flags: tuple[dict[str, str], ...]  # warning signs of any back or hip pain the file does not list
     red_flags: tuple[dict[str, str], ...]  # warning signs only: [{id, label, level, action}], most
     # urgent first, then commonest (the level is that of the triage rule the sign sets off alone)
     references: tuple[ReferenceInfo, ...]
@@ -210,6 +212,7 @@ class Card:
         d["avoid"] = list(self.avoid)
         d["refer_when"] = [dict(x) for x in self.refer_when]
         d["red_flags"] = [dict(x) for x in self.red_flags]
+        d["general_flags"] = [dict(x) for x in self.general_flags]
         d["risk_factors"] = [dict(x) for x in self.risk_factors]
         d["warning_combinations"] = [{**x, "signs": list(x["signs"])} for x in self.warning_combinations]
         d["treatments"] = [{**asdict(t), "references": list(t.references)} for t in self.treatments]
@@ -248,12 +251,15 @@ def card(condition_id: str) -> Card:
     risk = set(rules.risk_factors)
     signs = [(f, p_) for f, p_ in c.red_flags.items() if f not in risk]
     levels = {f: warning_level(f) for f, _ in signs}
-    flags = tuple(
-        {"id": f, "label": v.red_flags[f], "level": levels[f], "action": rules.levels[levels[f]]["title"]}
-        for f, _ in sorted(signs, key=lambda kv: (triage.level_rank(levels[kv[0]]), -kv[1]))
-    )
+    def flag(f: str) -> dict[str, str]:
+        lv = warning_level(f)
+        return {"id": f, "label": v.red_flags[f], "level": lv, "action": rules.levels[lv]["title"]}
+
+    flags = tuple(flag(f) for f, _ in sorted(signs, key=lambda kv: (triage.level_rank(levels[kv[0]]), -kv[1])))
+    general = tuple(flag(f) for f in rules.general_warning_signs if f not in c.red_flags)
+    # only those that really raise it (a file may list one to say it is uncommon: age over 50 in FAI)
     risk_factors = tuple({"id": f, "label": v.red_flags[f]}
-                         for f, _ in sorted(c.red_flags.items(), key=lambda kv: -kv[1]) if f in risk)
+                         for f, _ in sorted(c.red_flags.items(), key=lambda kv: -kv[1]) if f in risk and c.id in ddx.raised_by(f))
     combos = tuple(
         {"signs": tuple(v.red_flags.get(i) or v.findings.get(i, i) for i in r.all)
          + ((("any of: " + "; ".join(_lc1(v.red_flags.get(i) or v.findings.get(i, i)) for i in r.any)),) if r.any else ())
@@ -281,7 +287,7 @@ def card(condition_id: str) -> Card:
         pattern={"basis": p.basis, "basis_label": PATTERN_BASIS_LABELS[p.basis], "side_rule": p.side_rule,
                  "note": p.note.strip(), "regions": regions, "references": list(p.references)},
         tests=tests, treatments=treatments, avoid=tuple(x.strip() for x in c.avoid),
-        refer_when=tuple({"when": " ".join(x.when.split()), "level": x.level, "label": level_label(x.level)}
+        general_flags=general, refer_when=tuple({"when": " ".join(x.when.split()), "level": x.level, "label": level_label(x.level)}
                          for x in sorted(c.refer_when, key=lambda x: _LEVEL_ORDER.index(x.level))),
         red_flags=flags, references=refs,
         everyday_words=tuple({"word": w.word, "explanation": w.explanation.strip()} for w in c.everyday_words),
@@ -413,11 +419,14 @@ def markdown(c: Card, register: str = "both") -> str:
     if c.avoid:
         out += ["## What to avoid", ""] + [f"- {x}" for x in c.avoid] + [""]
     out += ["## When to see a clinician", ""] + [f"- {x['when']} — **{x['label']}**" for x in c.refer_when] + [""]
-    if c.red_flags or c.warning_combinations:
-        out += ["## Warning signs: when to get help, and how fast", ""]
-        out += [f"- {f['label']}: **{f['action']}**" for f in c.red_flags]
-        out += [f"- {' + '.join(x['signs'])}: **{x['action']}**" for x in c.warning_combinations]
-        out.append("")
+    out += ["## Warning signs: when to get help, and how fast", ""]
+    out += [f"- {f['label']}: **{f['action']}**" for f in c.red_flags]
+    out += [f"- {' + '.join(x['signs'])}: **{x['action']}**" for x in c.warning_combinations]
+    if c.general_flags:
+        out += ["", "Whatever the cause of the pain:" if c.red_flags or c.warning_combinations else
+                "None is linked with this condition itself. Whatever the cause of the pain:", ""]
+        out += [f"- {f['label']}: **{f['action']}**" for f in c.general_flags]
+    out.append("")
     if c.risk_factors:
         out += ["## Worth telling your clinician", "",
                 "These make the condition more likely but are not, on their own, a reason to seek care urgently.", ""]

@@ -123,6 +123,7 @@ class Rules:
     risk_factors: tuple[str, ...]
     rules: tuple[Rule, ...]
     references: tuple[dict[str, Any], ...]
+    general_warning_signs: tuple[str, ...] = ()  # listed on every condition card
 
     @property
     def warning_signs(self) -> tuple[str, ...]:
@@ -150,6 +151,11 @@ def load_rules(data: dict[str, Any]) -> Rules:
     for f in risk:
         if f not in v.red_flags:
             raise TriageError(f"triage.yaml risk_factors: unknown red flag id {f!r} (not in vocabulary.yaml red_flags)")
+    general = tuple(data.get("general_warning_signs") or ())
+    for f in general:
+        if f not in v.red_flags or f in risk:
+            raise TriageError(f"triage.yaml general_warning_signs: {f!r} is not a warning sign (a vocabulary red flag that is "
+                              "not a risk factor)")
     keys = {r["key"] for r in data.get("references") or ()}
     signs = set(v.red_flags) | set(v.findings)
     out: list[Rule] = []
@@ -200,7 +206,8 @@ def load_rules(data: dict[str, Any]) -> Rules:
     if not out:
         raise TriageError("triage.yaml: no rules")
     return Rules(levels={lv: {k: " ".join(str(levels[lv][k]).split()) for k in ("title", "action")} for lv in LEVELS},
-                 risk_factors=risk, rules=tuple(out), references=tuple(data.get("references") or ()))
+                 risk_factors=risk, rules=tuple(out), references=tuple(data.get("references") or ()),
+                 general_warning_signs=general)
 
 
 @cache

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import html
 
-from hipviz.explain import TESTS_HEADING, Card, warning_level
+from hipviz.explain import TESTS_HEADING, Card
 from hipviz.referral import (
     PATTERN_THRESHOLD,
     Overlap,
     ReferralPath,
     StructureDescription,
 )
-from hipviz.vocabulary import vocabulary
 
 e = html.escape
 
 #: Warning signs shown on every card whose condition has none of its own.
-GENERAL_RED_FLAGS = ("saddle_anaesthesia", "bladder_or_bowel_dysfunction", "progressive_weakness",
-                     "fever_or_infection_signs", "unable_to_weight_bear")
 
 GRADE_CLASS = {
     "strong": "g-strong", "moderate": "g-moderate", "limited": "g-limited", "very_limited": "g-vlimited",
@@ -85,18 +82,20 @@ def card_html(c: Card, register: str = "patient") -> str:
     if c.refer_when:
         out.append("<h4>When to see a clinician</h4><ul class='hv-refer'>" + "".join(
             f"<li data-level='{x['level']}'>{e(x['when'])} — <b>{e(x['label'])}</b></li>" for x in c.refer_when) + "</ul>")
-    if c.red_flags or c.warning_combinations:
-        items = [(f["label"], f["action"]) for f in c.red_flags]
-        items += [(" + ".join(x["signs"]), x["action"]) for x in c.warning_combinations]
-        out.append("<h4>Warning signs</h4><div class='hv-flags'><p>Get help if any of these apply, as fast as it says:</p><ul>"
-                   + "".join(f"<li>{e(label)}: <b>{e(action)}</b></li>" for label, action in items) + "</ul></div>")
-    else:
-        from hipviz import triage
+    def flag_list(items) -> str:
+        return "<ul>" + "".join(f"<li>{e(label)}: <b>{e(action)}</b></li>" for label, action in items) + "</ul>"
 
-        v = vocabulary().red_flags
-        general = [(v[k], triage.rules().levels[warning_level(k)]["title"]) for k in GENERAL_RED_FLAGS if k in v]
-        out.append("<h4>Warning signs</h4><div class='hv-flags'><p>None is linked with this condition itself. Whatever the "
-                   "cause, get help for:</p><ul>" + "".join(f"<li>{e(x)}: <b>{e(a)}</b></li>" for x, a in general) + "</ul></div>")
+    own = [(f["label"], f["action"]) for f in c.red_flags]
+    own += [(" + ".join(x["signs"]), x["action"]) for x in c.warning_combinations]
+    general = [(f["label"], f["action"]) for f in c.general_flags]
+    html_ = "<h4>Warning signs</h4><div class='hv-flags'>"
+    if own:
+        html_ += "<p>Get help if any of these apply, as fast as it says:</p>" + flag_list(own)
+    if general:
+        html_ += ("<p>Whatever the cause of the pain, get help for:</p>" if own else
+                  "<p>None is linked with this condition itself. Whatever the cause of the pain, get help for:</p>")
+        html_ += flag_list(general)
+    out.append(html_ + "</div>")
     if c.risk_factors:
         out.append("<h4>Worth telling your clinician</h4><p>These make it more likely, but are not on their own a reason "
                    "to seek care urgently:</p><ul>" + "".join(f"<li>{e(f['label'])}</li>" for f in c.risk_factors) + "</ul>")
