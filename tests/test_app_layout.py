@@ -347,3 +347,28 @@ def test_the_page_components_are_imported_without_a_transform(ctx):
     for m in esm:
         assert m.bundle and m.bundle.startswith("plain-"), (m.class_name, m.bundle)
         assert keys.setdefault(m.bundle, m.esm) == m.esm, m.class_name
+
+
+def test_the_ranking_speaks_to_the_reader_the_card_is_for(ctx):
+    """Patients read bands and reasons in words; after "For clinicians" (one setting, shared with
+    the card) the same list shows each probability and each reason's factor on the odds. Risk
+    factors ticked are listed as worth telling a clinician, and with nothing painted the list
+    says it mostly reflects how common each condition is."""
+    app = HipvizApp(ctx)
+    app.state.answers.red_flags = ["age_over_50"]
+    assert not app.alerts.visible
+    assert "Aged over 50" in app.results_panel.worth_telling.object
+    assert "Nothing painted yet" in app.ranking_note.object
+    v = right_lateral_hip_vertex(app.session)
+    paint_stroke(app, [v, v + 1])
+    assert "Nothing painted yet" not in app.ranking_note.object
+    patient = [it["sub"] for it in app.ranking.items]
+    assert not any(re.search(r"\(x\d|\d%", s) for s in patient), patient
+    assert not any(s.rstrip().endswith("·") for s in patient), patient
+    app.teach.register.value = "clinician"
+    assert app.state.view.register == "clinician"
+    clinician = [it["sub"] for it in app.ranking.items]
+    assert all(re.search(r"· \d+%", s) for s in clinician), clinician
+    assert any("(x" in s for s in clinician), clinician
+    app.state.view.register = "patient"           # either side may change it
+    assert app.teach.register.value == "patient" and [it["sub"] for it in app.ranking.items] == patient

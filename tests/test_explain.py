@@ -154,8 +154,25 @@ def test_caveats_are_disclosed(cid, test, caveat):
     c = card(cid)
     t = next(t for t in c.tests if t.id == test)
     assert CAVEAT_LABELS[caveat] in t.caveats
-    for register in ("patient", "clinician"):
-        assert CAVEAT_LABELS[caveat] in c.markdown(register)
+    assert CAVEAT_LABELS[caveat] in c.markdown("clinician")
+    # the patient register shows no test figures, so no caveat on them either
+    assert t.accuracy not in c.markdown("patient")
+
+
+def test_the_patient_register_has_no_figures_of_tests_or_trials():
+    from hipviz.app.cards import card_html
+    from hipviz.explain import TESTS_FOR_PATIENTS
+
+    for cid in ("gtps_gluteal_tendinopathy", "radiculopathy_S1", "hip_osteoarthritis", "fai_labral_tear"):
+        c = card(cid)
+        for text in (c.markdown("patient"), card_html(c, "patient")):
+            assert TESTS_FOR_PATIENTS in text
+            assert not any(t.findings in text for t in c.treatments), cid
+            assert not any(t.label in text and t.accuracy in text for t in c.tests if t.accuracy), cid
+            for word in ("LR+", "LR-", "NNT", "95% CI", "sensitivity", "specificity", "p="):
+                assert word not in text, (cid, word)
+        clin = card_html(c, "clinician")
+        assert all(t.findings.split()[0] in clin for t in c.treatments)
 
 
 def test_citations_say_what_the_sources_are():

@@ -267,10 +267,12 @@ class Reason(NamedTuple):
     kind: str  # location, absence, form, qualities, aggravators, relievers, red_flags, finding, negative_finding, age, sex, alert, family, prior
     item: str | None = None
     source: tuple[str, ...] = ()
+    plain: str = ""  # the same in words, without figures: what a patient reads
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
+            "plain": self.plain or self.text,
             "factor": round(self.factor, 3),
             "direction": self.direction,
             "kind": self.kind,
@@ -1180,21 +1182,24 @@ class _Evidence:
                     or (a.level == "urgent" and m.ids[i] in a.rule_out)]
             level = lead[0].level if lead else "emergency"
             signs = [v.red_flags.get(s) or v.findings.get(s, s) for a in lead if a.level == level for s in a.warning_signs]
-            out.insert(0, Reason(f"moved to the top: {level} warning sign ({'; '.join(dict.fromkeys(signs))})",
-                                 1.0, "note", "alert"))
+            text = f"moved to the top: {level} warning sign ({'; '.join(dict.fromkeys(signs))})"
+            out.insert(0, Reason(text, 1.0, "note", "alert", plain=text))
         fam = m.family_of[i]
         if fam:
             u = int(m.umbrella[i])
             if u == i:
-                subs = [f"{_short(m.names[j])} {100 * self.prob[j]:.0f}%" for j in m.family_members[fam] if j != i]
-                out.append(Reason(f"covers {m.family_labels[fam].lower()}, including its sub-types ({'; '.join(subs)})",
-                                  1.0, "note", "family", fam))
+                subs = [j for j in m.family_members[fam] if j != i]
+                head = f"covers {m.family_labels[fam].lower()}, including its sub-types"
+                out.append(Reason(f"{head} ({'; '.join(f'{_short(m.names[j])} {100 * self.prob[j]:.0f}%' for j in subs)})",
+                                  1.0, "note", "family", fam,
+                                  plain=f"{head} ({'; '.join(_short(m.names[j]).lower() for j in subs)})"))
             else:
                 share = self.prob[i] / self.prob[u] if self.prob[u] > 0 else 0.0
                 out.append(Reason(f"a sub-type of {_short(m.names[u])}: {100 * share:.0f}% of its probability",
-                                  1.0, "note", "family", fam))
+                                  1.0, "note", "family", fam, plain=f"one kind of {_short(m.names[u]).lower()}"))
         if self.empty:
-            out.append(Reason("no pain painted and no answers yet: ranked by how common it is", 1.0, "note", "prior"))
+            text = "no pain painted and no answers yet: ranked by how common it is"
+            out.append(Reason(text, 1.0, "note", "prior", plain=text))
         self._done[i] = got = tuple(out)
         return got
 
@@ -1211,19 +1216,22 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
         if kind == "location":
             word, direction = _verdict(log_f)
             other = bool(m.same_side[ci]) and extra in ("left", "right") and extra != ("right" if h == 1 else "left")
-            return Reason(f"{where}{' (other side)' if other else ''}: {word} ({_fmt(f)}{each})", f, direction, kind, item)
-        return Reason(f"no pain at {where}: {'against' if f < 1 else 'fits'} {_short(m.names[ci])} ({_fmt(f)}{each})",
-                      f, "against" if f < 1 else "for", kind, item)
+            plain = f"{where}{' (other side)' if other else ''}: {word}"
+            return Reason(f"{plain} ({_fmt(f)}{each})", f, direction, kind, item, plain=plain)
+        plain = f"no pain at {where}: {'against' if f < 1 else 'fits'} {_short(m.names[ci])}"
+        return Reason(f"{plain} ({_fmt(f)}{each})", f, "against" if f < 1 else "for", kind, item, plain=plain)
     if kind == "form":
         # the mixture's own factor: the share of the best-matching form (plus what the other
         # forms add); the location reasons beside it are that form's
-        return Reason(f"pain pattern: matches {item} ({_fmt(f)}: one of its typical forms)", f, "note", "form", item)
+        plain = f"pain pattern: matches {item}, one of its typical forms"
+        return Reason(f"{plain} (that form's share of the pattern: {_fmt(f)})", f, "note", "form", item, plain=plain)
     if kind in ("age", "sex"):
         if kind == "age":
-            return Reason(f"age {item}: {'a typical age' if f > 1 else 'an unusual age'} ({_fmt(f)})", f,
-                          "for" if f > 1 else "against", kind, item)
+            plain = f"age {item}: {'a typical age' if f > 1 else 'an unusual age'}"
+            return Reason(f"{plain} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item, plain=plain)
         who = "women" if item == "female" else "men"
-        return Reason(f"{item}: {'more' if f > 1 else 'less'} common in {who} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item)
+        plain = f"{item}: {'more' if f > 1 else 'less'} common in {who}"
+        return Reason(f"{plain} ({_fmt(f)})", f, "for" if f > 1 else "against", kind, item, plain=plain)
     ikind, iid = m.items[item]
     also = ""
     if partner is not None:
@@ -1234,13 +1242,12 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
         src = m.item_source[ci][item]
         # the factor is the model's; the label says where the test's accuracy comes from
         basis = f"accuracy published: {', '.join(src)}" if src else "accuracy: estimate"
-        if kind == "finding":
-            text = f"{labels['findings'][iid]} (found): {'supports' if f > 1 else 'against'} ({_fmt(f)}; {basis}{also})"
-        else:
-            text = f"{labels['findings'][iid]}: tested, not found: {'supports' if f > 1 else 'against'} ({_fmt(f)}; {basis}{also})"
-        return Reason(text, f, "for" if f > 1 else "against", kind, iid, src)
+        found = "(found)" if kind == "finding" else ": tested, not found"
+        plain = f"{labels['findings'][iid]}{' ' if kind == 'finding' else ''}{found}: {'supports' if f > 1 else 'against'}"
+        return Reason(f"{plain} ({_fmt(f)}; {basis}{also})", f, "for" if f > 1 else "against", kind, iid, src, plain=plain)
     word, direction = _verdict(log_f)
-    return Reason(f"{labels[ikind][iid]}: {word} ({_fmt(f)}{also})", f, direction, ikind, iid)
+    plain = f"{labels[ikind][iid]}: {word}"
+    return Reason(f"{plain} ({_fmt(f)}{also})", f, direction, ikind, iid, plain=plain)
 
 
 def _entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -48,6 +48,10 @@ BASIS_LABELS = {
 }
 #: Heading of the test table (the accuracy column mixes published figures and estimates).
 TESTS_HEADING = "Accuracy (published, with its source, or estimate)"
+#: The patient register names no tests and no figures: it says what the examination is for.
+TESTS_FOR_PATIENTS = ("A physiotherapist or doctor examines the hip, back and leg with a few movements, pressure points "
+                      "and strength or reflex checks. No single test settles it; together with your story they point "
+                      "to the source. The tests and how accurate they are are in the clinician view.")
 CAVEAT_LABELS = {
     "control_based_specificity": "specificity measured against people without the complaint, so lower among patients",
     "interval_crosses_1": "the confidence interval of the likelihood ratio includes 1",
@@ -381,10 +385,12 @@ def markdown(c: Card, register: str = "both") -> str:
         out += [c.referral["patient"], ""]
     if cli:
         out += [("**For clinicians:** " if pat else "") + c.referral["clinician"], ""]
-    where = ", ".join(f"{r['label'].lower()} ({_pct(r['weight'])})" for r in c.pattern["regions"][:6])
+    where = ", ".join(r["label"].lower() + (f" ({_pct(r['weight'])})" if cli else "") for r in c.pattern["regions"][:6])
     out += [f"Usually felt in: {where}. *{c.pattern['basis_label']}.*", ""]
 
-    if c.tests:
+    if c.tests and not cli:
+        out += ["## How a clinician tests for it", "", TESTS_FOR_PATIENTS, ""]
+    elif c.tests:
         out += ["## How a clinician tests for it", "", f"*{TESTS_HEADING}.*", ""]
         for t in c.tests:
             caveats = f"; {'; '.join(t.caveats)}" if t.caveats else ""
@@ -392,15 +398,15 @@ def markdown(c: Card, register: str = "both") -> str:
             if cli and t.note:
                 out.append(f"  - {t.note}")
         out.append("")
-    out += ["## Treatment: what the trials found", ""]
-    for t in c.treatments:
-        refs = f" [{', '.join(t.references)}]" if t.references else ""
-        out += [f"- **{t.intervention}** ({t.grade_label}){refs}", f"  - {t.findings}"]
+    out += ["## Treatment: what the trials found" if cli else "## Treatment: how well it is supported", ""]
+    for t in c.treatments:      # patients read the strength of the evidence; the trial figures are for clinicians
+        refs = f" [{', '.join(t.references)}]" if t.references and cli else ""
+        out += [f"- **{t.intervention}** ({t.grade_label}){refs}"] + ([f"  - {t.findings}"] if cli else [])
     out.append("")
     if c.self_care:
         out += ["## Pain relief and self-care", ""]
         for x in c.self_care:
-            refs = f" [{', '.join(x.references)}]" if x.references else ""
+            refs = f" [{', '.join(x.references)}]" if x.references and cli else ""
             out.append(f"- **{x.topic_label}** ({x.grade_label}){refs}")
             if pat:
                 out.append(f"  - {x.patient}")

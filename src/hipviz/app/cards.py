@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from hipviz.explain import TESTS_HEADING, Card
+from hipviz.explain import TESTS_FOR_PATIENTS, TESTS_HEADING, Card
 from hipviz.referral import (
     PATTERN_THRESHOLD,
     Overlap,
@@ -43,7 +43,9 @@ def card_html(c: Card, register: str = "patient") -> str:
                + (f"<p class='hv-kind' data-kind='{e(c.referral['kind'])}'><b>{e(kind)}.</b> "
                   f"{e(c.referral['kind_explanation'][reg])}</p>" if kind else "")
                + _paras(c.referral[reg]))
-    if c.tests:
+    if c.tests and reg == "patient":
+        out.append(f"<h4>How a clinician tests for it</h4><p>{e(TESTS_FOR_PATIENTS)}</p>")
+    elif c.tests:
         rows = "".join(
             f"<tr><td>{e(t.label)}</td><td>{e(t.accuracy) or '—'}<div class='hv-basis'>{e(t.provenance)}"
             + (f"; {e('; '.join(t.caveats))}" if t.caveats else "") + "</div>"
@@ -56,16 +58,20 @@ def card_html(c: Card, register: str = "patient") -> str:
     if c.treatments:
         items = "".join(
             f"<li><div class='hv-tx-head'><b>{e(t.intervention)}</b> <span class='hv-grade {GRADE_CLASS.get(t.grade, '')}'>"
-            f"{e(t.grade_label)}</span></div><div>{e(t.findings)}"
-            + (f" <span class='hv-ref'>[{e(', '.join(t.references))}]</span>" if t.references else "") + "</div></li>"
+            f"{e(t.grade_label)}</span></div>"
+            # patients read the strength of the evidence; the trial figures are for clinicians
+            + (f"<div>{e(t.findings)}" + (f" <span class='hv-ref'>[{e(', '.join(t.references))}]</span>" if t.references else "")
+               + "</div>" if reg == "clinician" else "") + "</li>"
             for t in c.treatments
         )
-        out.append(f"<h4>Treatment: what the trials found</h4><ul class='hv-tx'>{items}</ul>")
+        head = "Treatment: what the trials found" if reg == "clinician" else "Treatment: how well it is supported"
+        out.append(f"<h4>{head}</h4><ul class='hv-tx'>{items}</ul>")
     if c.self_care:
         items = "".join(
             f"<li><div class='hv-tx-head'><b>{e(a.topic_label)}</b> <span class='hv-grade {GRADE_CLASS.get(a.grade, '')}'>"
             f"{e(a.grade_label)}</span></div><div>{e(a.patient if reg == 'patient' else a.clinician)}"
-            + (f" <span class='hv-ref'>[{e(', '.join(a.references))}]</span>" if a.references else "") + "</div></li>"
+            + (f" <span class='hv-ref'>[{e(', '.join(a.references))}]</span>" if a.references and reg == "clinician" else "")
+            + "</div></li>"
             for a in c.self_care
         )
         safety = "".join(

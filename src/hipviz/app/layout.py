@@ -418,7 +418,7 @@ class HipvizApp:
 
     def _build_columns(self) -> None:
         """The right column (results, explain, explore) and the header."""
-        self.results_panel = ResultsPanel(self.state.map, lambda cid: self.teach.select(cid, self.teach._side_for(cid)),
+        self.results_panel = ResultsPanel(self.state.map, self.state.view, lambda cid: self.teach.select(cid, self.teach._side_for(cid)),
                                           self.pdf_file)
         rp = self.results_panel
         self.alerts, self.painted, self.ranking, self.ranking_note, self.ask_next, self.pdf_btn = (

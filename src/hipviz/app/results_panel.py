@@ -14,7 +14,7 @@ import panel as pn
 
 from hipviz.app.html_pane import HTML
 from hipviz.app.session import region_label
-from hipviz.app.state import MapState
+from hipviz.app.state import MapState, ViewState
 from hipviz.app.styles import BIG_BUTTONS, PANE_CSS, RESULTS_BOX_CSS
 from hipviz.app.texts import texts
 from hipviz.app.widgets import ClickList
@@ -28,9 +28,10 @@ def _h(text: str = "", **kw) -> HTML:
 
 
 class ResultsPanel(pn.viewable.Viewer):
-    def __init__(self, map_state: MapState, on_select: Callable[[str], None], pdf_callback: Callable, **params):
+    def __init__(self, map_state: MapState, view: ViewState, on_select: Callable[[str], None], pdf_callback: Callable,
+                 **params):
         super().__init__(**params)
-        self.map = map_state
+        self.map, self.view = map_state, view
         t = self.t = texts()["results"]
         self.alerts = _h(visible=False, css_classes=["hv-alerts"], margin=(6, 10, 0, 10))
         self.painted = _h(css_classes=["hv-later"])
@@ -38,14 +39,17 @@ class ResultsPanel(pn.viewable.Viewer):
         self.ranking.on_click(on_select)
         self.ranking_note = _h()
         self.ask_next = _h()
+        self.worth_telling = _h()
         self.pdf_btn = pn.widgets.FileDownload(callback=pdf_callback, filename="hipviz-summary.pdf", label=t["pdf"],
                                                color="success", stylesheets=[BIG_BUTTONS], css_classes=["hv-later"], **_W)
         self._box = pn.Column(
             _h(f"<h3 class='hv-h'>{t['painted_heading']}</h3>", css_classes=["hv-later"]), self.painted,
-            _h(f"<h3 class='hv-h'>{t['ranking_heading']}</h3>"), self.ranking_note, self.ranking, self.ask_next, self.pdf_btn,
+            _h(f"<h3 class='hv-h'>{t['ranking_heading']}</h3>"), self.ranking_note, self.ranking, self.worth_telling, self.ask_next,
+            self.pdf_btn,
             margin=0, stylesheets=[RESULTS_BOX_CSS], **_W,
         )
         map_state.param.watch(self.refresh, "revision")     # the app announces the map it opens
+        view.param.watch(self.refresh, "register")
 
     def __panel__(self) -> pn.Column:
         return self._box
@@ -79,15 +83,27 @@ class ResultsPanel(pn.viewable.Viewer):
         if not has_input:
             self.ranking.items = []
             self.ranking_note.object = f"<p class='hv-muted'>{t['no_input']}</p>"
-            self.ask_next.object = ""
+            self.ask_next.object = self.worth_telling.object = ""
             return
+        clinician = self.view.register == "clinician"
+
+        def sub(c) -> str:
+            # patients read a band ("Strong match") and the reasons in words; clinicians the
+            # probability and each reason's factor on the odds
+            head = [c.band_label] + ([f"{100 * c.probability:.0f}%"] if clinician else [])
+            reasons = "; ".join(r.text if clinician else (r.plain or r.text) for r in c.why[:2])
+            return " · ".join(head + ([reasons] if reasons else []))
+
         self.ranking.items = [
-            # the patient register shows a band ("Strong match"), not a percentage
-            {"id": c.condition, "rank": i + 1, "title": c.name, "band": c.band,
-             "side": c.side if c.side in ("left", "right", "both") else "",
-             "sub": f"{c.band_label} · " + "; ".join(r.text for r in c.why[:2])}
+            {"id": c.condition, "rank": i + 1, "title": c.clinician_name if clinician else c.name, "band": c.band,
+             "side": c.side if c.side in ("left", "right", "both") else "", "sub": sub(c)}
             for i, c in enumerate(result.candidates[:TOP])
         ]
-        self.ranking_note.object = f"<p class='hv-help'>{t['tap_hint']}</p>"
+        hints = [t["tap_hint"]] + ([t["clinician_hint"]] if clinician else []) + ([] if pm.has_pain else [t["no_pain_hint"]])
+        self.ranking_note.object = "".join(f"<p class='hv-help'>{h}</p>" for h in hints)
+        self.worth_telling.object = (
+            f"<div class='hv-worth'><b>{t['worth_telling']}</b><ul>"
+            + "".join(f"<li>{html.escape(w.label)}</li>" for w in result.worth_telling) + "</ul></div>"
+            if result.worth_telling else "")
         q = result.ask_next[0] if result.ask_next else None
         self.ask_next.object = f"<div class='hv-ask'><b>{t['ask']}</b> {html.escape(q.question)}</div>" if q else ""

@@ -40,6 +40,8 @@ class ViewState(param.Parameterized):
     skin_opacity = param.Number(1.0, bounds=(0.05, 1.0), step=0.05)
     isolated = param.String("", doc="The one structure shown alone ('' = everything)")
     picked = param.String(None, allow_None=True, doc="The structure last clicked")
+    register = param.Selector(default="patient", objects=["patient", "clinician"],
+                              doc="Who reads: plain words and bands, or the probabilities and the numbers behind them")
 
     def enter_paint_mode(self) -> None:
         """Painting needs the skin, visible and solid enough to see the paint on."""

@@ -26,6 +26,7 @@ from hipviz.app.explainer import Explainer
 from hipviz.app.html_pane import HTML
 from hipviz.app.overlay import Territories, territory_colour, textbook_colours
 from hipviz.app.scene import SKIN_ID
+from hipviz.app.state import bind_widget
 from hipviz.app.styles import BACK_BUTTON_CSS, PANE_CSS, PLAY_BUTTON_CSS, PRESENTER_CSS, TEACH_BUTTON_CSS
 from hipviz.app.viewer import Viewer
 from hipviz.app.widgets import ClickList
@@ -137,7 +138,8 @@ class TeachPanel:
         self.step_btn.on_click(lambda e: self.step())
         self.still_btn.on_click(lambda e: self.still())
         self.side_btn.param.watch(lambda e: self.side_by_side(bool(e.new)), "value")
-        self.register.param.watch(lambda e: self._refresh_card(), "value")
+        bind_widget(self.register, self.app.state.view, "register")
+        self.app.state.view.param.watch(lambda e: self._refresh_card(), "register")
         self.structure_refers.on_click(lambda cid: self.select(cid, self._side_for(cid)))
         self.find_structure.param.watch(lambda e: self._search_structures(e.new), "value_input")
         self.find_condition.param.watch(lambda e: self._search_conditions(e.new), "value_input")
