@@ -1,5 +1,6 @@
 """The app wiring without a browser: messages from the viewer paint, rank, save and restore."""
 
+import html
 import json
 import re
 
@@ -372,3 +373,15 @@ def test_the_ranking_speaks_to_the_reader_the_card_is_for(ctx):
     assert any("(x" in s for s in clinician), clinician
     app.state.view.register = "patient"           # either side may change it
     assert app.teach.register.value == "patient" and [it["sub"] for it in app.ranking.items] == patient
+
+
+def test_a_patient_is_asked_what_they_can_answer(ctx):
+    app = HipvizApp(ctx)
+    v = right_lateral_hip_vertex(app.session)
+    paint_stroke(app, [v, v + 1])
+    asked = app.last_result.ask_next
+    assert any(q.kind == "findings" for q in asked) and any(q.kind != "findings" for q in asked)
+    first_for_patient = next(q for q in asked if q.kind != "findings")
+    assert html.escape(first_for_patient.question) in app.ask_next.object
+    app.state.view.register = "clinician"
+    assert html.escape(asked[0].question) in app.ask_next.object

@@ -202,3 +202,16 @@ def test_unknown_condition():
         card("sciatica")
     with pytest.raises(KeyError):
         card(None)
+
+
+def test_path_steps_do_not_repeat_their_kind():
+    import re
+
+    from hipviz.app.cards import path_html
+    from hipviz.atlas.meshes import load_atlas
+    from hipviz.referral import referral_path
+
+    atlas = load_atlas()
+    for cid in ("facet_joint_pain", "hip_osteoarthritis", "femoral_neck_stress_fracture"):
+        text = path_html(referral_path(cid, "right", atlas), None, False)
+        assert not re.search(r"\b(joint|bone)</b> <span>\1\b", text), cid

@@ -139,7 +139,8 @@ def path_html(path: ReferralPath, current: int | None, zone_lit: bool) -> str:
     items = []
     for s in path.steps:
         cls = "now" if current == s.index else ("done" if (current is not None and s.index < current) or zone_lit else "")
-        items.append(f"<li class='{cls}'><b>{e(s.name)}</b> <span>{e(s.role)}"
+        role = "" if s.name.lower().endswith(s.role.lower()) else s.role     # not "facet joint joint"
+        items.append(f"<li class='{cls}'><b>{e(s.name)}</b> <span>{e(role)}"
                      + (f" ({e(', '.join(s.carries or s.segments))})" if (s.carries or s.segments) else "") + "</span></li>")
     zone = ", ".join(z.label.lower() for z in path.main_zone(PATTERN_THRESHOLD)[:4]) or (path.zone[0].label.lower() if path.zone else "")
     items.append(f"<li class='{'now' if zone_lit else ''}'><b>Where it is felt</b> <span>{e(zone)}</span></li>")

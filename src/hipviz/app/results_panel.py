@@ -105,5 +105,6 @@ class ResultsPanel(pn.viewable.Viewer):
             f"<div class='hv-worth'><b>{t['worth_telling']}</b><ul>"
             + "".join(f"<li>{html.escape(w.label)}</li>" for w in result.worth_telling) + "</ul></div>"
             if result.worth_telling else "")
-        q = result.ask_next[0] if result.ask_next else None
+        # a patient is asked what they can answer; examination findings are for the clinician
+        q = next((q for q in result.ask_next if clinician or q.kind != "findings"), None)
         self.ask_next.object = f"<div class='hv-ask'><b>{t['ask']}</b> {html.escape(q.question)}</div>" if q else ""

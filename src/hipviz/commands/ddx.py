@@ -85,7 +85,8 @@ def format_table(result, top: int | None = 10, width: int = 100) -> str:
         lines.append(f"    ({len(result.candidates) - len(shown)} more below {100 * shown[-1].probability:.0f}%; --top 0 shows all)")
     lines.append(f"    Something else (none of the conditions above): {100 * result.something_else:.0f}%")
     lines += textwrap.wrap("Each probability is that condition's own: conditions can coexist, so they need not add up "
-                           "to 100%. Test figures marked 'estimate' are not published values.", width, initial_indent="    ",
+                           "to 100%. A test's accuracy is called published only where a cited study measured it; every other "
+                           "figure is an estimate.", width, initial_indent="    ",
                            subsequent_indent="    ")
     if result.worth_telling:
         lines += ["", "Worth telling your clinician (risk factors, not on their own a reason to seek care now):"]
