@@ -553,8 +553,8 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
         story.append(Paragraph(
             "Made on this computer by hipviz; nothing was sent anywhere. The match compares the answers with "
             "textbook patterns; the small percentage is the model's estimate that the condition is present "
-            f"(conditions can coexist; something else: {_pct(info['something_else'])}). A test's accuracy is "
-            "called published only where a cited study measured it; every other figure is an estimate.", small))
+            f"(conditions can coexist; something else: {_pct(info['something_else'])}). Figures not "
+            "marked published are estimates.", small))
         return story
 
     def height(flowables) -> float:
