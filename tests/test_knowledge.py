@@ -375,3 +375,20 @@ def test_pattern_forms_are_a_proper_mixture():
     one = {**base, "forms": base["forms"][:1]}
     with pytest.raises(ValidationError, match="at least two"):
         ReferralPattern.model_validate(one)
+
+
+def test_every_reference_a_condition_file_lists_is_cited_in_it_or_its_pattern():
+    """A reference nobody cites is a list entry that vouches for nothing."""
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "src/hipviz/knowledge/conditions").glob("*.yaml")):
+        text = path.read_text("utf-8")
+        data = yaml.safe_load(text)
+        pattern = root / "pain_maps/patterns" / f"{data['id']}.json"
+        cited_in_pattern = pattern.read_text("utf-8") if pattern.is_file() else ""
+        for ref in data["references"]:
+            key = ref["key"]
+            assert text.count(key) + cited_in_pattern.count(key) >= 2, f"{path.name}: {key} is listed but never cited"
