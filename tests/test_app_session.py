@@ -38,7 +38,9 @@ def test_simulated_pick_paints_the_vertices_under_the_brush():
     assert set(near) <= set(painted)                           # everything well inside is painted
     area = s.summary()["total_cm2"]
     assert 0.85 * math.pi * 9 < area < 1.15 * math.pi * 9
-    assert np.all(s.intensity[painted] == 6) and np.all(s.quality[painted] == QUALITY_IDS.index("aching"))
+    # the default brush records no quality: the person has not said what it feels like
+    assert np.all(s.intensity[painted] == 6) and np.all(s.quality[painted] == -1)
+    assert s.painted_qualities() == [] and s.painmap().qualities == []
     regions = {(r["region"], r["side"]) for r in s.summary()["regions"] if r["counts"]}
     assert ("lateral_hip_trochanter", "right") in regions
     assert all(side == "right" for _, side in regions)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import panel as pn
 
 from hipviz.app.html_pane import HTML
-from hipviz.app.session import QUALITY_COLOURS
+from hipviz.app.session import NO_QUALITY_COLOUR, QUALITY_COLOURS
 from hipviz.app.state import SessionState, bind_widget
 from hipviz.app.styles import BIG_BUTTONS, MODE_CSS, PANE_CSS, SLIDER_CSS, css
 from hipviz.app.texts import texts
@@ -22,7 +22,7 @@ def quality_css() -> str:
     dots = [f":host .bk-btn-group > .bk-btn:nth-child({i})::before {{ content: ''; position: absolute; left: 9px; top: 50%;"
             f" width: 20px; height: 20px; margin-top: -10px; border-radius: 50%; background: {colour}; border: 2px solid #fff;"
             " box-shadow: 0 0 0 1px #9995; }"
-            for i, colour in enumerate(QUALITY_COLOURS.values(), start=1)]
+            for i, colour in enumerate([NO_QUALITY_COLOUR, *QUALITY_COLOURS.values()], start=1)]
     return "\n".join([css("quality"), *dots])
 
 
@@ -34,15 +34,18 @@ class PaintTab(pn.viewable.Viewer):
                                                 color="light", stylesheets=[MODE_CSS], label="Mode", **_W)
         self.radius = pn.widgets.FloatSlider(label=t["radius"], start=1, end=10, step=0.5, stylesheets=[SLIDER_CSS], **_W)
         self.intensity = pn.widgets.IntSlider(label=t["intensity"], start=0, end=10, stylesheets=[SLIDER_CSS], **_W)
-        self.quality = pn.widgets.RadioButtonGroup(label=t["quality"], options={label: q for q, label in vocabulary().qualities.items()},
-                                                   color="light", stylesheets=[quality_css()], **_W)
+        self.quality = pn.widgets.RadioButtonGroup(
+            label=t["quality"], options={t["no_quality"]: "", **{label: q for q, label in vocabulary().qualities.items()}},
+            color="light", stylesheets=[quality_css()], **_W)
         self.eraser = pn.widgets.Toggle(label=t["eraser"], color="warning", variant="outline", stylesheets=[BIG_BUTTONS], **_W)
         self.undo_btn = pn.widgets.Button(label=t["undo"], description=t["undo_hint"], disabled=True, stylesheets=[BIG_BUTTONS], **_W)
         self.redo_btn = pn.widgets.Button(label=t["redo"], disabled=True, stylesheets=[BIG_BUTTONS], **_W)
         self.clear_btn = pn.widgets.Button(label=t["clear"], color="danger", variant="outline", stylesheets=[BIG_BUTTONS], **_W)
         bind_widget(self.mode, state.view, "paint_mode")
-        for name in ("radius", "intensity", "quality", "eraser"):
+        for name in ("radius", "intensity", "eraser"):
             bind_widget(getattr(self, name), state.brush, "radius_cm" if name == "radius" else name)
+        # "" in the widget is "not sure" (None) in the state
+        bind_widget(self.quality, state.brush, "quality", to_widget=lambda q: q or "", from_widget=lambda v: v or None)
         self._layout = pn.Column(
             self.mode,
             HTML(f"<p class='hv-help'><span class='hv-long'>{t['help_long']}</span><span class='hv-short'>{t['help_short']}</span></p>",

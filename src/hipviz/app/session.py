@@ -57,7 +57,7 @@ QUALITY_COLOURS: dict[str, str] = {
     "stiffness": "#2e8b2e",
     "cramping": "#8c564b",
 }
-NO_QUALITY_COLOUR = "#d62728"
+NO_QUALITY_COLOUR = "#c2185b"     # paint whose feel was not said: a pain red, apart from "aching"
 
 BRUSH_RADIUS_CM = (0.5, 15.0)
 
@@ -111,7 +111,7 @@ class Answers:
 class Brush:
     radius_cm: float = 3.0
     intensity: float = 6.0
-    quality: str | None = "aching"
+    quality: str | None = None       # "not sure" until the person picks one: never an answer they did not give
     eraser: bool = False
 
 

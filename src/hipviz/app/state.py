@@ -30,7 +30,8 @@ SEX_VALUES = (None, "female", "male", "other")
 class BrushState(param.Parameterized):
     radius_cm = param.Number(3.0, bounds=(1.0, 10.0), step=0.5, doc="Brush radius on the skin")
     intensity = param.Integer(6, bounds=(0, 10), doc="0 = none, 10 = worst")
-    quality = param.Selector(default="aching", objects=list(vocabulary().qualities))
+    quality = param.Selector(default=None, objects=list(vocabulary().qualities), allow_None=True,
+                             doc="The feel the paint records; None until the person picks one")
     eraser = param.Boolean(False)
 
 
