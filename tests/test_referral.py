@@ -358,3 +358,18 @@ def test_nerve_lines_run_from_the_spine(atlas):
     geo = R.path_geometry(R.referral_path("radiculopathy_L5", "right", atlas), atlas)
     sciatic = next(g for g in geo if g.atlas_id == "sciatic_nerve_right")
     assert sciatic.lines[0][0][1] > sciatic.lines[0][-1][1], "the sciatic line starts at the pelvis"
+
+
+def test_a_nerve_path_never_carries_pain_to_the_low_back():
+    """Radicular pain runs down the leg; back pain in the same pattern comes from the spine itself,
+    and the path's sentence says so instead of sending the sciatic nerve to the low back."""
+    from hipviz.referral import AXIAL_REGIONS, NERVE_KINDS, referral_path
+    from hipviz.vocabulary import vocabulary
+
+    back = [vocabulary().regions[r].lower() for r in AXIAL_REGIONS]
+    for cid in ("radiculopathy_S1", "radiculopathy_L5", "lumbar_spinal_stenosis"):
+        p = referral_path(cid, "left")
+        assert p.kind in NERVE_KINDS
+        carried = p.why.split("territory:")[1].split(".")[0]
+        assert not any(b in carried for b in back), (cid, p.why)
+        assert "comes from the spine itself" in p.why

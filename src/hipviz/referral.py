@@ -364,6 +364,10 @@ def _join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and the " + names[-1] if len(names) > 1 else names[0]
 
 
+#: Regions over the spine: pain there is felt at the spine, never carried there along a leg nerve.
+AXIAL_REGIONS = frozenset({"low_back_central", "low_back_paraspinal"})
+
+
 def _why(entry, steps: tuple[PathStep, ...], zone: tuple[ZoneRegion, ...]) -> str:
     c = entry.condition
     kind = c.referral_path.path_kind
@@ -391,7 +395,16 @@ def _why(entry, steps: tuple[PathStep, ...], zone: tuple[ZoneRegion, ...]) -> st
                     f"its nerves are not drawn in the atlas) and reach the {where}.")
         start = f" from the {_lower(steps[0].name)}" if steps[0].kind != "nerve" else ""
         via = ", ".join(nerves[:-1]) + " and the " + nerves[-1] if len(nerves) > 1 else nerves[0] if nerves else ""
-        return f"Pain follows the nerve: {segs} fibres run{start} through the {via} to the {where}."
+        # the nerve reaches the buttock and leg; back pain in the same pattern comes from the spine
+        # itself (disc, joints), not along the nerve
+        limb = [z for z in zone if z.region not in AXIAL_REGIONS]
+        axial = len(limb) < len(zone)
+        reach = [_lower(z.label) for z in limb if z.weight >= PATTERN_THRESHOLD][:4] or [_lower(z.label) for z in limb[:1]]
+        if not reach:
+            return f"Pain follows the nerve: {segs} fibres run{start} through the {via} to the {where}."
+        return (f"Pain follows the nerve: {segs} fibres run{start} through the {via}, and the pain is felt along "
+                f"their course and in their territory: the {', '.join(reach)}"
+                + (". Pain in the low back comes from the spine itself, not along the nerve." if axial else "."))
     # somatic referred: shared segmental supply, not a trapped nerve
     src = next((s for s in steps if s.kind != "nerve"), steps[0])
     info = catalog().structures[src.base_id]
