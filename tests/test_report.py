@@ -170,3 +170,11 @@ def test_cli_report_bad_input_exits_2(args, needle, tmp_path, capsys):
     assert code == 2
     assert err.startswith("hipviz report: ") and needle in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_only_risk_factors_ticked_the_summary_says_what_the_list_reflects_and_raises_no_alert(tmp_path, atlas):
+    pm = PainMap.from_dict({"format": "hipviz-painmap", "version": 1, "red_flags": ["age_over_50"]})
+    text = _text(build_pdf(pm, tmp_path / "age.pdf", atlas=atlas, date="2026-01-31"))
+    assert "mostly reflects how common each condition is at this age" in text
+    assert "Emergency: seek medical care now" not in text and "Urgent: see a doctor today" not in text
+    assert "Worth telling" in text and "Aged over 50" in text

@@ -518,9 +518,10 @@ def build_pdf(painmap: PainMap, out_path, atlas=None, date: _dt.date | str | Non
         story.append(Paragraph("Possible explanations to discuss with a clinician", h2))
         rows = [[Paragraph("<b>#</b>", cell), Paragraph("<b>Condition</b>", cell), Paragraph("<b>Match</b>", cell),
                  Paragraph("<b>Main reasons</b>", cell)]]
-        if not painmap.has_pain and not painmap.red_flags:
-            story.append(Paragraph("Nothing painted or ticked yet, so the ranking only reflects how common each "
-                                   "condition is.", small))
+        if not painmap.has_pain:
+            story.append(Paragraph("No pain marked, so this list mostly reflects how common each condition is"
+                                   + (" at this age and with these answers." if painmap.red_flags or painmap.age else "."),
+                                   small))
         for i, c in enumerate(info["candidates"], 1):
             sub = [] if _short(c["clinician_name"]) == c["name"] else [_x(c["clinician_name"])]
             if c["side"] in ("left", "right"):
