@@ -385,3 +385,27 @@ def test_a_patient_is_asked_what_they_can_answer(ctx):
     assert html.escape(first_for_patient.question) in app.ask_next.object
     app.state.view.register = "clinician"
     assert html.escape(asked[0].question) in app.ask_next.object
+
+
+def test_the_panels_touch_only_what_the_page_offers(ctx):
+    """teach.py and visits_panel.py reach the page only through the members app/page.py lists,
+    and the page has every one of them."""
+    import ast
+    from pathlib import Path
+
+    from hipviz.app import page
+
+    offered = set(page.Page.__annotations__) | {n for n in vars(page.Page) if not n.startswith("_")}
+    src = Path(page.__file__).parent
+    for name in ("teach.py", "visits_panel.py"):
+        tree = ast.parse((src / name).read_text("utf-8"))
+        used = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                base = node.value
+                if (isinstance(base, ast.Attribute) and base.attr == "app" and isinstance(base.value, ast.Name)
+                        and base.value.id == "self") or (isinstance(base, ast.Name) and base.id == "app"):
+                    used.add(node.attr)
+        assert used and used <= offered, (name, sorted(used - offered))
+    app = HipvizApp(ctx)
+    assert all(hasattr(app, n) for n in offered), sorted(n for n in offered if not hasattr(app, n))

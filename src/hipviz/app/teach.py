@@ -25,6 +25,7 @@ from hipviz.app.cards import (
 from hipviz.app.explainer import Explainer
 from hipviz.app.html_pane import HTML
 from hipviz.app.overlay import Territories, territory_colour, textbook_colours
+from hipviz.app.page import Page
 from hipviz.app.scene import SKIN_ID
 from hipviz.app.state import bind_widget
 from hipviz.app.styles import BACK_BUTTON_CSS, PANE_CSS, PLAY_BUTTON_CSS, PRESENTER_CSS, TEACH_BUTTON_CSS
@@ -48,7 +49,7 @@ def _h(text: str, **kw) -> HTML:
 class TeachPanel:
     """The explain view (right column), the Learn tab (left) and the side-by-side textbook view."""
 
-    def __init__(self, app):
+    def __init__(self, app: Page):
         self.app = app
         self.ctx = app.ctx
         self.viewer: Viewer = app.viewer

@@ -19,6 +19,7 @@ import panel as pn
 
 from hipviz.app.camera import Camera, parse_camera
 from hipviz.app.html_pane import HTML
+from hipviz.app.page import Page
 from hipviz.app.store import MapInfo
 from hipviz.app.visit_colours import comparison_rgb, visit_css, visit_style
 from hipviz.app.visits_chart import chart_data, visits_chart
@@ -65,7 +66,7 @@ class VisitsPanel:
     """The "Compare two maps" section of My maps, the comparison box of the right column, and
     the comparison shown on the main viewer."""
 
-    def __init__(self, app, pane_css: str = "", button_css: str = ""):
+    def __init__(self, app: Page, pane_css: str = "", button_css: str = ""):
         self.app = app
         self.ctx = app.ctx
         self.style = visit_style()
