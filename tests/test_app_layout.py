@@ -409,3 +409,17 @@ def test_the_panels_touch_only_what_the_page_offers(ctx):
         assert used and used <= offered, (name, sorted(used - offered))
     app = HipvizApp(ctx)
     assert all(hasattr(app, n) for n in offered), sorted(n for n in offered if not hasattr(app, n))
+
+
+def test_on_a_phone_an_alert_keeps_its_level_and_signs_in_view_and_the_rest_a_tap_away(ctx):
+    app = HipvizApp(ctx)
+    app.view()
+    app.state.answers.red_flags = ["saddle_anaesthesia"]
+    full = app.alerts.object
+    assert "Emergency: seek medical care now." in full and "call an ambulance" in full and "<details" not in full
+    app.layout_watch.results_in_tab = True            # the page reports a phone layout
+    compact = app.alerts.object
+    assert compact.startswith("<details") and "<summary><b>Emergency: seek medical care now.</b> Numbness between the legs" in compact
+    assert "call an ambulance" in compact and "role='alert'" in compact   # still there, a tap away
+    app.layout_watch.results_in_tab = False
+    assert app.alerts.object == full

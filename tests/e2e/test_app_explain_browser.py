@@ -44,6 +44,18 @@ def test_explain_the_top_candidate_and_take_home_the_summary(context, server, re
     page.locator(".hv-banner", has_text="Step 1 of").wait_for(timeout=10_000)
     page.wait_for_timeout(600)
     page.screenshot(path=str(shots / "11-path-step1.png"))
+    # the caption never covers the navigation pad, on a wide view or a narrow one (a projector)
+    for size in ({"width": 1400, "height": 860}, {"width": 1024, "height": 768}):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(700)
+        banner = page.locator(".hv-banner").first.bounding_box()
+        for button in page.locator(".hv-nav button").all():
+            b = button.bounding_box()
+            if b and banner:
+                apart = (banner["x"] + banner["width"] <= b["x"] or b["x"] + b["width"] <= banner["x"]
+                         or banner["y"] + banner["height"] <= b["y"] or b["y"] + b["height"] <= banner["y"])
+                assert apart, (size, banner, b)
+    page.set_viewport_size({"width": 1400, "height": 860})
     page.get_by_role("button", name="For clinicians").click()
     page.locator(".hv-card[data-register='clinician']").wait_for(timeout=10_000)
     assert "How a clinician tests for it" in page.locator(".hv-card").inner_text()

@@ -660,6 +660,7 @@ class HipvizApp:
             self.tools.css_classes = classes
 
     def _on_layout(self, event=None) -> None:
+        self.results_panel.compact = self.layout_watch.results_in_tab
         # the screen turned or grew so that the results have their own column again
         if not self.layout_watch.results_in_tab and self.results_open:
             self.tools.active = 0

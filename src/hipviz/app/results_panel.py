@@ -11,6 +11,7 @@ import html
 from collections.abc import Callable
 
 import panel as pn
+import param
 
 from hipviz.app.html_pane import HTML
 from hipviz.app.session import region_label
@@ -28,6 +29,7 @@ def _h(text: str = "", **kw) -> HTML:
 
 
 class ResultsPanel(pn.viewable.Viewer):
+    compact = param.Boolean(False, doc="A phone: alerts show their level and signs, the rest a tap away")
     def __init__(self, map_state: MapState, view: ViewState, on_select: Callable[[str], None], pdf_callback: Callable,
                  **params):
         super().__init__(**params)
@@ -50,6 +52,8 @@ class ResultsPanel(pn.viewable.Viewer):
         )
         map_state.param.watch(self.refresh, "revision")     # the app announces the map it opens
         view.param.watch(self.refresh, "register")
+        self._alerts_shown = ()
+        self.param.watch(lambda e: self._show_alerts(self._alerts_shown), "compact")
 
     def __panel__(self) -> pn.Column:
         return self._box
@@ -70,14 +74,28 @@ class ResultsPanel(pn.viewable.Viewer):
         self.painted.object = (f"<div class='hv-painted' data-area='{s['total_cm2']:.1f}'><p><b>{area}</b></p>"
                                f"<ul class='hv-regions'>{items}</ul></div>")
 
+    def _show_alerts(self, alerts) -> None:
+        """The alerts under the header. On a phone (``compact``) each shows its level and its
+        warning signs, with the why and the what-to-do a tap away, so the page keeps room for the
+        results; elsewhere in full."""
+        self._alerts_shown = alerts
+        parts = []
+        for a in alerts:
+            signs, _, rest = a.message.partition(". ")
+            head = f"<b>{html.escape(a.title)}.</b> {html.escape(signs)}{'.' if rest else ''}"
+            if self.compact and rest:
+                parts.append(f"<details class='hv-alert hv-{a.level}' role='alert'><summary>{head}</summary>"
+                             f"{html.escape(rest)}</details>")
+            else:
+                parts.append(f"<div class='hv-alert hv-{a.level}' role='alert'>{head} {html.escape(rest)}</div>")
+        self.alerts.object = "".join(parts)
+        self.alerts.visible = bool(alerts)
+
     def refresh(self, *events) -> None:
         t = self.t
         self.refresh_painted()
         pm, result = self.map.ranked_map(), self.map.ranking()
-        if result.alerts:
-            self.alerts.object = "".join(f"<div class='hv-alert hv-{a.level}' role='alert'><b>{html.escape(a.title)}.</b> "
-                                         f"{html.escape(a.message)}</div>" for a in result.alerts)
-        self.alerts.visible = bool(result.alerts)
+        self._show_alerts(result.alerts)
         has_input = pm.has_pain or any(getattr(pm, k) for k in ("qualities", "aggravators", "relievers", "red_flags", "findings",
                                                                  "negative_findings"))
         if not has_input:
