@@ -1218,7 +1218,7 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
             other = bool(m.same_side[ci]) and extra in ("left", "right") and extra != ("right" if h == 1 else "left")
             plain = f"{where}{' (other side)' if other else ''}: {word}"
             return Reason(f"{plain} ({_fmt(f)}{each})", f, direction, kind, item, plain=plain)
-        plain = f"no pain at {where}: {'against' if f < 1 else 'fits'} {_short(m.names[ci])}"
+        plain = f"No pain at {where}: {'less typical' if f < 1 else 'fits'}"
         return Reason(f"{plain} ({_fmt(f)}{each})", f, "against" if f < 1 else "for", kind, item, plain=plain)
     if kind == "form":
         # the mixture's own factor: the share of the best-matching form (plus what the other
