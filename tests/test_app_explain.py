@@ -319,3 +319,18 @@ def test_close_ups_set_their_layers_and_the_next_view_restores_them(app, ctx):
     assert list(app.layer_toggle.value) == layers_before
     assert app.viewer.actors["skin"].visible
     assert app.viewer.actors["iliotibial_tract_right"].opacity == 1.0
+
+
+def test_paint_outside_the_mapped_areas_is_shown_apart_and_the_areas_add_up(app):
+    """A stroke in a side view can catch the hand lying beside the hip: that paint is in the total,
+    in no region and not in the ranking, so the panel lists it on its own line."""
+    lab = app.session.labels
+    hip = np.flatnonzero((lab.region == REGION_IDS.index("lateral_hip_trochanter")) & (lab.side == 2))
+    outside = np.flatnonzero(lab.region < 0)
+    assert outside.size
+    app.viewer._handle_msg({"type": "dab", "stroke": 1, "points": [int(hip[len(hip) // 2]), int(outside[len(outside) // 2])]})
+    app.viewer._handle_msg({"type": "stroke_end", "stroke": 1})
+    s = app.session.summary()
+    assert s["outside_cm2"] > 0
+    assert abs(sum(r["area_cm2"] for r in s["regions"]) + s["outside_cm2"] - s["total_cm2"]) < 0.01
+    assert "Outside the hip, back and leg areas" in app.painted.object

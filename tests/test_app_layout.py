@@ -423,3 +423,4 @@ def test_on_a_phone_an_alert_keeps_its_level_and_signs_in_view_and_the_rest_a_ta
     assert "call an ambulance" in compact and "role='alert'" in compact   # still there, a tap away
     app.layout_watch.results_in_tab = False
     assert app.alerts.object == full
+

@@ -70,6 +70,9 @@ class ResultsPanel(pn.viewable.Viewer):
             + "</li>"
             for r in s["regions"][:10]
         )
+        outside = s.get("outside_cm2", 0.0)
+        if outside >= 1:
+            items += f"<li class='hv-outside'>{t['outside'].format(area=f'{outside:.0f}')}</li>"
         area = t["painted_area"].format(area=f"{s['total_cm2']:.0f}")
         self.painted.object = (f"<div class='hv-painted' data-area='{s['total_cm2']:.1f}'><p><b>{area}</b></p>"
                                f"<ul class='hv-regions'>{items}</ul></div>")

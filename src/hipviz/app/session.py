@@ -406,7 +406,10 @@ class PaintSession:
              for k, a in per.items()),
             key=lambda d: -d["area_cm2"],
         )
-        return {"total_cm2": vp.total_painted_area_cm2(self.labels), "regions": regions}
+        total = vp.total_painted_area_cm2(self.labels)
+        # paint on skin outside the mapped regions (an arm or a hand lying beside the hip in a side
+        # view): part of the total, in no region, and not used by the ranking
+        return {"total_cm2": total, "regions": regions, "outside_cm2": max(0.0, total - sum(per.values()))}
 
     def load(self, pm: PainMap) -> np.ndarray:
         """Replace the state with a pain map document; returns the vertices to recolour (all).
