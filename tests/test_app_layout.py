@@ -384,7 +384,7 @@ def test_a_patient_is_asked_what_they_can_answer(ctx):
     first_for_patient = next(q for q in asked if q.kind != "findings")
     assert html.escape(first_for_patient.question) in app.ask_next.object
     app.state.view.register = "clinician"
-    assert html.escape(asked[0].question) in app.ask_next.object
+    assert html.escape(asked[0].clinician_question) in app.ask_next.object
 
 
 def test_the_panels_touch_only_what_the_page_offers(ctx):

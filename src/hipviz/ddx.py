@@ -356,10 +356,12 @@ class Question:
     question: str  # the question with the candidates it separates
     separates: tuple[str, str]
     information_gain: float  # bits, over the top candidates
+    clinician_question: str = ""  # the same, naming the conditions as clinicians do
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "clinician_question": self.clinician_question or self.question,
             "id": self.id,
             "kind": self.kind,
             "separates": list(self.separates),
@@ -1287,6 +1289,8 @@ def _ask_next(m: Model, pm: PainMap, prob: np.ndarray) -> tuple[Question, ...]:
         if hi == lo or col[hi] - col[lo] < 0.05:
             continue
         a, b = int(top[hi]), int(top[lo])
-        text = f"{_question(kind, item)} (separates {_short(m.names[a])} from {_short(m.names[b])})"
-        out.append(Question(item, kind, text, (m.ids[a], m.ids[b]), float(gain[j])))
+        asked = _question(kind, item)
+        text = f"{asked} (separates {_short(m.names[a])} from {_short(m.names[b])})"
+        clin = f"{asked} (separates {m.clinician_names[a]} from {m.clinician_names[b]})"
+        out.append(Question(item, kind, text, (m.ids[a], m.ids[b]), float(gain[j]), clin))
     return tuple(out)

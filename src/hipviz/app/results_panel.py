@@ -128,4 +128,5 @@ class ResultsPanel(pn.viewable.Viewer):
             if result.worth_telling else "")
         # a patient is asked what they can answer; examination findings are for the clinician
         q = next((q for q in result.ask_next if clinician or q.kind != "findings"), None)
-        self.ask_next.object = f"<div class='hv-ask'><b>{t['ask']}</b> {html.escape(q.question)}</div>" if q else ""
+        asked = (q.clinician_question or q.question) if clinician and q else q.question if q else ""
+        self.ask_next.object = f"<div class='hv-ask'><b>{t['ask']}</b> {html.escape(asked)}</div>" if q else ""
