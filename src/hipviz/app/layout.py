@@ -211,7 +211,7 @@ class HipvizApp:
         self._unconfirmed: list[np.ndarray] = []     # painted vertices whose colours the page drew itself
         self._presenter = False
         self._save_note = ""               # the header's save status (html)
-        self.token, self.map_id = (new_token(), None) if shared else self._resolve_session(token, map_id)
+        self.token, self.state.map.map_id = (new_token(), None) if shared else self._resolve_session(token, map_id)
         self._build_widgets()
         self.maps = MapKeeper(store=self.store, token=self.token, session=self.session, state=self.state, viewer=self.viewer,
                               tab=self.maps_tab, atlas=ctx.atlas, read_only=shared is not None, loaded=self._on_loaded,
@@ -252,11 +252,8 @@ class HipvizApp:
 
     @property
     def map_id(self) -> int | None:
+        """The map open now (the map state holds it; MapKeeper changes it)."""
         return self.state.map.map_id
-
-    @map_id.setter
-    def map_id(self, value: int | None) -> None:
-        self.state.map.map_id = value
 
     @property
     def isolated(self) -> str | None:
