@@ -24,8 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hipviz import triage
-from hipviz import ddx
+from hipviz import ddx, triage
 from hipviz.ddx import DISCLAIMER
 from hipviz.referral import PATH_KINDS
 from hipviz.vocabulary import vocabulary
@@ -66,6 +65,8 @@ ROUTINE_LABEL = "Routine: see a clinician if it does not settle"
 def level_label(level: str) -> str:
     """How fast, in the alerts' own words (triage.yaml levels); "routine" is below every alert."""
     return triage.rules().levels[level]["title"] if level in triage.LEVELS else ROUTINE_LABEL
+
+
 SELF_CARE_LABELS = {
     "what_to_do_now": "What to do now",
     "paracetamol": "Paracetamol (acetaminophen)",
@@ -254,12 +255,13 @@ def card(condition_id: str) -> Card:
     rules = triage.rules()
     risk = set(rules.risk_factors)
     signs = [(f, p_) for f, p_ in c.red_flags.items() if f not in risk]
-    levels = {f: warning_level(f) for f, _ in signs}
+
     def flag(f: str) -> dict[str, str]:
         lv = warning_level(f)
         return {"id": f, "label": v.red_flags[f], "level": lv, "action": rules.levels[lv]["title"]}
 
-    flags = tuple(flag(f) for f, _ in sorted(signs, key=lambda kv: (triage.level_rank(levels[kv[0]]), -kv[1])))
+    # most urgent first, then the commonest
+    flags = tuple(flag(f) for f, _ in sorted(signs, key=lambda kv: (triage.level_rank(warning_level(kv[0])), -kv[1])))
     general = tuple(flag(f) for f in rules.general_warning_signs if f not in c.red_flags)
     # only those that really raise it (a file may list one to say it is uncommon: age over 50 in FAI)
     risk_factors = tuple({"id": f, "label": v.red_flags[f]}
