@@ -392,3 +392,35 @@ def test_every_reference_a_condition_file_lists_is_cited_in_it_or_its_pattern():
         for ref in data["references"]:
             key = ref["key"]
             assert text.count(key) + cited_in_pattern.count(key) >= 2, f"{path.name}: {key} is listed but never cited"
+
+
+def _strings(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k not in ("references", "key"):
+                yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_citations_in_the_texts_are_written_in_square_brackets():
+    """One citation style ('[KEY]', '[KEY1, KEY2]') across every card, so a reader can always
+    tell a reference from prose; a key written bare or in parentheses is refused."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "src/hipviz/knowledge"
+    files = [*sorted((root / "conditions").glob("*.yaml")), root / "self_care.yaml", root / "triage.yaml"]
+    bad = []
+    for path in files:
+        data = yaml.safe_load(path.read_text("utf-8"))
+        keys = [r["key"] for r in data.get("references") or []]
+        for text in _strings(data):
+            outside = re.sub(r"\[[^\]]*\]", "", text)
+            bad += [f"{path.name}: {k}" for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", outside)]
+    assert not bad, bad
