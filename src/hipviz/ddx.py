@@ -1003,11 +1003,11 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
     # then those an urgent rule asks to rule out today; the probabilities stay what they are
     promoted_order: list[int] = []
     promoted_level: dict[int, str] = {}
-    for level, pick in (("emergency", lambda a: a.promote), ("urgent", lambda a: a.rule_out)):
+    for level in ("emergency", "urgent"):
         for a in alerts:
             if a.level != level:
                 continue
-            for cid in pick(a):
+            for cid in a.promote:
                 if cid in m.ids and m.ids.index(cid) not in promoted_level:
                     promoted_order.append(m.ids.index(cid))
                     promoted_level[m.ids.index(cid)] = level
@@ -1180,8 +1180,7 @@ class _Evidence:
         # which typical form the painted map matches: always said, after the evidence
         out += [_reason(m, i, int(self.ev["h"][i]), meta, e, v) for e, meta in all_items if meta[0] == "form"]
         if self.promoted[i]:
-            lead = [a for a in self.alerts if (a.level == "emergency" and m.ids[i] in a.promote)
-                    or (a.level == "urgent" and m.ids[i] in a.rule_out)]
+            lead = [a for a in self.alerts if m.ids[i] in a.promote]
             level = lead[0].level if lead else "emergency"
             signs = [v.red_flags.get(s) or v.findings.get(s, s) for a in lead if a.level == level for s in a.warning_signs]
             text = f"moved to the top: {level} warning sign ({'; '.join(dict.fromkeys(signs))})"

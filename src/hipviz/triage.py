@@ -99,6 +99,8 @@ class Alert:
     message: str
     title: str
     rule: str  # the triage.yaml rule id ("" for the generic fallback)
+    # the conditions the ranking lists first: an emergency rule's `promote`, an urgent rule's own
+    # `rule_out`; never those of a less urgent rule merged into it (its level did not ask for that)
     promote: tuple[str, ...] = ()
 
     @property
@@ -289,8 +291,9 @@ def evaluate(red_flags: Iterable[str] = (), findings: Iterable[str] = (), age: f
     # a warning sign no rule covers still alerts (a new vocabulary id before its triage row)
     shown = {s for _, signs, _ in merged for s in signs}
     generic = [f for f in vocabulary().red_flags if f in present and f not in r.risk_factors and f not in shown]
+    first = {"emergency": lambda rule: rule.promote, "urgent": lambda rule: rule.rule_out, "soon": lambda rule: ()}
     out = [Alert(rule.level, signs, rule_out, _message(r, rule.level, signs, rule.says),
-                 r.levels[rule.level]["title"], rule.id, rule.promote) for rule, signs, rule_out in merged]
+                 r.levels[rule.level]["title"], rule.id, first[rule.level](rule)) for rule, signs, rule_out in merged]
     for f in generic:
         out.append(Alert("soon", (f,), (), _message(r, "soon", (f,), "This warning sign should be checked by a doctor."),
                          r.levels["soon"]["title"], ""))
