@@ -1077,7 +1077,8 @@ def _sides(m: Model, pm: PainMap, x: np.ndarray, ll: np.ndarray, best_h: np.ndar
     for i in range(len(m.ids)):
         if m.same_side[i]:
             if abs(ll[i, 0] - ll[i, 1]) < 1e-9:  # the map does not favour a side for this pattern
-                out.append("either" if spread == "both" else spread)
+                # a one-sided problem on a map that names no side (both, or the midline only)
+                out.append("either" if spread in ("both", "midline") else spread)
             else:
                 out.append("right" if best_h[i] == 1 else "left")
         elif m.side_rule[i] == "midline":
