@@ -252,9 +252,9 @@ def test_findings_count_through_their_probability_with_their_provenance(syn):
     prior = by_id(ddx.rank(pm(), syn))["radiculopathy_L5"]
     assert alone.log_odds - prior.log_odds == pytest.approx(LEAD * yes)
     assert p.probability > b.probability > n.probability
-    assert any(w.text.startswith("Big toe extension (EHL) weakness (found): supports (x") and w.text.endswith("; accuracy published: SYN01)")
+    assert any(w.text.startswith("Big toe extension (EHL) weakness (found): supports (x") and w.text.endswith("; accuracy published [SYN01])")
                for w in p.why)
-    assert any(w.text.startswith("Big toe extension (EHL) weakness: tested, not found: against (x") and "accuracy published: SYN01" in w.text
+    assert any(w.text.startswith("Big toe extension (EHL) weakness: tested, not found: against (x") and "accuracy published [SYN01]" in w.text
                for w in n.why)
     # an estimate says so
     r = ddx.rank(pm([("lateral_hip_trochanter", "right", 5)], findings=["trochanter_tenderness"]), syn)

@@ -131,11 +131,11 @@ def test_accuracy_is_labelled_published_only_when_cited():
     md = c.markdown()
     assert "LR+ 7.5" in md and "(estimate" in md and "Published accuracy" not in md
     assert "Accuracy (published, with its source, or estimate)" in md
-    assert t["single_leg_stance_pain"].provenance == "estimate, based on GRIMALDI17, LEQUESNE08"
-    assert t["trendelenburg_positive"].provenance == "published: BIRD01"
+    assert t["single_leg_stance_pain"].provenance == "estimate, based on [GRIMALDI17, LEQUESNE08]"
+    assert t["trendelenburg_positive"].provenance == "published [BIRD01]"
     every = [t for cid in CONDITIONS for t in card(cid).tests]
     cited = [t for t in every if t.basis == "cited"]
-    assert cited and all(t.basis_label == "published" and t.references and t.provenance.startswith("published: ") for t in cited)
+    assert cited and all(t.basis_label == "published" and t.references and t.provenance.startswith("published [") for t in cited)
     assert all(t.basis_label == "estimate" and "published" not in t.provenance for t in every if t.basis != "cited")
 
 

@@ -394,14 +394,15 @@ def test_every_reference_a_condition_file_lists_is_cited_in_it_or_its_pattern():
             assert text.count(key) + cited_in_pattern.count(key) >= 2, f"{path.name}: {key} is listed but never cited"
 
 
-def _strings(node):
+def _strings(node, skip: tuple[str, ...] = ("references", "key")):
+    """Every string in a loaded YAML document, leaving out the values under the keys in `skip`."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k not in ("references", "key"):
-                yield from _strings(v)
+            if k not in skip:
+                yield from _strings(v, skip)
     elif isinstance(node, list):
         for v in node:
-            yield from _strings(v)
+            yield from _strings(v, skip)
     elif isinstance(node, str):
         yield node
 
@@ -424,3 +425,19 @@ def test_citations_in_the_texts_are_written_in_square_brackets():
             outside = re.sub(r"\[[^\]]*\]", "", text)
             bad += [f"{path.name}: {k}" for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", outside)]
     assert not bad, bad
+
+
+def test_no_word_is_broken_at_a_line_end_of_a_folded_text():
+    """YAML folds a line break into a space, so 'anti-' at the end of a line reads 'anti- inflammatory'
+    on the card. A hyphen before 'or', 'and' or 'to' ('partial- or full-thickness') is meant."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "src/hipviz"
+    broken = []
+    for path in sorted(root.rglob("*.yaml")):
+        for text in _strings(yaml.safe_load(path.read_text("utf-8")), skip=()):
+            broken += [f"{path.name}: {m.group(0)}" for m in re.finditer(r"\w+[a-z]- (?!or |and |to )\w+", text)]
+    assert not broken, broken

@@ -1243,7 +1243,7 @@ def _reason(m: Model, ci: int, h: int, meta: tuple, log_f: float, v) -> Reason:
     if kind in ("finding", "negative_finding"):
         src = m.item_source[ci][item]
         # the factor is the model's; the label says where the test's accuracy comes from
-        basis = f"accuracy published: {', '.join(src)}" if src else "accuracy: estimate"
+        basis = f"accuracy published [{', '.join(src)}]" if src else "accuracy: estimate"
         found = "(found)" if kind == "finding" else ": tested, not found"
         plain = f"{labels['findings'][iid]}{' ' if kind == 'finding' else ''}{found}: {'supports' if f > 1 else 'against'}"
         return Reason(f"{plain} ({_fmt(f)}; {basis}{also})", f, "for" if f > 1 else "against", kind, iid, src, plain=plain)

@@ -113,11 +113,11 @@ class Test:
 
     @property
     def provenance(self) -> str:
-        """'published: CACCHIO12' or 'estimate' (+ ', based on KEY' when an estimate has sources)."""
+        """'published [CACCHIO12]' or 'estimate' (+ ', based on [KEY]' when an estimate has sources)."""
         refs = ", ".join(self.references)
         if self.basis == "cited":
-            return f"published: {refs}"
-        return f"estimate, based on {refs}" if refs else "estimate"
+            return f"published [{refs}]"
+        return f"estimate, based on [{refs}]" if refs else "estimate"
 
     @property
     def accuracy(self) -> str:
