@@ -545,7 +545,6 @@ def test_an_urgent_alert_lists_what_to_rule_out_first_and_soon_does_not():
     assert soon.alerts[0].level == "soon" and not any(c.promoted for c in soon.candidates)
 
 
-
 def test_a_soon_rule_merged_into_an_urgent_alert_does_not_list_its_conditions_first():
     """Fever with constant back pain: the 'soon' rest-pain rule joins the urgent fever alert, but
     its conditions (a hip bone problem among them) are not 'rule out today' for a back."""
@@ -555,6 +554,7 @@ def test_a_soon_rule_merged_into_an_urgent_alert_does_not_list_its_conditions_fi
     assert a.level == "urgent" and "avascular_necrosis" in a.rule_out  # still named in the alert
     assert a.promote == ("spinal_malignancy_or_infection",)
     assert [c.condition for c in r.candidates if c.promoted] == ["spinal_malignancy_or_infection"]
+
 
 # -- ask next -----------------------------------------------------------------------------------------------
 

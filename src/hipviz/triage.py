@@ -250,6 +250,11 @@ def _message(r: Rules, level: str, signs: tuple[str, ...], says: str) -> str:
     return f"{head} {says} {r.levels[level]['action']}"
 
 
+def _listed_first(rule: Rule) -> tuple[str, ...]:
+    """What the rule's own level asks the ranking to list first: now (emergency) or today (urgent)."""
+    return {"emergency": rule.promote, "urgent": rule.rule_out}.get(rule.level, ())
+
+
 def evaluate(red_flags: Iterable[str] = (), findings: Iterable[str] = (), age: float | None = None,
              painted: Iterable[str] = (), r: Rules | None = None) -> tuple[Alert, ...]:
     """The alerts for these answers, most urgent first.
@@ -291,9 +296,8 @@ def evaluate(red_flags: Iterable[str] = (), findings: Iterable[str] = (), age: f
     # a warning sign no rule covers still alerts (a new vocabulary id before its triage row)
     shown = {s for _, signs, _ in merged for s in signs}
     generic = [f for f in vocabulary().red_flags if f in present and f not in r.risk_factors and f not in shown]
-    first = {"emergency": lambda rule: rule.promote, "urgent": lambda rule: rule.rule_out, "soon": lambda rule: ()}
     out = [Alert(rule.level, signs, rule_out, _message(r, rule.level, signs, rule.says),
-                 r.levels[rule.level]["title"], rule.id, first[rule.level](rule)) for rule, signs, rule_out in merged]
+                 r.levels[rule.level]["title"], rule.id, _listed_first(rule)) for rule, signs, rule_out in merged]
     for f in generic:
         out.append(Alert("soon", (f,), (), _message(r, "soon", (f,), "This warning sign should be checked by a doctor."),
                          r.levels["soon"]["title"], ""))
