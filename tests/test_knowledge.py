@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
@@ -394,6 +396,9 @@ def test_every_reference_a_condition_file_lists_is_cited_in_it_or_its_pattern():
             assert text.count(key) + cited_in_pattern.count(key) >= 2, f"{path.name}: {key} is listed but never cited"
 
 
+SRC = Path(__file__).resolve().parents[1] / "src/hipviz"
+
+
 def _strings(node, skip: tuple[str, ...] = ("references", "key")):
     """Every string in a loaded YAML document, leaving out the values under the keys in `skip`."""
     if isinstance(node, dict):
@@ -410,12 +415,7 @@ def _strings(node, skip: tuple[str, ...] = ("references", "key")):
 def test_citations_in_the_texts_are_written_in_square_brackets():
     """One citation style ('[KEY]', '[KEY1, KEY2]') across every card, so a reader can always
     tell a reference from prose; a key written bare or in parentheses is refused."""
-    import re
-    from pathlib import Path
-
-    import yaml
-
-    root = Path(__file__).resolve().parents[1] / "src/hipviz/knowledge"
+    root = SRC / "knowledge"
     files = [*sorted((root / "conditions").glob("*.yaml")), root / "self_care.yaml", root / "triage.yaml"]
     bad = []
     for path in files:
@@ -430,14 +430,8 @@ def test_citations_in_the_texts_are_written_in_square_brackets():
 def test_no_word_is_broken_at_a_line_end_of_a_folded_text():
     """YAML folds a line break into a space, so 'anti-' at the end of a line reads 'anti- inflammatory'
     on the card. A hyphen before 'or', 'and' or 'to' ('partial- or full-thickness') is meant."""
-    import re
-    from pathlib import Path
-
-    import yaml
-
-    root = Path(__file__).resolve().parents[1] / "src/hipviz"
     broken = []
-    for path in sorted(root.rglob("*.yaml")):
+    for path in sorted(SRC.rglob("*.yaml")):
         for text in _strings(yaml.safe_load(path.read_text("utf-8")), skip=()):
             broken += [f"{path.name}: {m.group(0)}" for m in re.finditer(r"\w+[a-z]- (?!or |and |to )\w+", text)]
     assert not broken, broken

@@ -1003,14 +1003,11 @@ def rank(painmap: PainMap, model_: Model | None = None) -> Result:
     # then those an urgent rule asks to rule out today; the probabilities stay what they are
     promoted_order: list[int] = []
     promoted_level: dict[int, str] = {}
-    for level in ("emergency", "urgent"):
-        for a in alerts:
-            if a.level != level:
-                continue
-            for cid in a.promote:
-                if cid in m.ids and m.ids.index(cid) not in promoted_level:
-                    promoted_order.append(m.ids.index(cid))
-                    promoted_level[m.ids.index(cid)] = level
+    for a in alerts:  # most urgent first; only emergency and urgent alerts list anything first
+        for cid in a.promote:
+            if cid in m.ids and m.ids.index(cid) not in promoted_level:
+                promoted_order.append(m.ids.index(cid))
+                promoted_level[m.ids.index(cid)] = a.level
     promoted = np.zeros(len(m.ids), dtype=bool)
     promoted[promoted_order] = True
     rest = sorted((i for i in range(len(m.ids)) if not promoted[i]), key=lambda i: (-_order_key(prob[i]), i))
